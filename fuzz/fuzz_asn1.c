@@ -1,0 +1,55 @@
+/*
+ * fuzz_asn1.c - one libFuzzer target per top-level decoder.  Built once
+ * per PDU with -DFUZZ_PDU=GBA_PDU_<X> (see Makefile.am).
+ *
+ * Invariants checked: the strict decoder never crashes or leaks, a
+ * rejection always names a reason and an offset within the input, and
+ * an accepted input is one DER element the gate also accepts.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gba_asn1.h"
+#include "gba_der.h"
+#include "gba_err.h"
+#include "gba_mem.h"
+
+#ifndef FUZZ_PDU
+#error "build with -DFUZZ_PDU=GBA_PDU_<name>"
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gba_der_error err = { 0, NULL };
+	int ret;
+
+	ret = gba_asn1_check(FUZZ_PDU, data, size, &err);
+	if (ret < 0) {
+		if (err.reason == NULL || (size > 0 && err.offset > size))
+			__builtin_trap();
+	} else if (gba_der_check_default(data, size, NULL) != 0) {
+		__builtin_trap();
+	}
+#ifdef FUZZ_CCM_ROUNDTRIP
+	if (ret == 0) {
+		struct gba_ccm ccm;
+		struct gba_ccm_msg *msg = NULL;
+		uint8_t *der = NULL;
+		size_t len = 0;
+
+		/* what decodes must re-encode to the same bytes */
+		if (gba_ccm_decode(data, size, &ccm, &msg, &err) != 0)
+			__builtin_trap();
+		if (gba_ccm_encode(&ccm, &der, &len) == 0 &&
+		    (len != size || __builtin_memcmp(der, data, size) != 0))
+			__builtin_trap();
+		gba_free(der);
+		gba_ccm_msg_free(msg);
+	}
+#endif
+	return 0;
+}
