@@ -185,6 +185,57 @@ int gba_hmac_fast(enum gba_hash_alg alg, const void *key, size_t keylen,
 	       0 : GBA_ECRYPTO;
 }
 
+int gba_aead_seal(const uint8_t key[32], const void *ad, size_t adlen, const void *in,
+                  size_t len, uint8_t *out, size_t outsz)
+{
+	gnutls_aead_cipher_hd_t h = NULL;
+	gnutls_datum_t k = { (unsigned char *)(uintptr_t)key, GBA_AEAD_KEY_LEN };
+	size_t clen;
+	int ret;
+
+	if (len > INT32_MAX - GBA_AEAD_NONCE_LEN - GBA_AEAD_TAG_LEN)
+		return GBA_ETOOBIG;
+	if (outsz < len + GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
+		return GBA_ETOOBIG;
+	ret = gba_rnd(GBA_RND_NONCE, out, GBA_AEAD_NONCE_LEN);
+	if (ret < 0)
+		return ret;
+	if (gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM, &k) != 0)
+		return GBA_ECRYPTO;
+	clen = outsz - GBA_AEAD_NONCE_LEN;
+	ret = gnutls_aead_cipher_encrypt(h, out, GBA_AEAD_NONCE_LEN, ad, adlen, GBA_AEAD_TAG_LEN,
+	                                 in, len, out + GBA_AEAD_NONCE_LEN, &clen);
+	gnutls_aead_cipher_deinit(h);
+	if (ret != 0)
+		return GBA_ECRYPTO;
+	return (int)(clen + GBA_AEAD_NONCE_LEN);
+}
+
+int gba_aead_open(const uint8_t key[32], const void *ad, size_t adlen, const uint8_t *in,
+                  size_t len, uint8_t *out, size_t outsz)
+{
+	gnutls_aead_cipher_hd_t h = NULL;
+	gnutls_datum_t k = { (unsigned char *)(uintptr_t)key, GBA_AEAD_KEY_LEN };
+	size_t plen = outsz;
+	int ret;
+
+	if (len < GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN || len > INT32_MAX)
+		return GBA_EAUTH;
+	if (outsz < len - GBA_AEAD_NONCE_LEN - GBA_AEAD_TAG_LEN)
+		return GBA_ETOOBIG;
+	if (gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM, &k) != 0)
+		return GBA_ECRYPTO;
+	ret = gnutls_aead_cipher_decrypt(h, in, GBA_AEAD_NONCE_LEN, ad, adlen, GBA_AEAD_TAG_LEN,
+	                                 in + GBA_AEAD_NONCE_LEN, len - GBA_AEAD_NONCE_LEN,
+	                                 out, &plen);
+	gnutls_aead_cipher_deinit(h);
+	if (ret != 0) {
+		gba_wipe(out, outsz);
+		return GBA_EAUTH;
+	}
+	return (int)plen;
+}
+
 int gba_base64_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
 {
 	gnutls_datum_t d = { (unsigned char *)(uintptr_t)in, 0 };

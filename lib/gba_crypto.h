@@ -58,6 +58,21 @@ size_t gba_hash_len(enum gba_hash_alg alg);
 int gba_hmac_fast(enum gba_hash_alg alg, const void *key, size_t keylen,
                   const void *data, size_t len, uint8_t *out);
 
+/* ---- AES-256-GCM (secrets at rest) ---- */
+#define GBA_AEAD_KEY_LEN   32u
+#define GBA_AEAD_NONCE_LEN 12u
+#define GBA_AEAD_TAG_LEN   16u
+/*
+ * Seal: out = nonce (12, random) || ciphertext (len) || tag (16), so
+ * outsz must be at least len + 28.  Open reverses it and fails with
+ * GBA_EAUTH when the key, the associated data or any byte is wrong; out
+ * then holds nothing.  Both return the output length.
+ */
+int gba_aead_seal(const uint8_t key[32], const void *ad, size_t adlen, const void *in,
+                  size_t len, uint8_t *out, size_t outsz);
+int gba_aead_open(const uint8_t key[32], const void *ad, size_t adlen, const uint8_t *in,
+                  size_t len, uint8_t *out, size_t outsz);
+
 /* ---- base64 (RFC 4648, with padding) ---- */
 /*
  * Encode len bytes into out as a NUL-terminated string.  Returns the

@@ -352,6 +352,31 @@ START_TEST(secret_wipes_and_compares)
 }
 END_TEST
 
+START_TEST(aead_seals_and_detects_tampering)
+{
+	uint8_t key[32], out[64], back[64];
+	int n;
+
+	memset(key, 0x42, sizeof(key));
+	n = gba_aead_seal(key, "impi-a", 6, "0123456789abcdef", 16, out, sizeof(out));
+	ck_assert_int_eq(n, 16 + 28);
+	ck_assert_int_eq(gba_aead_open(key, "impi-a", 6, out, (size_t)n, back, sizeof(back)), 16);
+	ck_assert_mem_eq(back, "0123456789abcdef", 16);
+	/* other associated data: the row moved to another identity */
+	ck_assert_int_eq(gba_aead_open(key, "impi-b", 6, out, (size_t)n, back, sizeof(back)),
+	                 GBA_EAUTH);
+	out[20] ^= 1;
+	ck_assert_int_eq(gba_aead_open(key, "impi-a", 6, out, (size_t)n, back, sizeof(back)),
+	                 GBA_EAUTH);
+	out[20] ^= 1;
+	key[0] ^= 1;
+	ck_assert_int_eq(gba_aead_open(key, "impi-a", 6, out, (size_t)n, back, sizeof(back)),
+	                 GBA_EAUTH);
+	ck_assert_int_eq(gba_aead_open(key, "impi-a", 6, out, 27, back, sizeof(back)), GBA_EAUTH);
+	ck_assert_int_eq(gba_aead_seal(key, NULL, 0, "x", 1, out, 28), GBA_ETOOBIG);
+}
+END_TEST
+
 static Suite *crypto_suite(void)
 {
 	Suite *s = suite_create("crypto");
@@ -368,6 +393,7 @@ static Suite *crypto_suite(void)
 	tcase_add_test(tc, digest_rfc2617_example);
 	tcase_add_test(tc, base64_is_strict);
 	tcase_add_test(tc, secret_wipes_and_compares);
+	tcase_add_test(tc, aead_seals_and_detects_tampering);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,215 @@
+/* gba_http.c - request helpers and the response object. */
+#include "config.h"
+
+#include <string.h>
+
+#include "gba_err.h"
+#include "gba_http_int.h"
+#include "gba_mem.h"
+
+static int ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int name_eq(struct gba_str a, const char *b)
+{
+	size_t i, n = strlen(b);
+
+	if (a.len != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (ascii_lower((unsigned char)a.p[i]) != ascii_lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+const struct gba_str *gba_http_header_get(const struct gba_http_request *req, const char *lname)
+{
+	size_t i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (name_eq(req->headers[i].name, lname))
+			return &req->headers[i].value;
+	return NULL;
+}
+
+void gba_http_limits_default(struct gba_http_limits *l)
+{
+	l->max_connections = 4096;
+	l->max_header_list = 16u * 1024u;
+	l->max_concurrent_streams = 32;
+	l->max_body = 64u * 1024u;
+	l->handshake_timeout_ms = 10000;
+	l->idle_timeout_ms = 60000;
+	l->request_timeout_ms = 30000;
+}
+
+int gba_http_response_new(struct gba_http_response **out)
+{
+	*out = gba_calloc(1, sizeof(**out));
+	if (*out == NULL)
+		return GBA_ENOMEM;
+	(*out)->status = 500;
+	return 0;
+}
+
+void gba_http_response_reset(struct gba_http_response *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		gba_free((void *)(uintptr_t)r->headers[i].name.p);
+		gba_free((void *)(uintptr_t)r->headers[i].value.p);
+	}
+	for (i = 0; i < r->npushes; i++) {
+		gba_free(r->pushes[i].path);
+		gba_free(r->pushes[i].content_type);
+		gba_free(r->pushes[i].body);
+	}
+	gba_free(r->body);
+	memset(r, 0, sizeof(*r));
+	r->status = 500;
+}
+
+void gba_http_response_free(struct gba_http_response *r)
+{
+	if (r == NULL)
+		return;
+	gba_http_response_reset(r);
+	gba_free(r);
+}
+
+int gba_http_response_status(struct gba_http_response *r, int status)
+{
+	if (status < 100 || status > 599)
+		return GBA_EINVAL;
+	r->status = status;
+	return 0;
+}
+
+/* Header names are RFC 7230 tokens; values have no CR, LF or NUL. */
+static int valid_name(const char *n)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i, len = strlen(n);
+
+	if (len == 0 || len > 256)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(tchar, c) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+static int valid_value(struct gba_str v)
+{
+	size_t i;
+
+	for (i = 0; i < v.len; i++)
+		if (v.p[i] == '\r' || v.p[i] == '\n' || v.p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+int gba_http_response_header(struct gba_http_response *r, const char *name, struct gba_str value)
+{
+	char *n, *v;
+
+	if (!valid_name(name) || !valid_value(value))
+		return GBA_EINVAL;
+	if (r->nheaders >= GBA_HTTP_MAX_RESP_HEADERS || value.len > 8192)
+		return GBA_ETOOBIG;
+	n = gba_strndup(name, strlen(name));
+	v = gba_strndup(value.p ? value.p : "", value.len);
+	if (n == NULL || v == NULL) {
+		gba_free(n);
+		gba_free(v);
+		return GBA_ENOMEM;
+	}
+	r->headers[r->nheaders].name.p = n;
+	r->headers[r->nheaders].name.len = strlen(n);
+	r->headers[r->nheaders].value.p = v;
+	r->headers[r->nheaders].value.len = value.len;
+	r->nheaders++;
+	return 0;
+}
+
+int gba_http_response_body(struct gba_http_response *r, const void *body, size_t len)
+{
+	uint8_t *b;
+
+	if (len > GBA_HTTP_MAX_RESP_BODY)
+		return GBA_ETOOBIG;
+	b = gba_malloc(len);
+	if (b == NULL)
+		return GBA_ENOMEM;
+	if (len > 0)
+		memcpy(b, body, len);
+	gba_free(r->body);
+	r->body = b;
+	r->body_len = len;
+	return 0;
+}
+
+void gba_http_response_allow_push(struct gba_http_response *r, int allow)
+{
+	r->push_allowed = allow != 0;
+}
+
+int gba_http_response_push(struct gba_http_response *r, const char *path,
+                           const char *content_type, const void *body, size_t len)
+{
+	struct gba_http_push *p;
+
+	if (!r->push_allowed)
+		return GBA_EUNSUPP;
+	if (path == NULL || path[0] != '/' || content_type == NULL ||
+	    !valid_value(gba_str_c(path)) || !valid_value(gba_str_c(content_type)))
+		return GBA_EINVAL;
+	if (r->npushes >= GBA_HTTP_MAX_PUSHES || len > GBA_HTTP_MAX_RESP_BODY)
+		return GBA_ETOOBIG;
+	p = &r->pushes[r->npushes];
+	p->path = gba_strndup(path, strlen(path));
+	p->content_type = gba_strndup(content_type, strlen(content_type));
+	p->body = gba_malloc(len);
+	if (p->path == NULL || p->content_type == NULL || p->body == NULL) {
+		gba_free(p->path);
+		gba_free(p->content_type);
+		gba_free(p->body);
+		memset(p, 0, sizeof(*p));
+		return GBA_ENOMEM;
+	}
+	if (len > 0)
+		memcpy(p->body, body, len);
+	p->body_len = len;
+	r->npushes++;
+	return 0;
+}
+
+int gba_http_response_get_status(const struct gba_http_response *r)
+{
+	return r->status;
+}
+
+const struct gba_str *gba_http_response_get_header(const struct gba_http_response *r,
+                                                   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (name_eq(r->headers[i].name, name))
+			return &r->headers[i].value;
+	return NULL;
+}
+
+struct gba_str gba_http_response_get_body(const struct gba_http_response *r)
+{
+	struct gba_str s = { (const char *)r->body, r->body_len };
+
+	return s;
+}

@@ -1,0 +1,204 @@
+/*
+ * gba_http.h - the HTTP layer every daemon and client shares.
+ *
+ * Servers: libev, one event loop per worker thread, SO_REUSEPORT
+ * listeners (so the kernel spreads connections over the workers).  On a
+ * TLS listener the protocol is chosen by ALPN ("h2", "http/1.1"); on a
+ * cleartext listener an HTTP/2 client preface means h2c (prior
+ * knowledge) and anything else is HTTP/1.1.  nghttp2 handles HTTP/2 and
+ * libhttp-parser HTTP/1.1; handlers see one request and one response
+ * type and never know which carried them.
+ *
+ * Handlers run on the worker thread that owns the connection and must
+ * not block for long (the SQLite store is fine; a network call is not).
+ * Everything in struct gba_http_request is borrowed for the duration of
+ * the handler call only.
+ *
+ * Limits (struct gba_http_limits) are enforced before any allocation
+ * that depends on peer input: a hit answers 413 (body), 431 (headers) or
+ * 503 (connections), or a GOAWAY / RST_STREAM on HTTP/2, and the daemon
+ * stays up.
+ */
+#ifndef GBA_HTTP_H
+#define GBA_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gba_str.h"
+
+enum gba_http_version {
+	GBA_HTTP_1_1,
+	GBA_HTTP_2
+};
+
+struct gba_http_header {
+	struct gba_str name;    /* lower-case */
+	struct gba_str value;
+};
+
+struct gba_http_request {
+	enum gba_http_version version;
+	int tls;                          /* 1 when the connection is TLS */
+	struct gba_str method;
+	struct gba_str path;              /* origin-form, with the query */
+	struct gba_str authority;         /* :authority, or Host on HTTP/1.1 */
+	const struct gba_http_header *headers;
+	size_t nheaders;
+	const uint8_t *body;
+	size_t body_len;
+	const char *peer;                 /* "address:port", NUL-terminated */
+	/* DER of the TLS client certificate, present only when it verified
+	 * against the listener's client CA; NULL otherwise. */
+	const uint8_t *client_cert;
+	size_t client_cert_len;
+	unsigned listener;                /* index in the server's listener table */
+};
+
+/* First header with that lower-case name, or NULL. */
+const struct gba_str *gba_http_header_get(const struct gba_http_request *req,
+                                          const char *lname);
+
+/* The response a handler fills in.  Opaque; owned by the layer. */
+struct gba_http_response;
+
+/* Default status is 500 until set.  Header names are sent as given on
+ * HTTP/1.1 and lower-cased on HTTP/2.  The body is copied.  These return
+ * 0, GBA_EINVAL (bad status, name or value with CR/LF/NUL) or
+ * GBA_ETOOBIG (over the layer's response caps). */
+int gba_http_response_status(struct gba_http_response *resp, int status);
+int gba_http_response_header(struct gba_http_response *resp, const char *name,
+                             struct gba_str value);
+int gba_http_response_body(struct gba_http_response *resp, const void *body, size_t len);
+
+/*
+ * Server push: promise `path` on the request's stream and send the given
+ * body as its response (status 200, content-type).  On HTTP/1.1, or when
+ * the client disabled push (SETTINGS_ENABLE_PUSH = 0), it does nothing
+ * and returns GBA_EUNSUPP; callers fall back to another delivery.
+ */
+int gba_http_response_push(struct gba_http_response *resp, const char *path,
+                           const char *content_type, const void *body, size_t len);
+
+/* A free-standing response, for handler unit tests and tools, and read
+ * access to what a handler set.  The layer uses the same object. */
+int gba_http_response_new(struct gba_http_response **out);
+void gba_http_response_free(struct gba_http_response *resp);
+int gba_http_response_get_status(const struct gba_http_response *resp);
+/* First header with that name (case-insensitive), or NULL. */
+const struct gba_str *gba_http_response_get_header(const struct gba_http_response *resp,
+                                                   const char *name);
+struct gba_str gba_http_response_get_body(const struct gba_http_response *resp);
+/* Let gba_http_response_push() queue pushes on this response (the layer
+ * enables it on HTTP/2 streams whose peer accepts push). */
+void gba_http_response_allow_push(struct gba_http_response *resp, int allow);
+
+typedef void (*gba_http_handler_fn)(void *ctx, const struct gba_http_request *req,
+                                    struct gba_http_response *resp);
+
+/* ---- server ---- */
+
+struct gba_http_limits {
+	unsigned max_connections;         /* per worker */
+	size_t max_header_list;           /* bytes of all header names+values */
+	unsigned max_concurrent_streams;  /* HTTP/2 SETTINGS */
+	size_t max_body;                  /* request body bytes */
+	unsigned handshake_timeout_ms;    /* TLS handshake / first request */
+	unsigned idle_timeout_ms;         /* no open request on the connection */
+	unsigned request_timeout_ms;      /* headers+body of one request */
+};
+
+/* Conservative defaults for a daemon facing UEs. */
+void gba_http_limits_default(struct gba_http_limits *l);
+
+struct gba_http_listener_conf {
+	const char *name;                 /* for logs and the ready report: "ub", "zn" */
+	const char *address;              /* numeric IPv4/IPv6, e.g. "127.0.0.1" */
+	uint16_t port;                    /* 0: the kernel picks one */
+	/* TLS when cert_file is set (PEM files).  client_ca_file asks for a
+	 * client certificate and verifies it; require_client_cert refuses
+	 * the handshake without one. */
+	const char *cert_file;
+	const char *key_file;
+	const char *client_ca_file;
+	int require_client_cert;
+	gba_http_handler_fn handler;
+	void *ctx;
+};
+
+struct gba_http_server_conf {
+	const struct gba_http_listener_conf *listeners;
+	size_t nlisteners;
+	unsigned workers;                 /* threads; 0 = one per CPU */
+	struct gba_http_limits limits;
+};
+
+struct gba_http_server;
+
+/* Bind every listener (so ports are known before run).  The conf and
+ * the strings it points to must outlive the server. */
+int gba_http_server_new(struct gba_http_server **out, const struct gba_http_server_conf *conf);
+/* The bound port of listener i. */
+uint16_t gba_http_server_port(const struct gba_http_server *s, size_t i);
+/* Run the workers; returns after gba_http_server_stop once every
+ * in-flight request has completed (or a grace period of
+ * idle_timeout_ms has passed).  Blocks the calling thread. */
+int gba_http_server_run(struct gba_http_server *s);
+/* Ask for a graceful stop: stop accepting, GOAWAY, finish in-flight
+ * requests.  Safe to call from any thread; not from a signal handler. */
+void gba_http_server_stop(struct gba_http_server *s);
+void gba_http_server_free(struct gba_http_server *s);
+
+/* ---- client (blocking; one connection, requests in sequence) ---- */
+
+enum gba_http_client_mode {
+	GBA_HTTP_CLIENT_H1,       /* HTTP/1.1 (over TLS: ALPN http/1.1) */
+	GBA_HTTP_CLIENT_H2,       /* HTTP/2 over TLS (ALPN h2) or h2c with prior knowledge */
+	GBA_HTTP_CLIENT_AUTO      /* TLS: whatever ALPN selects; cleartext: HTTP/1.1 */
+};
+
+struct gba_http_client_conf {
+	enum gba_http_client_mode mode;
+	const char *ca_file;              /* trust for https; NULL = system store */
+	const char *cert_file;            /* optional client certificate (PEM) */
+	const char *key_file;
+	unsigned timeout_ms;              /* per request; 0 = 10 s */
+	size_t max_body;                  /* response body cap; 0 = 1 MiB */
+	int disable_push;                 /* HTTP/2: send SETTINGS_ENABLE_PUSH = 0 */
+};
+
+struct gba_http_client;
+
+/* Connect to an http:// or https:// URL's origin.  The path part of the
+ * URL is ignored here. */
+int gba_http_client_open(struct gba_http_client **out, const struct gba_http_client_conf *conf,
+                         const char *url);
+
+struct gba_http_pushed {
+	struct gba_str path;
+	int status;
+	const uint8_t *body;
+	size_t body_len;
+};
+
+struct gba_http_reply {
+	int status;
+	enum gba_http_version version;
+	const struct gba_http_header *headers;   /* names lower-case */
+	size_t nheaders;
+	const uint8_t *body;
+	size_t body_len;
+	const struct gba_http_pushed *pushed;    /* HTTP/2 pushes received with it */
+	size_t npushed;
+};
+
+/* Send one request and wait for its reply.  On success *reply stays valid
+ * until the next request on c or gba_http_reply_free. */
+int gba_http_client_request(struct gba_http_client *c, const char *method, const char *path,
+                            const struct gba_http_header *headers, size_t nheaders,
+                            const void *body, size_t body_len, struct gba_http_reply **reply);
+const struct gba_str *gba_http_reply_header(const struct gba_http_reply *r, const char *lname);
+void gba_http_reply_free(struct gba_http_reply *r);
+void gba_http_client_close(struct gba_http_client *c);
+
+#endif
