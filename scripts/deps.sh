@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev \
 asn1c libgnutls28-dev libnghttp2-dev libyaml-dev libsqlite3-dev libev-dev \
 libjansson-dev libhttp-parser-dev check \
-openssl gnutls-bin nghttp2-client curl \
+openssl gnutls-bin nghttp2-client nghttp2-server curl \
 python3 python3-pyasn1-modules"
 
 missing=""
