@@ -1,0 +1,985 @@
+/*
+ * check_store.c - the SQLite store and HSS emulator (gba_store.h).
+ *
+ * Each test works in its own mkdtemp directory.  Tampering and schema
+ * tests edit the database file with SQLite directly (tests may include
+ * <sqlite3.h>; the library has no raw-SQL entry point on purpose).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_mem.h"
+#include "gba_milenage.h"
+#include "gba_store.h"
+#include "testutil.h"
+
+/* TS 35.208 test set 1. */
+#define SET1_K   "465b5ce8b199b49faa5f0a2ee238a6bc"
+#define SET1_OPC "cd63cb71954a9f4e48a5994e37a02baf"
+#define SET1_AMF "b9b9"
+
+struct env {
+	char dir[256];
+	char db[320];
+	char key[320];
+};
+
+static void env_init(struct env *e)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	ck_assert_int_lt(snprintf(e->dir, sizeof(e->dir), "%s/check_store.XXXXXX", tmp),
+	                 (int)sizeof(e->dir));
+	ck_assert_ptr_nonnull(mkdtemp(e->dir));
+	snprintf(e->db, sizeof(e->db), "%s/gba.db", e->dir);
+	snprintf(e->key, sizeof(e->key), "%s/gba.key", e->dir);
+}
+
+static void env_done(struct env *e)
+{
+	char path[600];
+	struct dirent *d;
+	DIR *dp = opendir(e->dir);
+
+	if (dp == NULL)
+		return;
+	for (d = readdir(dp); d != NULL; d = readdir(dp)) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", e->dir, d->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(e->dir);
+}
+
+/* Constant SQL on the database file, through a connection of its own. */
+static void raw_exec(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *err = NULL;
+	int rc;
+
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	rc = sqlite3_exec(h, sql, NULL, NULL, &err);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, err != NULL ? err : "?");
+	sqlite3_free(err);
+	sqlite3_close(h);
+}
+
+static void write_file(const char *path, const void *p, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, p, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static uint64_t sqn48(const uint8_t b[6])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void put48(uint64_t v, uint8_t b[6])
+{
+	int i;
+
+	for (i = 5; i >= 0; i--) {
+		b[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static void make_sub(struct gba_subscriber *s, const char *impi, uint64_t sqn,
+                     const char *guss)
+{
+	uint8_t k[16], opc[16];
+
+	memset(s, 0, sizeof(*s));
+	ck_assert_uint_lt(strlen(impi), sizeof(s->impi));
+	memcpy(s->impi, impi, strlen(impi) + 1);
+	th_unhex(SET1_K, k, 16);
+	th_unhex(SET1_OPC, opc, 16);
+	ck_assert_int_eq(gba_secret_set(&s->k, k, 16), 0);
+	ck_assert_int_eq(gba_secret_set(&s->opc, opc, 16), 0);
+	th_unhex(SET1_AMF, s->amf, 2);
+	put48(sqn, s->sqn);
+	s->lifetime_s = 3600;
+	s->guss_json = (char *)(uintptr_t)guss;   /* borrowed: never cleared */
+}
+
+static void add_sub(struct gba_store *st, const char *impi, uint64_t sqn)
+{
+	struct gba_subscriber s;
+
+	make_sub(&s, impi, sqn, "{\"bsfInfo\":{\"lifeTime\":3600}}");
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), 0);
+}
+
+/* UE side: AUTN must verify for set 1; returns the SQN it carries. */
+static uint64_t ue_check(const struct gba_aka_vector *av)
+{
+	uint8_t k[16], opc[16], sqn[6], res[8], ck[16], ik[16];
+
+	th_unhex(SET1_K, k, 16);
+	th_unhex(SET1_OPC, opc, 16);
+	ck_assert_int_eq(gba_milenage_check_autn(k, opc, av->rand, av->autn, sqn, res, ck, ik), 0);
+	ck_assert_mem_eq(res, av->xres, 8);
+	ck_assert_mem_eq(ck, av->ck, 16);
+	ck_assert_mem_eq(ik, av->ik, 16);
+	ck_assert_uint_eq(av->autn[6], 0xb9);   /* AMF in clear */
+	ck_assert_uint_eq(av->autn[7], 0xb9);
+	return sqn48(sqn);
+}
+
+static uint64_t stored_sqn(struct gba_store *st, const char *impi)
+{
+	struct gba_subscriber s;
+	uint64_t v;
+
+	ck_assert_int_eq(gba_store_subscriber_get(st, impi, &s), 0);
+	v = sqn48(s.sqn);
+	gba_subscriber_clear(&s);
+	return v;
+}
+
+static void make_bs(struct gba_bootstrap *b, const char *btid, const char *impi,
+                    int64_t expires, uint8_t fill)
+{
+	uint8_t ks[32];
+
+	memset(b, 0, sizeof(*b));
+	memcpy(b->btid, btid, strlen(btid) + 1);
+	memcpy(b->impi, impi, strlen(impi) + 1);
+	memset(b->rand, fill, sizeof(b->rand));
+	memset(ks, fill ^ 0x5a, sizeof(ks));
+	ck_assert_int_eq(gba_secret_set(&b->ks, ks, 32), 0);
+	b->created = expires - 100;
+	b->expires = expires;
+	b->guss_json = (char *)(uintptr_t)"{\"ussList\":[]}";   /* borrowed */
+}
+
+static void make_chal(struct gba_challenge *c, const char *nonce, const char *impi,
+                      int64_t expires, uint8_t fill)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->nonce, nonce, strlen(nonce) + 1);
+	memcpy(c->impi, impi, strlen(impi) + 1);
+	memset(c->av.rand, fill, 16);
+	memset(c->av.autn, fill + 1, 16);
+	memset(c->av.xres, fill + 2, 8);
+	memset(c->av.ck, fill + 3, 16);
+	memset(c->av.ik, fill + 4, 16);
+	c->expires = expires;
+}
+
+/* ---- HSS emulator ---- */
+
+START_TEST(av_matches_milenage_and_sqn_advances)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_aka_vector av, av2;
+	uint64_t i;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "001010000000001@ims.mnc001.mcc001.3gppnetwork.org", 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	for (i = 1; i <= 4; i++) {
+		ck_assert_int_eq(h->ops->generate_av(h,
+		                 "001010000000001@ims.mnc001.mcc001.3gppnetwork.org", NULL, NULL,
+		                 &av), 0);
+		/* SEQ + 1, IND = 0: SQN = 32 * i */
+		ck_assert_uint_eq(ue_check(&av), 32 * i);
+		ck_assert_uint_eq(stored_sqn(st, "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"),
+		                  32 * i);
+	}
+	/* A fresh RAND each time. */
+	ck_assert_int_eq(h->ops->generate_av(h, "001010000000001@ims.mnc001.mcc001.3gppnetwork.org",
+	                                     NULL, NULL, &av2), 0);
+	ck_assert_int_ne(memcmp(av.rand, av2.rand, 16), 0);
+	/* Unknown and malformed IMPIs. */
+	ck_assert_int_eq(h->ops->generate_av(h, "nobody@example.org", NULL, NULL, &av),
+	                 GBA_ENOTFOUND);
+	ck_assert_int_eq(h->ops->generate_av(h, "bad impi", NULL, NULL, &av), GBA_EINVAL);
+	ck_assert_int_eq(h->ops->generate_av(h, "", NULL, NULL, &av), GBA_EINVAL);
+	h->ops->close(h);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(av_two_handles_interleaved_get_distinct_sqns)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h[2] = { NULL, NULL };
+	struct gba_aka_vector av;
+	uint64_t last = 0, sqn;
+	int i;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "alice@example.org", 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h[0], e.db, e.key), 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h[1], e.db, e.key), 0);
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(h[i % 2]->ops->generate_av(h[i % 2], "alice@example.org", NULL, NULL,
+		                                            &av), 0);
+		sqn = ue_check(&av);
+		ck_assert_uint_gt(sqn, last);
+		last = sqn;
+	}
+	ck_assert_uint_eq(last, 10 * 32);
+	h[0]->ops->close(h[0]);
+	h[1]->ops->close(h[1]);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* Two processes, each with its own handle, race for vectors: every SQN
+ * is handed out once (BEGIN IMMEDIATE + busy timeout). */
+START_TEST(av_concurrent_processes_get_distinct_sqns)
+{
+	enum { PER_CHILD = 25, NCHILD = 2 };
+	struct env e;
+	struct gba_store *st = NULL;
+	uint64_t seen[PER_CHILD * NCHILD];
+	int fds[2], i, j, status;
+	pid_t pid[NCHILD];
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "alice@example.org", 0);
+	gba_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(pipe(fds), 0);
+	for (i = 0; i < NCHILD; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0) {
+			struct gba_hss *h = NULL;
+			struct gba_aka_vector av;
+			uint8_t k[16], opc[16], sqn[6];
+			int ok = 1;
+
+			close(fds[0]);
+			th_unhex(SET1_K, k, 16);
+			th_unhex(SET1_OPC, opc, 16);
+			if (gba_hss_sqlite_open(&h, e.db, e.key) != 0)
+				_exit(2);
+			for (j = 0; j < PER_CHILD && ok; j++) {
+				ok = h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av) == 0 &&
+				     gba_milenage_check_autn(k, opc, av.rand, av.autn, sqn, NULL, NULL,
+				                             NULL) == 0 &&
+				     write(fds[1], sqn, 6) == 6;
+			}
+			h->ops->close(h);
+			_exit(ok ? 0 : 1);
+		}
+	}
+	close(fds[1]);
+	for (i = 0; i < PER_CHILD * NCHILD; i++) {
+		uint8_t b[6];
+
+		ck_assert_int_eq(read(fds[0], b, 6), 6);
+		seen[i] = sqn48(b);
+	}
+	close(fds[0]);
+	for (i = 0; i < NCHILD; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (i = 0; i < PER_CHILD * NCHILD; i++) {
+		ck_assert_uint_eq(seen[i] % 32, 0);
+		for (j = i + 1; j < PER_CHILD * NCHILD; j++)
+			ck_assert_uint_ne(seen[i], seen[j]);
+	}
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 32 * PER_CHILD * NCHILD);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(resync_with_valid_auts_sets_sqn)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_aka_vector av, av2;
+	uint8_t k[16], opc[16], sqn_ms[6], auts[14];
+
+	env_init(&e);
+	th_unhex(SET1_K, k, 16);
+	th_unhex(SET1_OPC, opc, 16);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "alice@example.org", 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av), 0);
+	ck_assert_uint_eq(ue_check(&av), 32);
+	/* The USIM is ahead (SEQ_MS = 0x80); it answers with AUTS. */
+	put48(0x1000, sqn_ms);
+	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2), 0);
+	ck_assert_uint_eq(ue_check(&av2), 0x1000 + 32);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av2), 0);
+	ck_assert_uint_eq(ue_check(&av2), 0x1000 + 64);
+	/* SQN_MS with IND bits set: the next one is SEQ_MS + 1, IND 0. */
+	put48(0x2005, sqn_ms);
+	ck_assert_int_eq(gba_milenage_auts(k, opc, av2.rand, sqn_ms, auts), 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av2.rand, auts, &av), 0);
+	ck_assert_uint_eq(ue_check(&av), 0x2020);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 0x2020);
+	/* At the top of the 48-bit space: GBA_ESYNC, SQN unchanged. */
+	put48(UINT64_C(0xffffffffffe0), sqn_ms);
+	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2),
+	                 GBA_ESYNC);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 0x2020);
+	h->ops->close(h);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(resync_with_wrong_mac_s_changes_nothing)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_aka_vector av, av2;
+	uint8_t k[16], opc[16], sqn_ms[6], auts[14], other_rand[16];
+
+	env_init(&e);
+	th_unhex(SET1_K, k, 16);
+	th_unhex(SET1_OPC, opc, 16);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "alice@example.org", 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av), 0);
+	put48(0x1000, sqn_ms);
+	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
+	auts[13] ^= 0x01;   /* MAC-S */
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2),
+	                 GBA_EAUTH);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 32);
+	auts[13] ^= 0x01;
+	/* The right AUTS for another RAND does not verify either. */
+	memcpy(other_rand, av.rand, 16);
+	other_rand[0] ^= 0x80;
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", other_rand, auts, &av2),
+	                 GBA_EAUTH);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 32);
+	/* AUTS without its RAND is a caller error. */
+	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, auts, &av2),
+	                 GBA_EINVAL);
+	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 32);
+	h->ops->close(h);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- challenges ---- */
+
+START_TEST(challenge_take_is_single_use_impi_bound_and_expires)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_challenge c, got;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_chal(&c, "I1VTvpY3qJ0hiuZNrke/NQ==", "alice@example.org", 1000, 0x10);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), 0);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), GBA_EDUP);
+	/* Someone else's IMPI: not found, and the nonce is not burnt. */
+	ck_assert_int_eq(gba_store_challenge_take(st, c.nonce, "mallory@example.org", 500, &got),
+	                 GBA_ENOTFOUND);
+	ck_assert_int_eq(got.impi[0], 0);
+	/* At expiry: not found (valid while now < expires), not burnt. */
+	ck_assert_int_eq(gba_store_challenge_take(st, c.nonce, c.impi, 1000, &got), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_challenge_take(st, c.nonce, c.impi, 999, &got), 0);
+	ck_assert_str_eq(got.nonce, c.nonce);
+	ck_assert_str_eq(got.impi, c.impi);
+	ck_assert_mem_eq(&got.av, &c.av, sizeof(c.av));
+	ck_assert_int_eq(got.expires, 1000);
+	gba_challenge_clear(&got);
+	/* Single use. */
+	ck_assert_int_eq(gba_store_challenge_take(st, c.nonce, c.impi, 999, &got), GBA_ENOTFOUND);
+	/* Malformed identities. */
+	ck_assert_int_eq(gba_store_challenge_take(st, "", c.impi, 0, &got), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_challenge_take(st, "a b", c.impi, 0, &got), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- bootstrap contexts ---- */
+
+START_TEST(bootstrap_put_replaces_same_impi_and_survives_reopen)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_bootstrap b1, b2, b3, got;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_bs(&b1, "AAAAAAAAAAAAAAAAAAAAAA==@bsf.example.org", "alice@example.org", 5000, 1);
+	make_bs(&b2, "BBBBBBBBBBBBBBBBBBBBBB==@bsf.example.org", "alice@example.org", 6000, 2);
+	make_bs(&b3, "CCCCCCCCCCCCCCCCCCCCCC==@bsf.example.org", "bob@example.org", 7000, 3);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b1), 0);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b1.btid, 100, &got), 0);
+	gba_bootstrap_clear(&got);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b2), 0);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b3), 0);
+	/* The new bootstrap superseded the old B-TID. */
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b1.btid, 100, &got), GBA_ENOTFOUND);
+	ck_assert_ptr_null(got.guss_json);
+	gba_store_close(st);
+	st = NULL;
+	/* Durable: a new handle sees what was acknowledged. */
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b2.btid, 100, &got), 0);
+	ck_assert_str_eq(got.btid, b2.btid);
+	ck_assert_str_eq(got.impi, "alice@example.org");
+	ck_assert_mem_eq(got.rand, b2.rand, 16);
+	ck_assert(gba_secret_equal(&got.ks, &b2.ks));
+	ck_assert_int_eq(got.created, b2.created);
+	ck_assert_int_eq(got.expires, 6000);
+	ck_assert_str_eq(got.guss_json, b2.guss_json);
+	gba_bootstrap_clear(&got);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b3.btid, 6999, &got), 0);
+	ck_assert_str_eq(got.impi, "bob@example.org");
+	gba_bootstrap_clear(&got);
+	/* Expired at expires. */
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b3.btid, 7000, &got), GBA_ENOTFOUND);
+	/* Re-putting a B-TID replaces it even for another IMPI; a NULL GUSS
+	 * reads back as "". */
+	make_bs(&b1, b3.btid, "carol@example.org", 8000, 4);
+	b1.guss_json = NULL;
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b1), 0);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, b3.btid, 7000, &got), 0);
+	ck_assert_str_eq(got.impi, "carol@example.org");
+	ck_assert_str_eq(got.guss_json, "");
+	gba_bootstrap_clear(&got);
+	/* Bad input. */
+	b1.ks.len = 16;
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b1), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "", 0, &got), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(purge_deletes_expired_and_counts)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_challenge c;
+	struct gba_bootstrap b;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_chal(&c, "n1", "a@x", 100, 1);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), 0);
+	make_chal(&c, "n2", "b@x", 200, 2);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), 0);
+	make_chal(&c, "n3", "c@x", 300, 3);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), 0);
+	make_bs(&b, "t1@bsf", "a@x", 100, 1);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	make_bs(&b, "t2@bsf", "b@x", 200, 2);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	make_bs(&b, "t3@bsf", "c@x", 300, 3);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	ck_assert_int_eq(gba_store_purge(st, 50), 0);
+	ck_assert_int_eq(gba_store_purge(st, 200), 4);   /* expires <= now */
+	ck_assert_int_eq(gba_store_purge(st, 200), 0);
+	ck_assert_int_eq(gba_store_challenge_take(st, "n3", "c@x", 250, &c), 0);
+	gba_challenge_clear(&c);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t3@bsf", 250, &b), 0);
+	gba_bootstrap_clear(&b);
+	ck_assert_int_eq(gba_store_purge(st, 1000), 1);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- subscribers ---- */
+
+static int collect(void *ctx, const char *impi)
+{
+	char *buf = ctx;
+	size_t n = strlen(buf);
+
+	ck_assert_uint_lt(n + strlen(impi) + 2, 512);
+	memcpy(buf + n, impi, strlen(impi));
+	buf[n + strlen(impi)] = ',';
+	buf[n + strlen(impi) + 1] = '\0';
+	return 0;
+}
+
+static int stop_after_first(void *ctx, const char *impi)
+{
+	(void)impi;
+	(*(int *)ctx)++;
+	return 7;
+}
+
+START_TEST(subscriber_add_get_list_remove)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_subscriber s, got;
+	struct gba_bootstrap b;
+	char list[512] = "", impi[300], *guss = NULL, *big = NULL;
+	uint32_t life = 0;
+	int calls = 0;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_sub(&s, "bob@example.org", 0x123456789abcu, "{\"ussList\":[{\"gsId\":1}]}");
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), 0);
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), GBA_EDUP);
+	make_sub(&s, "alice@example.org", 0, NULL);
+	s.lifetime_s = 0;
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), 0);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "bob@example.org", &got), 0);
+	ck_assert_str_eq(got.impi, "bob@example.org");
+	ck_assert(gba_secret_equal(&got.k, &s.k));
+	ck_assert(gba_secret_equal(&got.opc, &s.opc));
+	ck_assert_mem_eq(got.amf, s.amf, 2);
+	ck_assert_uint_eq(sqn48(got.sqn), 0x123456789abcu);
+	ck_assert_uint_eq(got.lifetime_s, 3600);
+	ck_assert_str_eq(got.guss_json, "{\"ussList\":[{\"gsId\":1}]}");
+	gba_subscriber_clear(&got);
+	ck_assert_ptr_null(got.guss_json);
+	ck_assert_uint_eq(got.k.len, 0);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "alice@example.org", &got), 0);
+	ck_assert_str_eq(got.guss_json, "");
+	ck_assert_uint_eq(got.lifetime_s, 0);
+	gba_subscriber_clear(&got);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "carol@example.org", &got), GBA_ENOTFOUND);
+	/* The HSS view of the GUSS. */
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	ck_assert_int_eq(h->ops->get_guss(h, "bob@example.org", &life, &guss), 0);
+	ck_assert_uint_eq(life, 3600);
+	ck_assert_str_eq(guss, "{\"ussList\":[{\"gsId\":1}]}");
+	gba_free(guss);
+	ck_assert_int_eq(h->ops->get_guss(h, "carol@example.org", &life, &guss), GBA_ENOTFOUND);
+	ck_assert_ptr_null(guss);
+	h->ops->close(h);
+	/* List, in order, and stopping early. */
+	ck_assert_int_eq(gba_store_subscriber_list(st, collect, list), 0);
+	ck_assert_str_eq(list, "alice@example.org,bob@example.org,");
+	ck_assert_int_eq(gba_store_subscriber_list(st, stop_after_first, &calls), 7);
+	ck_assert_int_eq(calls, 1);
+	/* Remove takes the subscriber's bootstrap context with it. */
+	make_bs(&b, "t1@bsf", "bob@example.org", 5000, 1);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	ck_assert_int_eq(gba_store_subscriber_remove(st, "bob@example.org"), 0);
+	ck_assert_int_eq(gba_store_subscriber_remove(st, "bob@example.org"), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "bob@example.org", &got), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t1@bsf", 0, &b), GBA_ENOTFOUND);
+	/* Capped and checked input. */
+	memset(impi, 'a', 256);
+	impi[256] = '\0';
+	ck_assert_int_eq(gba_store_impi_check(impi), GBA_EINVAL);
+	impi[255] = '\0';
+	ck_assert_int_eq(gba_store_impi_check(impi), 0);
+	make_sub(&s, impi, 0, NULL);
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), 0);   /* 255 is fine */
+	ck_assert_int_eq(gba_store_impi_check("a\tb"), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_impi_check("caf\xc3\xa9"), GBA_EINVAL);
+	make_sub(&s, "carol@example.org", 0, NULL);
+	s.k.len = 15;
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), GBA_EINVAL);
+	make_sub(&s, "carol@example.org", 0, NULL);
+	big = malloc(GBA_MAX_GUSS_LEN + 2);
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', GBA_MAX_GUSS_LEN + 1);
+	big[GBA_MAX_GUSS_LEN + 1] = '\0';
+	s.guss_json = big;
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), GBA_ETOOBIG);
+	big[GBA_MAX_GUSS_LEN] = '\0';
+	ck_assert_int_eq(gba_store_subscriber_add(st, &s), 0);   /* exactly the cap */
+	free(big);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "carol@example.org", &got), 0);
+	ck_assert_uint_eq(strlen(got.guss_json), GBA_MAX_GUSS_LEN);
+	gba_subscriber_clear(&got);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+struct feed {
+	const char *const *impis;
+	size_t i, n;
+};
+
+static int feed_next(void *ctx, struct gba_subscriber *s)
+{
+	struct feed *f = ctx;
+
+	if (f->i == f->n)
+		return 0;
+	make_sub(s, f->impis[f->i++], 0, NULL);
+	return 1;
+}
+
+START_TEST(import_is_all_or_nothing)
+{
+	static const char *const bad[] = { "a@x", "b@x", "a@x" };
+	static const char *const good[] = { "a@x", "b@x", "c@x" };
+	struct env e;
+	struct gba_store *st = NULL;
+	struct feed f = { bad, 0, 3 };
+	char list[512] = "";
+	size_t count = 99;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_subscriber_import(st, feed_next, &f, &count), GBA_EDUP);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_uint_eq(f.i, 3);   /* failed on the third record */
+	ck_assert_int_eq(gba_store_subscriber_list(st, collect, list), 0);
+	ck_assert_str_eq(list, "");
+	f.impis = good;
+	f.i = 0;
+	ck_assert_int_eq(gba_store_subscriber_import(st, feed_next, &f, &count), 0);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_int_eq(gba_store_subscriber_list(st, collect, list), 0);
+	ck_assert_str_eq(list, "a@x,b@x,c@x,");
+	/* The handle is usable after a failed import. */
+	f.i = 0;
+	ck_assert_int_eq(gba_store_subscriber_import(st, feed_next, &f, &count), GBA_EDUP);
+	add_sub(st, "d@x", 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- at-rest protection ---- */
+
+START_TEST(tampered_rows_fail_cleanly)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_subscriber got;
+	struct gba_bootstrap b, bg;
+	struct gba_challenge c, cg;
+	struct gba_aka_vector av;
+	char *guss = NULL;
+	uint32_t life;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "a@x", 0);
+	add_sub(st, "b@x", 0);
+	add_sub(st, "c@x", 0);
+	add_sub(st, "d@x", 0);
+	make_bs(&b, "t1@bsf", "a@x", 5000, 1);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	make_bs(&b, "t2@bsf", "b@x", 5000, 2);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	make_bs(&b, "t3@bsf", "c@x", 5000, 3);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	make_chal(&c, "n1", "a@x", 5000, 1);
+	ck_assert_int_eq(gba_store_challenge_put(st, &c), 0);
+	gba_store_close(st);
+	st = NULL;
+
+	/* K moved to another IMPI; K and OPc swapped within a row; GUSS,
+	 * lifetime edited; a bootstrap's Ks moved, its IMPI changed; a
+	 * challenge re-assigned to another IMPI. */
+	raw_exec(e.db, "UPDATE subscribers SET k_sealed ="
+	               " (SELECT k_sealed FROM subscribers WHERE impi = 'b@x') WHERE impi = 'a@x';"
+	               "UPDATE subscribers SET k_sealed = opc_sealed, opc_sealed = k_sealed"
+	               " WHERE impi = 'c@x';"
+	               "UPDATE subscribers SET guss_json = '{}' WHERE impi = 'd@x';"
+	               "UPDATE bootstraps SET ks_sealed ="
+	               " (SELECT ks_sealed FROM bootstraps WHERE btid = 't2@bsf')"
+	               " WHERE btid = 't1@bsf';"
+	               "UPDATE bootstraps SET impi = 'd@x' WHERE btid = 't3@bsf';"
+	               "UPDATE challenges SET impi = 'd@x' WHERE nonce = 'n1';");
+
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "a@x", &got), GBA_EIO);
+	ck_assert_ptr_null(got.guss_json);
+	ck_assert_uint_eq(got.k.len, 0);
+	ck_assert_int_eq(h->ops->generate_av(h, "a@x", NULL, NULL, &av), GBA_EIO);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "c@x", &got), GBA_EIO);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "d@x", &got), GBA_EIO);
+	ck_assert_int_eq(h->ops->get_guss(h, "d@x", &life, &guss), GBA_EIO);
+	ck_assert_ptr_null(guss);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t1@bsf", 0, &bg), GBA_EIO);
+	ck_assert_ptr_null(bg.guss_json);
+	ck_assert_uint_eq(bg.ks.len, 0);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t3@bsf", 0, &bg), GBA_EIO);
+	ck_assert_int_eq(gba_store_challenge_take(st, "n1", "d@x", 0, &cg), GBA_EIO);
+	/* The untouched rows still work, and SQN did not move on failure. */
+	ck_assert_int_eq(gba_store_subscriber_get(st, "b@x", &got), 0);
+	gba_subscriber_clear(&got);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t2@bsf", 0, &bg), 0);
+	gba_bootstrap_clear(&bg);
+	ck_assert_int_eq(h->ops->generate_av(h, "b@x", NULL, NULL, &av), 0);
+	ck_assert_uint_eq(ue_check(&av), 32);
+	h->ops->close(h);
+	gba_store_close(st);
+	st = NULL;
+
+	/* Wrong shapes: a truncated sealed blob, a text SQN. */
+	raw_exec(e.db, "UPDATE subscribers SET opc_sealed = substr(opc_sealed, 1, 10)"
+	               " WHERE impi = 'b@x';"
+	               "UPDATE bootstraps SET rand = x'00' WHERE btid = 't2@bsf';");
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "b@x", &got), GBA_EIO);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, "t2@bsf", 0, &bg), GBA_EIO);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(wrong_or_missing_key_file_refused)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	char other[400];
+	uint8_t key[33];
+	struct stat sb;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "a@x", 0);
+	gba_store_close(st);
+	st = NULL;
+	/* New files are private. */
+	ck_assert_int_eq(stat(e.key, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(sb.st_size, 32);
+	ck_assert_int_eq(stat(e.db, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	/* Another valid-looking key: the key check fails. */
+	snprintf(other, sizeof(other), "%s/other.key", e.dir);
+	ck_assert_int_eq(gba_rnd(GBA_RND_KEY, key, sizeof(key)), 0);
+	write_file(other, key, 32, 0600);
+	ck_assert_int_eq(gba_store_open(&st, e.db, other), GBA_EAUTH);
+	ck_assert_ptr_null(st);
+	/* Wrong sizes. */
+	write_file(other, key, 31, 0600);
+	ck_assert_int_eq(gba_store_open(&st, e.db, other), GBA_EIO);
+	write_file(other, key, 33, 0600);
+	ck_assert_int_eq(gba_store_open(&st, e.db, other), GBA_EIO);
+	/* Missing key for an existing database: refused, and not created. */
+	unlink(other);
+	ck_assert_int_eq(gba_store_open(&st, e.db, other), GBA_EIO);
+	ck_assert_int_ne(access(other, F_OK), 0);
+	/* A symlink to the right key is not followed. */
+	ck_assert_int_eq(symlink(e.key, other), 0);
+	ck_assert_int_eq(gba_store_open(&st, e.db, other), GBA_EIO);
+	/* The right key still works. */
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(key_file_permissions_refused)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	gba_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(chmod(e.key, 0644), 0);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), GBA_EIO);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(chmod(e.key, 0640), 0);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), GBA_EIO);
+	ck_assert_int_eq(chmod(e.key, 0400), 0);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(unknown_schema_and_foreign_files_refused)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	char other[400];
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	gba_store_close(st);
+	st = NULL;
+	raw_exec(e.db, "PRAGMA user_version = 2");
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), GBA_EUNSUPP);
+	ck_assert_ptr_null(st);
+	/* Some other application's database (version 0, with tables). */
+	snprintf(other, sizeof(other), "%s/other.db", e.dir);
+	write_file(other, "", 0, 0600);
+	raw_exec(other, "CREATE TABLE t(x)");
+	ck_assert_int_eq(gba_store_open(&st, other, e.key), GBA_EUNSUPP);
+	/* Not a database at all. */
+	write_file(other, "this is not an SQLite database, just text.......", 48, 0600);
+	ck_assert_int_eq(gba_store_open(&st, other, e.key), GBA_EIO);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(gba_store_open(&st, NULL, e.key), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_open(&st, "", e.key), GBA_EINVAL);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- allocation failure ---- */
+
+START_TEST(allocation_failures_are_clean)
+{
+	struct env e;
+	struct gba_store *st = NULL, *st2 = NULL;
+	struct gba_hss *h = NULL;
+	struct gba_subscriber s;
+	struct gba_bootstrap b;
+	char *guss = NULL, db2[400], key2[400];
+	uint32_t life = 0;
+	long n;
+	int ret, step;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "a@x", 0);
+	make_bs(&b, "t1@bsf", "a@x", 5000, 1);
+	ck_assert_int_eq(gba_store_bootstrap_put(st, &b), 0);
+	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
+	snprintf(db2, sizeof(db2), "%s/fresh.db", e.dir);
+	snprintf(key2, sizeof(key2), "%s/fresh.key", e.dir);
+	for (step = 0; step < 5; step++) {
+		for (n = 0;; n++) {
+			memset(&s, 0xa5, sizeof(s));
+			memset(&b, 0xa5, sizeof(b));
+			guss = NULL;
+			gba_mem_fail_after(n);
+			switch (step) {
+			case 0:
+				ret = gba_store_subscriber_get(st, "a@x", &s);
+				break;
+			case 1:
+				ret = gba_store_bootstrap_get(st, "t1@bsf", 0, &b);
+				break;
+			case 2:
+				ret = h->ops->get_guss(h, "a@x", &life, &guss);
+				break;
+			case 3:   /* an existing database */
+				ret = gba_store_open(&st2, e.db, e.key);
+				break;
+			default:   /* a new database and key, retried */
+				ret = gba_store_open(&st2, db2, key2);
+				break;
+			}
+			gba_mem_fail_reset();
+			if (ret == 0)
+				break;
+			ck_assert_msg(ret == GBA_ENOMEM, "step %d n %ld ret %d", step, n, ret);
+			switch (step) {
+			case 0:
+				ck_assert_ptr_null(s.guss_json);
+				ck_assert_uint_eq(s.k.len, 0);
+				ck_assert_uint_eq(s.opc.len, 0);
+				break;
+			case 1:
+				ck_assert_ptr_null(b.guss_json);
+				ck_assert_uint_eq(b.ks.len, 0);
+				break;
+			case 2:
+				ck_assert_ptr_null(guss);
+				break;
+			default:
+				ck_assert_ptr_null(st2);
+				break;
+			}
+			ck_assert_msg(n < 1000, "step %d never succeeds", step);
+		}
+		ck_assert_int_gt(n, 0);   /* the call allocates: this tested something */
+		switch (step) {
+		case 0:
+			ck_assert_str_eq(s.guss_json, "{\"bsfInfo\":{\"lifeTime\":3600}}");
+			gba_subscriber_clear(&s);
+			break;
+		case 1:
+			gba_bootstrap_clear(&b);
+			break;
+		case 2:
+			gba_free(guss);
+			break;
+		default:
+			gba_store_close(st2);
+			st2 = NULL;
+			break;
+		}
+	}
+	h->ops->close(h);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("gba_store");
+	TCase *tc = tcase_create("store");
+
+	/* synchronous=FULL: every commit is an fsync. */
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, av_matches_milenage_and_sqn_advances);
+	tcase_add_test(tc, av_two_handles_interleaved_get_distinct_sqns);
+	tcase_add_test(tc, av_concurrent_processes_get_distinct_sqns);
+	tcase_add_test(tc, resync_with_valid_auts_sets_sqn);
+	tcase_add_test(tc, resync_with_wrong_mac_s_changes_nothing);
+	tcase_add_test(tc, challenge_take_is_single_use_impi_bound_and_expires);
+	tcase_add_test(tc, bootstrap_put_replaces_same_impi_and_survives_reopen);
+	tcase_add_test(tc, purge_deletes_expired_and_counts);
+	tcase_add_test(tc, subscriber_add_get_list_remove);
+	tcase_add_test(tc, import_is_all_or_nothing);
+	tcase_add_test(tc, tampered_rows_fail_cleanly);
+	tcase_add_test(tc, wrong_or_missing_key_file_refused);
+	tcase_add_test(tc, key_file_permissions_refused);
+	tcase_add_test(tc, unknown_schema_and_foreign_files_refused);
+	tcase_add_test(tc, allocation_failures_are_clean);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return th_run(store_suite());
+}

@@ -1,0 +1,210 @@
+#!/bin/sh
+# ctl.sh - gba-ctl subscriber add/show/list/remove/import, end to end.
+#
+#  * show and list never print K, OP or OPc, and the database file does
+#    not hold them in clear;
+#  * every bad input exits non-zero (2 for usage, 1 otherwise) and leaves
+#    the database exactly as it was;
+#  * import is all or nothing and names the first bad line.
+set -u
+
+: "${top_builddir:=..}"
+abs() { (cd "$1" && pwd); }
+top_builddir=$(abs "$top_builddir")
+CTL="$top_builddir/bsf/gba-ctl"
+
+# TS 35.208 test set 1.
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OP=cdc202d5123e20f62b6d676ac72cb318
+OPC=cd63cb71954a9f4e48a5994e37a02baf
+K2=fec86ba6eb707ed08905757b1bb44b8f
+OPC2=1006020f0a478bf6b699f15c062e42b3
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 1
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+ctl() { "$CTL" --db "$tmp/t.db" --key-file "$tmp/t.key" "$@"; }
+
+# expect RC DESCRIPTION ARGS...: run gba-ctl, compare the exit status.
+expect() {
+	want=$1 desc=$2
+	shift 2
+	ctl "$@" >out.txt 2>err.txt
+	got=$?
+	if [ "$got" = "$want" ]; then
+		pass "$desc (exit $got)"
+	else
+		fail "$desc: exit $got, want $want"
+		sed 's/^/    /' out.txt err.txt
+	fi
+}
+
+# A snapshot of everything gba-ctl can see.
+snapshot() {
+	ctl subscriber list
+	for i in $(ctl subscriber list); do ctl subscriber show "$i"; done
+}
+
+# expect_unchanged RC DESCRIPTION ARGS...: as expect, and the database
+# must not change.
+expect_unchanged() {
+	snapshot >before.txt 2>&1
+	expect "$@"
+	snapshot >after.txt 2>&1
+	if cmp -s before.txt after.txt; then
+		pass "$2: database unchanged"
+	else
+		fail "$2: database changed"
+		diff before.txt after.txt | sed 's/^/    /'
+	fi
+}
+
+no_secrets() {   # FILE DESCRIPTION
+	if grep -qi -e "$K" -e "$OP" -e "$OPC" -e "$K2" -e "$OPC2" "$1"; then
+		fail "$2 prints a key"
+	else
+		pass "$2 prints no key"
+	fi
+}
+
+# ---- add, show, list ----
+expect 0 "add with --op" subscriber add alice@example.org --k "$K" --op "$OP" \
+	--amf b9b9 --sqn 20 --lifetime 3600
+[ -f t.key ] && [ "$(stat -c %a t.key)" = 600 ] && [ "$(stat -c %s t.key)" = 32 ] &&
+	[ "$(stat -c %a t.db)" = 600 ] && pass "new key file 32 bytes, key and db mode 600" ||
+	fail "new key/db file mode or size"
+printf '{"bsfInfo":{"lifeTime":7200},"ussList":[{"gsId":1,"gsType":1,"ueIds":["sip:bob@example.org"]}]}\n' >guss.json
+expect 0 "add with --opc and --guss-file" subscriber add bob@example.org --k "$K2" --opc "$OPC2" \
+	--guss-file guss.json
+
+expect 0 "show" subscriber show alice@example.org
+cp out.txt show.txt
+grep -q '^IMPI: *alice@example.org$' show.txt && grep -q '^AMF: *b9b9$' show.txt &&
+	grep -q '^SQN: *000000000020$' show.txt && grep -q '^Lifetime: *3600 s$' show.txt &&
+	grep -q '^K: *(set)$' show.txt && grep -q '^GUSS: *(none)$' show.txt &&
+	pass "show fields" || { fail "show fields"; sed 's/^/    /' show.txt; }
+no_secrets show.txt "show"
+expect 0 "show with GUSS" subscriber show bob@example.org
+grep -q '^GUSS: *{"bsfInfo":{"lifeTime":7200},"ussList":\[{"gsId":1' out.txt &&
+	grep -q '^AMF: *0000$' out.txt && grep -q '^SQN: *000000000000$' out.txt &&
+	grep -q '^Lifetime: *0 (BSF default)$' out.txt &&
+	pass "show GUSS and defaults" || { fail "show GUSS and defaults"; sed 's/^/    /' out.txt; }
+no_secrets out.txt "show with GUSS"
+
+expect 0 "list" subscriber list
+printf 'alice@example.org\nbob@example.org\n' | cmp -s - out.txt &&
+	pass "list in order" || { fail "list output"; sed 's/^/    /' out.txt; }
+no_secrets out.txt "list"
+
+# K and OPc are sealed at rest: neither appears in the database files.
+hexdump_db() { for f in t.db t.db-wal; do [ -f "$f" ] && od -An -tx1 -v "$f"; done | tr -d ' \n'; }
+if hexdump_db | grep -qi -e "$K" -e "$OPC" -e "$K2" -e "$OPC2"; then
+	fail "database holds a key in clear"
+else
+	pass "database holds no key in clear"
+fi
+
+# ---- bad input: non-zero, nothing changed ----
+expect_unchanged 1 "duplicate IMPI" subscriber add alice@example.org --k "$K" --opc "$OPC"
+expect_unchanged 1 "K not hex" subscriber add c@x --k zz5b5ce8b199b49faa5f0a2ee238a6bc --opc "$OPC"
+expect_unchanged 1 "K too short" subscriber add c@x --k 465b5ce8b199b49faa5f0a2ee238a6b --opc "$OPC"
+expect_unchanged 1 "K too long" subscriber add c@x --k "${K}00" --opc "$OPC"
+expect_unchanged 1 "OP too short" subscriber add c@x --k "$K" --op 00
+expect_unchanged 1 "AMF wrong length" subscriber add c@x --k "$K" --opc "$OPC" --amf 800
+expect_unchanged 1 "SQN over 48 bits" subscriber add c@x --k "$K" --opc "$OPC" --sqn 1000000000000
+expect_unchanged 1 "SQN not hex" subscriber add c@x --k "$K" --opc "$OPC" --sqn 12g
+expect_unchanged 1 "lifetime negative" subscriber add c@x --k "$K" --opc "$OPC" --lifetime -1
+expect_unchanged 1 "lifetime over 32 bits" subscriber add c@x --k "$K" --opc "$OPC" \
+	--lifetime 4294967296
+long=$(printf '%0256d' 0)
+expect_unchanged 1 "IMPI of 256 characters" subscriber add "$long@x" --k "$K" --opc "$OPC"
+expect_unchanged 1 "IMPI with a space" subscriber add "c @x" --k "$K" --opc "$OPC"
+expect_unchanged 1 "IMPI with a control character" subscriber add "$(printf 'c\033[2J@x')" \
+	--k "$K" --opc "$OPC"
+printf 'not json\n' >bad.json
+expect_unchanged 1 "GUSS not a JSON object" subscriber add c@x --k "$K" --opc "$OPC" \
+	--guss-file bad.json
+head -c 16385 /dev/zero | tr '\0' ' ' | sed 's/^ /{/' >big.json
+expect_unchanged 1 "GUSS over 16 KiB" subscriber add c@x --k "$K" --opc "$OPC" --guss-file big.json
+expect_unchanged 1 "GUSS file missing" subscriber add c@x --k "$K" --opc "$OPC" \
+	--guss-file nope.json
+expect_unchanged 2 "both --op and --opc" subscriber add c@x --k "$K" --op "$OP" --opc "$OPC"
+expect_unchanged 2 "no --k" subscriber add c@x --opc "$OPC"
+expect_unchanged 2 "no IMPI" subscriber add --k "$K" --opc "$OPC"
+expect_unchanged 2 "unknown option" subscriber add c@x --k "$K" --opc "$OPC" --frob 1
+expect_unchanged 2 "option without value" subscriber add c@x --k "$K" --opc
+expect_unchanged 2 "unknown subscriber command" subscriber frob
+expect_unchanged 2 "unknown command" frob
+expect_unchanged 2 "show without IMPI" subscriber show
+expect_unchanged 1 "show unknown IMPI" subscriber show carol@example.org
+expect_unchanged 1 "remove unknown IMPI" subscriber remove carol@example.org
+expect 0 "--help" --help
+
+# Wrong key file, bad key permissions: refused, nothing created.
+head -c 32 /dev/urandom >other.key && chmod 600 other.key
+"$CTL" --db t.db --key-file other.key subscriber list >out.txt 2>err.txt
+[ $? = 1 ] && grep -q 'does not match' err.txt && pass "wrong key file refused" ||
+	{ fail "wrong key file"; sed 's/^/    /' err.txt; }
+chmod 644 t.key
+expect 1 "key file mode 644 refused" subscriber list
+grep -q 'chmod 600' err.txt && pass "key file mode message" || fail "key file mode message"
+chmod 600 t.key
+"$CTL" --db t.db --key-file missing.key subscriber list >out.txt 2>err.txt
+[ $? = 1 ] && [ ! -e missing.key ] && pass "missing key for existing database refused" ||
+	fail "missing key file"
+"$CTL" --db missing.db --key-file t.key subscriber show alice@example.org >out.txt 2>err.txt
+[ $? = 1 ] && [ ! -e missing.db ] && pass "show on a missing database creates nothing" ||
+	fail "show on a missing database"
+
+# ---- import ----
+cat >good.txt <<EOF
+# IMPI K OPC AMF SQN [LIFETIME]
+
+imp1@example.org $K $OPC 8000 0
+  imp2@example.org	$K2 $OPC2 b9b9 ff9bb4d0b607 86400   # trailing comment
+EOF
+expect 0 "import" subscriber import good.txt
+grep -q '^imported 2 subscribers$' out.txt && pass "import count" || fail "import count"
+expect 0 "show imported" subscriber show imp2@example.org
+grep -q '^SQN: *ff9bb4d0b607$' out.txt && grep -q '^Lifetime: *86400 s$' out.txt &&
+	pass "imported fields" || fail "imported fields"
+no_secrets out.txt "show imported"
+
+printf '# header\nimp3@x %s %s 8000 0\nimp4@x %s %s 8000 0 60 extra\nimp5@x %s %s 8000 0\n' \
+	"$K" "$OPC" "$K" "$OPC" "$K" "$OPC" >bad1.txt
+expect_unchanged 1 "import with a bad line" subscriber import bad1.txt
+grep -q 'bad1.txt:3:' err.txt && grep -q 'nothing imported' err.txt &&
+	pass "import names line 3" || { fail "import line number"; sed 's/^/    /' err.txt; }
+no_secrets err.txt "import error"
+
+printf 'imp3@x %s %s 8000 0\nimp4@x %s %s 80 0\n' "$K" "$OPC" "$K" "$OPC" >bad2.txt
+expect_unchanged 1 "import with a bad AMF" subscriber import bad2.txt
+grep -q 'bad2.txt:2: AMF' err.txt && pass "import names field" || fail "import field name"
+
+printf 'imp3@x %s %s 8000 0\nimp3@x %s %s 8000 0\n' "$K" "$OPC" "$K" "$OPC" >dup.txt
+expect_unchanged 1 "import with a duplicate in the file" subscriber import dup.txt
+grep -q 'dup.txt:2:' err.txt && pass "duplicate line named" || fail "duplicate line"
+
+printf 'imp3@x %s %s 8000 0\nalice@example.org %s %s 8000 0\n' "$K" "$OPC" "$K" "$OPC" >dup2.txt
+expect_unchanged 1 "import of an existing IMPI" subscriber import dup2.txt
+
+{ printf 'imp3@x %s %s 8000 0 ' "$K" "$OPC"; head -c 2000 /dev/zero | tr '\0' ' '; echo 1; } >long.txt
+expect_unchanged 1 "import with an over-long line" subscriber import long.txt
+grep -q 'too long' err.txt && pass "over-long line named" || fail "over-long line"
+
+expect_unchanged 1 "import of a missing file" subscriber import nope.txt
+
+# ---- remove ----
+expect 0 "remove" subscriber remove bob@example.org
+expect 1 "show removed" subscriber show bob@example.org
+expect 1 "remove again" subscriber remove bob@example.org
+expect 0 "list after remove" subscriber list
+printf 'alice@example.org\nimp1@example.org\nimp2@example.org\n' | cmp -s - out.txt &&
+	pass "list after remove" || { fail "list after remove"; sed 's/^/    /' out.txt; }
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
