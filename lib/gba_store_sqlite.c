@@ -1,0 +1,1563 @@
+/*
+ * gba_store_sqlite.c - gba_store.h on SQLite, and the HSS emulator.
+ *
+ * The only module that includes <sqlite3.h>.  Every statement is a
+ * constant string, prepared here, with its inputs bound as parameters.
+ * SQLite results other than OK/ROW/DONE become GBA_EIO (GBA_ENOMEM for
+ * SQLITE_NOMEM); a constraint on a primary key becomes GBA_EDUP.
+ *
+ * Schema version 1 (PRAGMA user_version):
+ *   meta(name PK, value)          "keycheck": a sealed constant that
+ *                                 proves the key file fits the database
+ *   subscribers(impi PK, k_sealed, opc_sealed, amf, sqn, lifetime_s,
+ *               guss_json)
+ *   challenges(nonce PK, impi, rand, autn, sealed, expires)
+ *                                 sealed = XRES || CK || IK
+ *   bootstraps(btid PK, impi UNIQUE, rand, ks_sealed, created, expires,
+ *              guss_json)
+ * with indexes on challenges(expires), challenges(impi) and
+ * bootstraps(expires).  No foreign keys: the BSF tables are also used
+ * with a remote HSS, where the subscribers table is empty.
+ *
+ * A sealed column is gba_aead_seal output (nonce || ciphertext || tag)
+ * whose associated data (struct ad below) is a label naming the column
+ * followed by the row's identity and every other column that is written
+ * once, so a sealed value moved to another row or column, or a row whose
+ * plaintext columns were edited, fails to open (GBA_EIO: corrupt).
+ *
+ * Transactions that read and then write (the SQN update, replacing a
+ * bootstrap context, take) use BEGIN IMMEDIATE, so that with several
+ * daemons on one file the write lock is taken up front and the busy
+ * timeout applies (a deferred transaction could fail with
+ * SQLITE_BUSY_SNAPSHOT instead of waiting).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_mem.h"
+#include "gba_milenage.h"
+#include "gba_store.h"
+
+#define SCHEMA_VERSION  1
+#define BUSY_TIMEOUT_MS 5000
+#define SEAL_OVERHEAD   (GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
+#define SEALED_MAX      (GBA_SECRET_MAX + SEAL_OVERHEAD)
+#define CHAL_SECRET_LEN (GBA_AKA_RES_LEN + 16u + 16u)   /* XRES || CK || IK */
+#define KS_LEN          32u
+#define NONCE_MAX       (sizeof(((struct gba_challenge *)0)->nonce) - 1u)
+#define SQN_MAX         ((UINT64_C(1) << 48) - 1u)
+#define SQN_IND_BITS    5u
+#define AD_MAX          1024u
+
+static const char keycheck_plain[] = "gbacert store key check v1";
+
+struct gba_store {
+	sqlite3 *db;
+	uint8_t key[GBA_STORE_KEY_LEN];
+};
+
+struct hss_sqlite {
+	struct gba_hss base;   /* first: the ops get a struct gba_hss * */
+	struct gba_store *st;
+};
+
+/* ---- small helpers ---- */
+
+static int db_err(int rc)
+{
+	if ((rc & 0xff) == SQLITE_NOMEM)
+		return GBA_ENOMEM;
+	return GBA_EIO;
+}
+
+/* A printable-ASCII identity of 1..max characters (IMPI, B-TID, nonce). */
+static int id_check(const char *s, size_t max, size_t *lenp)
+{
+	size_t i, len;
+
+	if (s == NULL)
+		return GBA_EINVAL;
+	len = strnlen(s, max + 1);
+	if (len == 0 || len > max)
+		return GBA_EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c > 0x7e)
+			return GBA_EINVAL;
+	}
+	if (lenp != NULL)
+		*lenp = len;
+	return 0;
+}
+
+static int guss_check(const char *g, size_t *lenp)
+{
+	size_t len;
+
+	if (g == NULL) {
+		*lenp = 0;
+		return 0;
+	}
+	len = strnlen(g, GBA_MAX_GUSS_LEN + 1);
+	if (len > GBA_MAX_GUSS_LEN)
+		return GBA_ETOOBIG;
+	*lenp = len;
+	return 0;
+}
+
+static uint64_t sqn_get(const uint8_t b[6])
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void sqn_put(uint64_t v, uint8_t b[6])
+{
+	size_t i;
+
+	for (i = 6; i > 0; i--) {
+		b[i - 1] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* Run constant SQL (one or more statements, no parameters, rows
+ * ignored). */
+static int exec_fixed(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	const char *tail = sql;
+	int rc, ret = 0;
+
+	while (tail != NULL && *tail != '\0') {
+		rc = sqlite3_prepare_v2(db, tail, -1, &s, &tail);
+		if (rc != SQLITE_OK) {
+			ret = db_err(rc);
+			goto out;
+		}
+		if (s == NULL)   /* trailing white space or comment */
+			break;
+		do
+			rc = sqlite3_step(s);
+		while (rc == SQLITE_ROW);
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int prep(struct gba_store *st, const char *sql, sqlite3_stmt **s)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_err(rc);
+}
+
+static int begin(struct gba_store *st)
+{
+	return exec_fixed(st->db, "BEGIN IMMEDIATE");
+}
+
+static int commit(struct gba_store *st)
+{
+	return exec_fixed(st->db, "COMMIT");
+}
+
+/* Roll back the transaction this function began (after an error, or
+ * when COMMIT itself failed); callers track whether they began one, so
+ * an error never rolls back someone else's. */
+static void rollback(struct gba_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)exec_fixed(st->db, "ROLLBACK");
+}
+
+static int bind_str(sqlite3_stmt *s, int idx, const char *p, size_t len)
+{
+	if (len > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(s, idx, p, (int)len, SQLITE_STATIC);
+}
+
+static int bind_blob(sqlite3_stmt *s, int idx, const void *p, size_t len)
+{
+	if (len > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_blob(s, idx, p, (int)len, SQLITE_STATIC);
+}
+
+/* Copy a BLOB column of exactly len bytes; GBA_EIO (corrupt) if it is
+ * anything else. */
+static int col_blob(sqlite3_stmt *s, int i, void *out, size_t len)
+{
+	const void *p;
+
+	if (sqlite3_column_type(s, i) != SQLITE_BLOB)
+		return GBA_EIO;
+	p = sqlite3_column_blob(s, i);
+	if (p == NULL)
+		return GBA_ENOMEM;
+	if ((size_t)sqlite3_column_bytes(s, i) != len)
+		return GBA_EIO;
+	memcpy(out, p, len);
+	return 0;
+}
+
+/* Borrow a TEXT column of at most max bytes with no NUL inside. */
+static int col_text(sqlite3_stmt *s, int i, size_t max, const char **p, size_t *len)
+{
+	const unsigned char *t;
+	int n;
+
+	if (sqlite3_column_type(s, i) != SQLITE_TEXT)
+		return GBA_EIO;
+	t = sqlite3_column_text(s, i);
+	if (t == NULL)
+		return GBA_ENOMEM;
+	n = sqlite3_column_bytes(s, i);
+	if (n < 0 || (size_t)n > max || memchr(t, '\0', (size_t)n) != NULL)
+		return GBA_EIO;
+	*p = (const char *)t;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int col_int(sqlite3_stmt *s, int i, int64_t min, int64_t max, int64_t *v)
+{
+	if (sqlite3_column_type(s, i) != SQLITE_INTEGER)
+		return GBA_EIO;
+	*v = sqlite3_column_int64(s, i);
+	if (*v < min || *v > max)
+		return GBA_EIO;
+	return 0;
+}
+
+/* ---- associated data and sealing ---- */
+
+struct ad {
+	uint8_t b[AD_MAX];
+	size_t len;
+	int err;
+};
+
+static void ad_put(struct ad *a, const void *p, size_t len)
+{
+	if (a->err != 0)
+		return;
+	if (len > AD_MAX - a->len) {
+		a->err = GBA_EINTERNAL;
+		return;
+	}
+	memcpy(a->b + a->len, p, len);
+	a->len += len;
+}
+
+/* A string and its NUL: the identities contain no NUL, so the fields
+ * cannot run into each other. */
+static void ad_str(struct ad *a, const char *s)
+{
+	ad_put(a, s, strlen(s) + 1);
+}
+
+static void ad_u64(struct ad *a, uint64_t v)
+{
+	uint8_t b[8];
+	size_t i;
+
+	for (i = 8; i > 0; i--) {
+		b[i - 1] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+	ad_put(a, b, sizeof(b));
+}
+
+static void ad_hash(struct ad *a, const char *g, size_t len)
+{
+	uint8_t h[GBA_SHA256_LEN];
+	int ret;
+
+	if (a->err != 0)
+		return;
+	ret = gba_hash_fast(GBA_HASH_SHA256, g != NULL ? g : "", len, h);
+	if (ret < 0) {
+		a->err = ret;
+		return;
+	}
+	ad_put(a, h, sizeof(h));
+}
+
+static void ad_subscriber(struct ad *a, const char *label, const char *impi,
+                          const uint8_t amf[2], uint32_t lifetime_s, const char *guss,
+                          size_t guss_len)
+{
+	a->len = 0;
+	a->err = 0;
+	ad_str(a, label);
+	ad_str(a, impi);
+	ad_put(a, amf, 2);
+	ad_u64(a, lifetime_s);
+	ad_hash(a, guss, guss_len);
+}
+
+static void ad_challenge(struct ad *a, const struct gba_challenge *c)
+{
+	a->len = 0;
+	a->err = 0;
+	ad_str(a, "gbacert.chal");
+	ad_str(a, c->nonce);
+	ad_str(a, c->impi);
+	ad_put(a, c->av.rand, sizeof(c->av.rand));
+	ad_put(a, c->av.autn, sizeof(c->av.autn));
+	ad_u64(a, (uint64_t)c->expires);
+}
+
+static void ad_bootstrap(struct ad *a, const struct gba_bootstrap *b, const char *guss,
+                         size_t guss_len)
+{
+	a->len = 0;
+	a->err = 0;
+	ad_str(a, "gbacert.bs");
+	ad_str(a, b->btid);
+	ad_str(a, b->impi);
+	ad_put(a, b->rand, sizeof(b->rand));
+	ad_u64(a, (uint64_t)b->created);
+	ad_u64(a, (uint64_t)b->expires);
+	ad_hash(a, guss, guss_len);
+}
+
+static int seal(const struct gba_store *st, const struct ad *a, const uint8_t *in,
+                size_t len, uint8_t out[SEALED_MAX])
+{
+	int ret;
+
+	if (a->err != 0)
+		return a->err;
+	if (len > GBA_SECRET_MAX)
+		return GBA_EINTERNAL;
+	ret = gba_aead_seal(st->key, a->b, a->len, in, len, out, SEALED_MAX);
+	if (ret < 0)
+		return ret;
+	return (size_t)ret == len + SEAL_OVERHEAD ? 0 : GBA_EINTERNAL;
+}
+
+/* Open a sealed column of exactly len plaintext bytes; a value that does
+ * not authenticate (tampered, moved, wrong key) is GBA_EIO. */
+static int unseal_buf(const struct gba_store *st, const struct ad *a, const uint8_t *sealed,
+                      uint8_t *out, size_t len)
+{
+	int ret;
+
+	if (a->err != 0)
+		return a->err;
+	if (len > GBA_SECRET_MAX)
+		return GBA_EINTERNAL;
+	ret = gba_aead_open(st->key, a->b, a->len, sealed, len + SEAL_OVERHEAD, out, len);
+	if (ret == GBA_EAUTH)
+		return GBA_EIO;
+	if (ret < 0)
+		return ret;
+	if ((size_t)ret != len) {
+		gba_wipe(out, len);
+		return GBA_EIO;
+	}
+	return 0;
+}
+
+/* The same, reading the sealed value from column col of s. */
+static int unseal(const struct gba_store *st, const struct ad *a, sqlite3_stmt *s, int col,
+                  uint8_t *out, size_t len)
+{
+	uint8_t sealed[SEALED_MAX];
+	int ret;
+
+	if (len > GBA_SECRET_MAX)
+		return GBA_EINTERNAL;
+	ret = col_blob(s, col, sealed, len + SEAL_OVERHEAD);
+	if (ret < 0)
+		return ret;
+	return unseal_buf(st, a, sealed, out, len);
+}
+
+/* ---- key file ---- */
+
+/* The directory part of path ("." when none), for fsync after link. */
+static int fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int fd = -1, ret = 0;
+
+	if (slash == NULL)
+		dir = gba_strndup(".", 1);
+	else if (slash == path)
+		dir = gba_strndup("/", 1);
+	else
+		dir = gba_strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return GBA_ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		ret = GBA_EIO;
+	if (fd >= 0)
+		close(fd);
+	gba_free(dir);
+	return ret;
+}
+
+/*
+ * Create key_path with 32 random bytes, mode 0600, atomically: the key is
+ * written and synced to a mkstemp file which is then link()ed to its
+ * name, so a concurrent opener sees either no file or the whole key.  If
+ * another process won the race, its key stands and this returns 0.
+ */
+static int key_create(const char *path)
+{
+	static const char suffix[] = ".tmpXXXXXX";
+	uint8_t key[GBA_STORE_KEY_LEN];
+	char *tmp = NULL;
+	size_t plen = strlen(path), off = 0;
+	int fd = -1, ret;
+	ssize_t n;
+
+	if (plen > PATH_MAX) {
+		ret = GBA_EINVAL;
+		goto out;
+	}
+	tmp = gba_malloc(plen + sizeof(suffix));
+	if (tmp == NULL) {
+		ret = GBA_ENOMEM;
+		goto out;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, suffix, sizeof(suffix));
+	ret = gba_rnd(GBA_RND_KEY, key, sizeof(key));
+	if (ret < 0)
+		goto out;
+	fd = mkstemp(tmp);   /* mode 0600 */
+	if (fd < 0) {
+		gba_free(tmp);
+		tmp = NULL;
+		ret = GBA_EIO;
+		goto out;
+	}
+	if (fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	while (off < sizeof(key)) {
+		n = write(fd, key + off, sizeof(key) - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = GBA_EIO;
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	ret = fsync_dir_of(path);
+out:
+	gba_wipe(key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		(void)unlink(tmp);
+		gba_free(tmp);
+	}
+	return ret;
+}
+
+/* Read the 32-byte key; the file must be regular, exactly 32 bytes and
+ * have no group/other permissions.  GBA_ENOTFOUND if it does not exist. */
+static int key_load(const char *path, uint8_t key[GBA_STORE_KEY_LEN])
+{
+	uint8_t buf[GBA_STORE_KEY_LEN + 1];
+	struct stat sb;
+	size_t got = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? GBA_ENOTFOUND : GBA_EIO;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0 || sb.st_size != GBA_STORE_KEY_LEN) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	while (got < sizeof(buf)) {
+		n = read(fd, buf + got, sizeof(buf) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = GBA_EIO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != GBA_STORE_KEY_LEN) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	memcpy(key, buf, GBA_STORE_KEY_LEN);
+out:
+	gba_wipe(buf, sizeof(buf));
+	close(fd);
+	return ret;
+}
+
+/* ---- open, schema, migration ---- */
+
+static const char schema_v1[] =
+	"CREATE TABLE meta("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" value BLOB NOT NULL);"
+	"CREATE TABLE subscribers("
+	" impi TEXT PRIMARY KEY NOT NULL CHECK(length(impi) BETWEEN 1 AND 255),"
+	" k_sealed BLOB NOT NULL,"
+	" opc_sealed BLOB NOT NULL,"
+	" amf BLOB NOT NULL CHECK(length(amf) = 2),"
+	" sqn INTEGER NOT NULL CHECK(sqn BETWEEN 0 AND 281474976710655),"
+	" lifetime_s INTEGER NOT NULL CHECK(lifetime_s BETWEEN 0 AND 4294967295),"
+	" guss_json TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE challenges("
+	" nonce TEXT PRIMARY KEY NOT NULL,"
+	" impi TEXT NOT NULL,"
+	" rand BLOB NOT NULL,"
+	" autn BLOB NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE INDEX challenges_expires ON challenges(expires);"
+	"CREATE INDEX challenges_impi ON challenges(impi);"
+	"CREATE TABLE bootstraps("
+	" btid TEXT PRIMARY KEY NOT NULL,"
+	" impi TEXT NOT NULL UNIQUE,"
+	" rand BLOB NOT NULL,"
+	" ks_sealed BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" guss_json TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX bootstraps_expires ON bootstraps(expires);"
+	"PRAGMA user_version = 1;";
+
+static void ad_keycheck(struct ad *a)
+{
+	a->len = 0;
+	a->err = 0;
+	ad_str(a, "gbacert.meta.keycheck");
+}
+
+static int keycheck_write(struct gba_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t sealed[SEALED_MAX];
+	struct ad a;
+	int rc, ret;
+
+	ad_keycheck(&a);
+	ret = seal(st, &a, (const uint8_t *)keycheck_plain, sizeof(keycheck_plain) - 1, sealed);
+	if (ret < 0)
+		goto out;
+	ret = prep(st, "INSERT INTO meta(name, value) VALUES('keycheck', ?1)", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_blob(s, 1, sealed, sizeof(keycheck_plain) - 1 + SEAL_OVERHEAD);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	ret = rc == SQLITE_DONE ? 0 : db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int keycheck_verify(struct gba_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t plain[sizeof(keycheck_plain) - 1];
+	struct ad a;
+	int rc, ret;
+
+	ret = prep(st, "SELECT value FROM meta WHERE name = 'keycheck'", &s);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_EIO : db_err(rc);
+		goto out;
+	}
+	ad_keycheck(&a);
+	ret = unseal(st, &a, s, 0, plain, sizeof(plain));
+	if (ret == GBA_EIO)
+		ret = GBA_EAUTH;   /* the key does not fit this database */
+	else if (ret == 0 && !gba_ct_equal(plain, keycheck_plain, sizeof(plain)))
+		ret = GBA_EAUTH;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int query_int(struct gba_store *st, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st, sql, &s);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_EIO : db_err(rc);
+		goto out;
+	}
+	*v = sqlite3_column_int64(s, 0);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/*
+ * Under the write lock: a database at user_version 0 with no tables is
+ * new (create the key if missing, then schema v1); version 1 needs its
+ * existing key; anything else is refused.
+ */
+static int migrate(struct gba_store *st, const char *key_path)
+{
+	int64_t ver = 0, ntables = 0;
+	int ret, txn = 0;
+
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = query_int(st, "PRAGMA user_version", &ver);
+	if (ret < 0)
+		goto out;
+	if (ver == 0) {
+		ret = query_int(st, "SELECT count(*) FROM sqlite_master", &ntables);
+		if (ret < 0)
+			goto out;
+		if (ntables != 0) {   /* someone else's database */
+			ret = GBA_EUNSUPP;
+			goto out;
+		}
+		ret = key_load(key_path, st->key);
+		if (ret == GBA_ENOTFOUND) {
+			ret = key_create(key_path);
+			if (ret == 0)
+				ret = key_load(key_path, st->key);
+		}
+		if (ret < 0)
+			goto out;
+		ret = exec_fixed(st->db, schema_v1);
+		if (ret < 0)
+			goto out;
+		ret = keycheck_write(st);
+		if (ret < 0)
+			goto out;
+	} else if (ver == SCHEMA_VERSION) {
+		ret = key_load(key_path, st->key);
+		if (ret == GBA_ENOTFOUND)
+			ret = GBA_EIO;   /* never make a new key for old data */
+		if (ret < 0)
+			goto out;
+		ret = keycheck_verify(st);
+		if (ret < 0)
+			goto out;
+	} else {
+		ret = GBA_EUNSUPP;
+		goto out;
+	}
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+/* Connection settings.  journal_mode must be set outside a transaction
+ * and reports the mode it ended in. */
+static int configure_db(struct gba_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *mode;
+	int rc, ret;
+
+	sqlite3_extended_result_codes(st->db, 1);
+	rc = sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	ret = exec_fixed(st->db,
+	                 "PRAGMA secure_delete = ON;"
+	                 "PRAGMA foreign_keys = ON;"
+	                 "PRAGMA synchronous = FULL;");
+	if (ret < 0)
+		goto out;
+	ret = prep(st, "PRAGMA journal_mode = WAL", &s);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = db_err(rc);
+		goto out;
+	}
+	mode = sqlite3_column_text(s, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
+		ret = GBA_EIO;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_open(struct gba_store **out, const char *path, const char *key_path)
+{
+	struct gba_store *st = NULL;
+	int fd, rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	*out = NULL;
+	if (path == NULL || key_path == NULL || *path == '\0' || *key_path == '\0')
+		return GBA_EINVAL;
+	st = gba_calloc(1, sizeof(*st));
+	if (st == NULL)
+		return GBA_ENOMEM;
+	/* SQLite would create the file with the umask's mode; the database
+	 * holds IMPIs and GUSS in clear, so make it 0600.  SQLite gives the
+	 * -wal and -shm files the mode of the database. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	rc = sqlite3_open_v2(path, &st->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	ret = configure_db(st);
+	if (ret < 0)
+		goto out;
+	ret = migrate(st, key_path);
+	if (ret < 0)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	gba_store_close(st);
+	return ret;
+}
+
+void gba_store_close(struct gba_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close_v2(st->db);   /* NULL is a no-op */
+	gba_wipe(st->key, sizeof(st->key));
+	gba_free(st);
+}
+
+/* ---- subscribers ---- */
+
+/* The row for impi, under the caller's transaction (or none).  guss_json
+ * is copied only when want_guss; K and OPc are always opened, which also
+ * authenticates AMF, lifetime and GUSS. */
+static int sub_read(struct gba_store *st, const char *impi, int want_guss,
+                    struct gba_subscriber *out)
+{
+	sqlite3_stmt *s = NULL;
+	const char *guss = NULL;
+	size_t impi_len = 0, guss_len = 0;
+	uint8_t k[16], opc[16];
+	int64_t sqn = 0, lifetime = 0;
+	struct ad a;
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		goto out;
+	ret = prep(st,
+	           "SELECT k_sealed, opc_sealed, amf, sqn, lifetime_s, guss_json"
+	           " FROM subscribers WHERE impi = ?1",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = col_blob(s, 2, out->amf, sizeof(out->amf));
+	if (ret == 0)
+		ret = col_int(s, 3, 0, (int64_t)SQN_MAX, &sqn);
+	if (ret == 0)
+		ret = col_int(s, 4, 0, (int64_t)UINT32_MAX, &lifetime);
+	if (ret == 0)
+		ret = col_text(s, 5, GBA_MAX_GUSS_LEN, &guss, &guss_len);
+	if (ret < 0)
+		goto out;
+	ad_subscriber(&a, "gbacert.sub.k", impi, out->amf, (uint32_t)lifetime, guss, guss_len);
+	ret = unseal(st, &a, s, 0, k, sizeof(k));
+	if (ret < 0)
+		goto out;
+	ad_subscriber(&a, "gbacert.sub.opc", impi, out->amf, (uint32_t)lifetime, guss, guss_len);
+	ret = unseal(st, &a, s, 1, opc, sizeof(opc));
+	if (ret < 0)
+		goto out;
+	if (want_guss) {
+		out->guss_json = gba_strndup(guss, guss_len);
+		if (out->guss_json == NULL) {
+			ret = GBA_ENOMEM;
+			goto out;
+		}
+	}
+	memcpy(out->impi, impi, impi_len + 1);
+	ret = gba_secret_set(&out->k, k, sizeof(k));
+	if (ret == 0)
+		ret = gba_secret_set(&out->opc, opc, sizeof(opc));
+	sqn_put((uint64_t)sqn, out->sqn);
+	out->lifetime_s = (uint32_t)lifetime;
+out:
+	gba_wipe(k, sizeof(k));
+	gba_wipe(opc, sizeof(opc));
+	gba_wipe(&a, sizeof(a));
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_subscriber_clear(out);
+	return ret;
+}
+
+/* Insert one subscriber (no transaction of its own). */
+static int sub_insert(struct gba_store *st, const struct gba_subscriber *sub)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t k_sealed[SEALED_MAX], opc_sealed[SEALED_MAX];
+	size_t impi_len = 0, guss_len = 0;
+	const char *guss;
+	struct ad a;
+	int rc, ret;
+
+	if (sub == NULL)
+		return GBA_EINVAL;
+	ret = id_check(sub->impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		goto out;
+	if (sub->k.len != GBA_AKA_K_LEN || sub->opc.len != GBA_AKA_K_LEN) {
+		ret = GBA_EINVAL;
+		goto out;
+	}
+	ret = guss_check(sub->guss_json, &guss_len);
+	if (ret < 0)
+		goto out;
+	guss = sub->guss_json != NULL ? sub->guss_json : "";
+	ad_subscriber(&a, "gbacert.sub.k", sub->impi, sub->amf, sub->lifetime_s, guss, guss_len);
+	ret = seal(st, &a, sub->k.b, GBA_AKA_K_LEN, k_sealed);
+	if (ret < 0)
+		goto out;
+	ad_subscriber(&a, "gbacert.sub.opc", sub->impi, sub->amf, sub->lifetime_s, guss, guss_len);
+	ret = seal(st, &a, sub->opc.b, GBA_AKA_K_LEN, opc_sealed);
+	if (ret < 0)
+		goto out;
+	ret = prep(st,
+	           "INSERT INTO subscribers(impi, k_sealed, opc_sealed, amf, sqn, lifetime_s,"
+	           " guss_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, sub->impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 2, k_sealed, GBA_AKA_K_LEN + SEAL_OVERHEAD);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 3, opc_sealed, GBA_AKA_K_LEN + SEAL_OVERHEAD);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 4, sub->amf, sizeof(sub->amf));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)sqn_get(sub->sqn));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 6, (sqlite3_int64)sub->lifetime_s);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 7, guss, guss_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = GBA_EDUP;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_subscriber_add(struct gba_store *st, const struct gba_subscriber *s)
+{
+	if (st == NULL)
+		return GBA_EINVAL;
+	return sub_insert(st, s);
+}
+
+int gba_store_subscriber_import(struct gba_store *st,
+                                int (*next)(void *ctx, struct gba_subscriber *s),
+                                void *ctx, size_t *count)
+{
+	struct gba_subscriber sub;
+	size_t n = 0;
+	int ret, txn = 0;
+
+	memset(&sub, 0, sizeof(sub));
+	if (count != NULL)
+		*count = 0;
+	if (st == NULL || next == NULL || count == NULL)
+		return GBA_EINVAL;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	for (;;) {
+		gba_subscriber_clear(&sub);
+		ret = next(ctx, &sub);
+		if (ret <= 0)
+			break;
+		ret = sub_insert(st, &sub);
+		if (ret < 0)
+			break;
+		n++;
+	}
+	if (ret < 0)
+		goto out;
+	ret = commit(st);
+	if (ret == 0) {
+		txn = 0;
+		*count = n;
+	}
+out:
+	gba_subscriber_clear(&sub);
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+int gba_store_subscriber_get(struct gba_store *st, const char *impi, struct gba_subscriber *out)
+{
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return GBA_EINVAL;
+	return sub_read(st, impi, 1, out);
+}
+
+int gba_store_subscriber_remove(struct gba_store *st, const char *impi)
+{
+	static const char *const sql[] = {
+		"DELETE FROM subscribers WHERE impi = ?1",
+		"DELETE FROM challenges WHERE impi = ?1",
+		"DELETE FROM bootstraps WHERE impi = ?1",
+	};
+	sqlite3_stmt *s = NULL;
+	size_t impi_len = 0, i;
+	int rc, ret, txn = 0;
+
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		ret = prep(st, sql[i], &s);
+		if (ret < 0)
+			goto out;
+		rc = bind_str(s, 1, impi, impi_len);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+		if (i == 0 && sqlite3_changes(st->db) == 0) {
+			ret = GBA_ENOTFOUND;
+			goto out;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+int gba_store_subscriber_list(struct gba_store *st,
+                              int (*fn)(void *ctx, const char *impi), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	const char *impi = NULL;
+	size_t len = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	ret = prep(st, "SELECT impi FROM subscribers ORDER BY impi", &s);
+	if (ret < 0)
+		goto out;
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		ret = col_text(s, 0, GBA_MAX_IMPI_LEN, &impi, &len);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, impi);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* ---- HSS emulator ---- */
+
+static int hss_generate_av(struct gba_hss *h, const char *impi, const uint8_t auts_rand[16],
+                           const uint8_t auts[14], struct gba_aka_vector *av)
+{
+	struct hss_sqlite *hs = (struct hss_sqlite *)h;
+	struct gba_store *st = NULL;
+	struct gba_subscriber sub;
+	sqlite3_stmt *s = NULL;
+	uint8_t rand[GBA_AKA_RAND_LEN], sqn_ms[GBA_AKA_SQN_LEN], sqn[GBA_AKA_SQN_LEN];
+	uint64_t seq;
+	size_t impi_len = 0;
+	int rc, ret, txn = 0;
+
+	memset(&sub, 0, sizeof(sub));
+	if (av == NULL)
+		return GBA_EINVAL;
+	memset(av, 0, sizeof(*av));
+	if (hs == NULL || (auts == NULL) != (auts_rand == NULL))
+		return GBA_EINVAL;
+	st = hs->st;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		goto out;
+	ret = gba_rnd(GBA_RND_NONCE, rand, sizeof(rand));
+	if (ret < 0)
+		goto out;
+	/* Read, advance and write SQN_HE under the write lock: two handles
+	 * (threads, daemons) never hand out the same SQN. */
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = sub_read(st, impi, 0, &sub);
+	if (ret < 0)
+		goto out;
+	memcpy(sqn, sub.sqn, sizeof(sqn));
+	if (auts != NULL) {
+		ret = gba_milenage_auts_check(sub.k.b, sub.opc.b, auts_rand, auts, sqn_ms);
+		if (ret < 0)
+			goto out;
+		memcpy(sqn, sqn_ms, sizeof(sqn));
+	}
+	seq = sqn_get(sqn) >> SQN_IND_BITS;
+	if (seq >= (SQN_MAX >> SQN_IND_BITS)) {
+		ret = GBA_ESYNC;
+		goto out;
+	}
+	sqn_put((seq + 1) << SQN_IND_BITS, sqn);
+	ret = prep(st, "UPDATE subscribers SET sqn = ?1 WHERE impi = ?2", &s);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_bind_int64(s, 1, (sqlite3_int64)sqn_get(sqn));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		ret = GBA_EINTERNAL;
+		goto out;
+	}
+	/* Durable before use: a vector is only made from a committed SQN. */
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = commit(st);
+	if (ret < 0)
+		goto out;
+	txn = 0;
+	ret = gba_milenage_vector(sub.k.b, sub.opc.b, rand, sqn, sub.amf, av);
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	gba_subscriber_clear(&sub);
+	if (ret < 0)
+		gba_wipe(av, sizeof(*av));
+	return ret;
+}
+
+static int hss_get_guss(struct gba_hss *h, const char *impi, uint32_t *lifetime_s,
+                        char **guss_json)
+{
+	struct hss_sqlite *hs = (struct hss_sqlite *)h;
+	struct gba_subscriber sub;
+	int ret;
+
+	if (guss_json != NULL)
+		*guss_json = NULL;
+	if (hs == NULL || lifetime_s == NULL || guss_json == NULL)
+		return GBA_EINVAL;
+	*lifetime_s = 0;
+	ret = sub_read(hs->st, impi, 1, &sub);
+	if (ret < 0)
+		return ret;
+	*lifetime_s = sub.lifetime_s;
+	*guss_json = sub.guss_json;
+	sub.guss_json = NULL;
+	gba_subscriber_clear(&sub);
+	return 0;
+}
+
+static void hss_close(struct gba_hss *h)
+{
+	struct hss_sqlite *hs = (struct hss_sqlite *)h;
+
+	if (hs == NULL)
+		return;
+	gba_store_close(hs->st);
+	gba_free(hs);
+}
+
+static const struct gba_hss_ops hss_sqlite_ops = {
+	.generate_av = hss_generate_av,
+	.get_guss = hss_get_guss,
+	.close = hss_close,
+};
+
+int gba_hss_sqlite_open(struct gba_hss **out, const char *path, const char *key_path)
+{
+	struct hss_sqlite *hs = NULL;
+	int ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	*out = NULL;
+	hs = gba_calloc(1, sizeof(*hs));
+	if (hs == NULL)
+		return GBA_ENOMEM;
+	hs->base.ops = &hss_sqlite_ops;
+	ret = gba_store_open(&hs->st, path, key_path);
+	if (ret < 0) {
+		gba_free(hs);
+		return ret;
+	}
+	*out = &hs->base;
+	return 0;
+}
+
+/* ---- challenges ---- */
+
+int gba_store_challenge_put(struct gba_store *st, const struct gba_challenge *c)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t plain[CHAL_SECRET_LEN], sealed[SEALED_MAX];
+	size_t nonce_len = 0, impi_len = 0;
+	struct ad a;
+	int rc, ret;
+
+	if (st == NULL || c == NULL)
+		return GBA_EINVAL;
+	ret = id_check(c->nonce, NONCE_MAX, &nonce_len);
+	if (ret == 0)
+		ret = id_check(c->impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	memcpy(plain, c->av.xres, 8);
+	memcpy(plain + 8, c->av.ck, 16);
+	memcpy(plain + 24, c->av.ik, 16);
+	ad_challenge(&a, c);
+	ret = seal(st, &a, plain, sizeof(plain), sealed);
+	if (ret < 0)
+		goto out;
+	ret = prep(st,
+	           "INSERT INTO challenges(nonce, impi, rand, autn, sealed, expires)"
+	           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, c->nonce, nonce_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, c->impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 3, c->av.rand, sizeof(c->av.rand));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 4, c->av.autn, sizeof(c->av.autn));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 5, sealed, sizeof(plain) + SEAL_OVERHEAD);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 6, c->expires);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = GBA_EDUP;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	gba_wipe(plain, sizeof(plain));
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/*
+ * Select the row only if it belongs to impi and is live, then delete it,
+ * in one write transaction: two takers of the same nonce cannot both see
+ * it.  The row is deleted before it is opened, so a corrupt row is gone
+ * too (and reported as GBA_EIO).
+ */
+int gba_store_challenge_take(struct gba_store *st, const char *nonce, const char *impi,
+                             int64_t now, struct gba_challenge *out)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t plain[CHAL_SECRET_LEN], sealed[CHAL_SECRET_LEN + SEAL_OVERHEAD];
+	size_t nonce_len = 0, impi_len = 0;
+	int64_t expires = 0;
+	struct ad a;
+	int rc, ret, shape, txn = 0;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = id_check(nonce, NONCE_MAX, &nonce_len);
+	if (ret == 0)
+		ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = prep(st,
+	           "SELECT rand, autn, sealed, expires FROM challenges"
+	           " WHERE nonce = ?1 AND impi = ?2 AND expires > ?3",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, nonce, nonce_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	/* Copy the row out before it is deleted. */
+	shape = col_blob(s, 0, out->av.rand, sizeof(out->av.rand));
+	if (shape == 0)
+		shape = col_blob(s, 1, out->av.autn, sizeof(out->av.autn));
+	if (shape == 0)
+		shape = col_blob(s, 2, sealed, sizeof(sealed));
+	if (shape == 0)
+		shape = col_int(s, 3, INT64_MIN, INT64_MAX, &expires);
+	if (shape == GBA_ENOMEM) {
+		ret = shape;
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = prep(st, "DELETE FROM challenges WHERE nonce = ?1", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, nonce, nonce_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	ret = commit(st);
+	if (ret < 0)
+		goto out;
+	txn = 0;
+	if (shape < 0) {   /* deleted anyway: the row was unusable */
+		ret = shape;
+		goto out;
+	}
+	memcpy(out->nonce, nonce, nonce_len + 1);
+	memcpy(out->impi, impi, impi_len + 1);
+	out->expires = expires;
+	ad_challenge(&a, out);
+	ret = unseal_buf(st, &a, sealed, plain, sizeof(plain));
+	if (ret < 0)
+		goto out;
+	memcpy(out->av.xres, plain, 8);
+	memcpy(out->av.ck, plain + 8, 16);
+	memcpy(out->av.ik, plain + 24, 16);
+out:
+	gba_wipe(plain, sizeof(plain));
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	if (ret < 0)
+		gba_challenge_clear(out);
+	return ret;
+}
+
+/* ---- bootstrap contexts ---- */
+
+int gba_store_bootstrap_put(struct gba_store *st, const struct gba_bootstrap *b)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t sealed[SEALED_MAX];
+	size_t btid_len = 0, impi_len = 0, guss_len = 0;
+	const char *guss;
+	struct ad a;
+	int rc, ret, txn = 0;
+
+	if (st == NULL || b == NULL)
+		return GBA_EINVAL;
+	ret = id_check(b->btid, GBA_MAX_BTID_LEN, &btid_len);
+	if (ret == 0)
+		ret = id_check(b->impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret == 0 && b->ks.len != KS_LEN)
+		ret = GBA_EINVAL;
+	if (ret == 0)
+		ret = guss_check(b->guss_json, &guss_len);
+	if (ret < 0)
+		return ret;
+	guss = b->guss_json != NULL ? b->guss_json : "";
+	ad_bootstrap(&a, b, guss, guss_len);
+	ret = seal(st, &a, b->ks.b, KS_LEN, sealed);
+	if (ret < 0)
+		goto out;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = prep(st, "DELETE FROM bootstraps WHERE impi = ?1 OR btid = ?2", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, b->impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, b->btid, btid_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = prep(st,
+	           "INSERT INTO bootstraps(btid, impi, rand, ks_sealed, created, expires,"
+	           " guss_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, b->btid, btid_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, b->impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 3, b->rand, sizeof(b->rand));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 4, sealed, KS_LEN + SEAL_OVERHEAD);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, b->created);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 6, b->expires);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 7, guss, guss_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+int gba_store_bootstrap_get(struct gba_store *st, const char *btid, int64_t now,
+                            struct gba_bootstrap *out)
+{
+	sqlite3_stmt *s = NULL;
+	const char *guss = NULL, *impi = NULL;
+	size_t btid_len = 0, impi_len = 0, guss_len = 0;
+	uint8_t ks[KS_LEN];
+	int64_t created = 0, expires = 0;
+	struct ad a;
+	int rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = id_check(btid, GBA_MAX_BTID_LEN, &btid_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           "SELECT impi, rand, ks_sealed, created, expires, guss_json"
+	           " FROM bootstraps WHERE btid = ?1 AND expires > ?2",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, btid, btid_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = col_text(s, 0, GBA_MAX_IMPI_LEN, &impi, &impi_len);
+	if (ret == 0 && id_check(impi, GBA_MAX_IMPI_LEN, NULL) != 0)
+		ret = GBA_EIO;
+	if (ret == 0)
+		ret = col_blob(s, 1, out->rand, sizeof(out->rand));
+	if (ret == 0)
+		ret = col_int(s, 3, INT64_MIN, INT64_MAX, &created);
+	if (ret == 0)
+		ret = col_int(s, 4, INT64_MIN, INT64_MAX, &expires);
+	if (ret == 0)
+		ret = col_text(s, 5, GBA_MAX_GUSS_LEN, &guss, &guss_len);
+	if (ret < 0)
+		goto out;
+	memcpy(out->btid, btid, btid_len + 1);
+	memcpy(out->impi, impi, impi_len);
+	out->impi[impi_len] = '\0';
+	out->created = created;
+	out->expires = expires;
+	ad_bootstrap(&a, out, guss, guss_len);
+	ret = unseal(st, &a, s, 2, ks, sizeof(ks));
+	if (ret < 0)
+		goto out;
+	ret = gba_secret_set(&out->ks, ks, sizeof(ks));
+	if (ret < 0)
+		goto out;
+	out->guss_json = gba_strndup(guss, guss_len);
+	if (out->guss_json == NULL)
+		ret = GBA_ENOMEM;
+out:
+	gba_wipe(ks, sizeof(ks));
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_bootstrap_clear(out);
+	return ret;
+}
+
+int gba_store_purge(struct gba_store *st, int64_t now)
+{
+	static const char *const sql[] = {
+		"DELETE FROM challenges WHERE expires <= ?1",
+		"DELETE FROM bootstraps WHERE expires <= ?1",
+	};
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+	size_t i;
+	int rc, ret, txn = 0;
+
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		ret = prep(st, sql[i], &s);
+		if (ret < 0)
+			goto out;
+		rc = sqlite3_bind_int64(s, 1, now);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+		n += sqlite3_changes(st->db);
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	ret = commit(st);
+	if (ret == 0) {
+		txn = 0;
+		ret = n > INT_MAX ? INT_MAX : (int)n;
+	}
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	return ret;
+}
