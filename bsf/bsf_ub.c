@@ -40,6 +40,7 @@
 #include "gba_log.h"
 #include "gba_mem.h"
 #include "gba_time.h"
+#include "gba_zn.h"
 
 #define MOD "bsf-ub"
 #define UB_NONCE_RAW   32u    /* RAND || AUTN */
@@ -199,6 +200,13 @@ static int bootstrap_ok(struct bsf *b, const struct gba_http_request *req,
 	if (ret < 0) {
 		gba_log_err(MOD, "hss get_guss: %s", gba_strerror(ret));
 		goto out;
+	}
+	if (lifetime == 0 && guss != NULL && guss[0] != '\0' &&
+	    gba_zn_guss_check(guss, strlen(guss), &lifetime) != 0) {
+		/* Not fatal for Ub; Zn will refuse to serve this context. */
+		gba_log_warn(MOD, "malformed GUSS for impi %s",
+		             gba_log_id(c->impi, strlen(c->impi), tag));
+		lifetime = 0;
 	}
 	if (lifetime == 0)
 		lifetime = b->conf->key_lifetime_s;

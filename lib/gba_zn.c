@@ -108,7 +108,7 @@ static int dump(const json_t *o, size_t cap, char **out, size_t *outlen)
 		return GBA_ENOMEM;
 	if (json_dumpb(o, buf, n, JSON_COMPACT | JSON_PRESERVE_ORDER) != n) {
 		gba_zn_free(buf, n + 1);
-		return GBA_EINTERNAL;
+		return GBA_ENOMEM;   /* the only way the second pass differs */
 	}
 	buf[n] = '\0';
 	*out = buf;
