@@ -437,7 +437,11 @@ static int uss_convert(const json_t *u, uint32_t *gsid, json_t **wire)
 		return err;
 	}
 	*wire = json_object();
-	if (*wire == NULL || json_object_set_new(*wire, "uss", w) != 0) {
+	if (*wire == NULL) {
+		json_decref(w);
+		return GBA_ENOMEM;
+	}
+	if (json_object_set_new(*wire, "uss", w) != 0) {   /* w is released */
 		json_decref(*wire);
 		*wire = NULL;
 		return GBA_ENOMEM;
