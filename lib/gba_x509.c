@@ -357,3 +357,67 @@ int gba_x509_pem(const char *label, const uint8_t *der, size_t len, char **pem)
 	gnutls_free(out.data);
 	return *pem != NULL ? 0 : GBA_ENOMEM;
 }
+
+static int ascii_caseeq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	char buf[256];
+	size_t size, nlen;
+	unsigned seq;
+	int type, ret = 0;
+
+	if (der == NULL || len == 0 || len > 65536 || name == NULL)
+		return GBA_EINVAL;
+	nlen = strlen(name);
+	if (nlen == 0 || nlen >= sizeof(buf))
+		return 0;
+	if (gnutls_x509_crt_init(&crt) != 0)
+		return GBA_ENOMEM;
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) != 0) {
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	for (seq = 0; seq < 64; seq++) {
+		size = sizeof(buf);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, &size, NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;  /* longer than any name we compare with */
+		if (type < 0) {
+			ret = GBA_ESYNTAX;
+			goto out;
+		}
+		if (type != GNUTLS_SAN_DNSNAME)
+			continue;
+		/* size excludes the NUL; a name with an embedded NUL is
+		 * longer than strlen and cannot match. */
+		if (size == nlen && strlen(buf) == nlen && ascii_caseeq(buf, name, nlen)) {
+			ret = 1;
+			goto out;
+		}
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}

@@ -67,6 +67,15 @@ int gba_x509_verify_signature(const uint8_t *cert, size_t cert_len, const uint8_
 int gba_x509_verify_chain(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
                           size_t ca_len, time_t now);
 
+/*
+ * 1 when the certificate (DER) carries `name` as a subjectAltName
+ * dNSName, compared case-insensitively and exactly (no wildcards, no
+ * fallback to the subject CN); 0 when it does not; GBA_ESYNTAX when the
+ * DER is not a certificate.  Used to bind a Zn client (NAF) to the
+ * nafFqdn it asks about.
+ */
+int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name);
+
 /* PEM-encode DER under the given label ("CERTIFICATE", "CMS", ...).
  * *pem is NUL-terminated; free with gba_free. */
 int gba_x509_pem(const char *label, const uint8_t *der, size_t len, char **pem);
