@@ -551,6 +551,20 @@ static int valid_token(const char *s)
 	return 1;
 }
 
+/* Fields the client writes itself (or that are not end-to-end). */
+static int client_skips(struct gba_str name)
+{
+	char lname[32];
+	size_t i;
+
+	if (name.len >= sizeof(lname))
+		return 0;
+	for (i = 0; i < name.len; i++)
+		lname[i] = (char)lower((unsigned char)name.p[i]);
+	lname[name.len] = '\0';
+	return gba_http_hop_header(lname) || strcmp(lname, "host") == 0;
+}
+
 static int no_ctl(struct gba_str v)
 {
 	size_t i;
@@ -596,6 +610,8 @@ int gba_h1_client_request(struct gba_h1_client *h, struct gba_hbuf *out, const c
 	if (rc == 0)
 		rc = append_str(out, "\r\n");
 	for (i = 0; rc == 0 && i < nheaders; i++) {
+		if (client_skips(headers[i].name))
+			continue;
 		rc = gba_hbuf_append(out, headers[i].name.p, headers[i].name.len);
 		if (rc == 0)
 			rc = append_str(out, ": ");

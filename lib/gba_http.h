@@ -192,8 +192,15 @@ struct gba_http_reply {
 	size_t npushed;
 };
 
-/* Send one request and wait for its reply.  On success *reply stays valid
- * until the next request on c or gba_http_reply_free. */
+/* Send one request and wait for its reply.  On success *reply belongs to
+ * the caller, who frees it with gba_http_reply_free; it does not depend
+ * on c (it stays valid across later requests and gba_http_client_close).
+ * Host, content-length and hop-by-hop fields in headers are ignored (the
+ * layer writes its own).  After a reply that closes the connection (or
+ * an HTTP/2 GOAWAY) the next request reconnects to the same origin.
+ * Errors: GBA_EINVAL, GBA_ENOTFOUND (name), GBA_EIO (connect, timeout,
+ * connection lost), GBA_EAUTH/GBA_ECRYPTO (TLS), GBA_EUNSUPP (H2 mode but
+ * ALPN refused h2), GBA_ETOOBIG (reply over a cap), GBA_ESYNTAX. */
 int gba_http_client_request(struct gba_http_client *c, const char *method, const char *path,
                             const struct gba_http_header *headers, size_t nheaders,
                             const void *body, size_t body_len, struct gba_http_reply **reply);
