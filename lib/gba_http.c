@@ -213,3 +213,121 @@ struct gba_str gba_http_response_get_body(const struct gba_http_response *r)
 
 	return s;
 }
+
+/* ---- helpers shared by the layer's modules (gba_http_int.h) ---- */
+
+void gba_hbuf_init(struct gba_hbuf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+void gba_hbuf_clear(struct gba_hbuf *b)
+{
+	size_t max = b->max;
+
+	gba_free(b->p);
+	gba_hbuf_init(b, max);
+}
+
+int gba_hbuf_append(struct gba_hbuf *b, const void *d, size_t n)
+{
+	size_t used = b->len - b->off;
+	size_t want;
+	uint8_t *np;
+
+	if (n == 0)
+		return 0;
+	if (n > b->max || used > b->max - n)
+		return GBA_ETOOBIG;
+	if (b->off > 0 && b->len + n > b->cap) {
+		/* Compact before growing. */
+		memmove(b->p, b->p + b->off, used);
+		b->off = 0;
+		b->len = used;
+	}
+	if (b->len + n > b->cap) {
+		want = b->cap < 1024 ? 1024 : b->cap;
+		while (want < b->len + n)
+			want = want > SIZE_MAX / 2 ? SIZE_MAX : want * 2;
+		if (want > b->max)
+			want = b->max;
+		np = gba_realloc(b->p, want);
+		if (np == NULL)
+			return GBA_ENOMEM;
+		b->p = np;
+		b->cap = want;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	return 0;
+}
+
+void gba_hbuf_consume(struct gba_hbuf *b, size_t n)
+{
+	if (n >= b->len - b->off) {
+		b->off = 0;
+		b->len = 0;
+		return;
+	}
+	b->off += n;
+}
+
+void gba_http_dispatch(struct gba_http_conn_info *ci, struct gba_http_request *req,
+                       struct gba_http_response *resp, int allow_push)
+{
+	req->tls = ci->tls;
+	req->peer = ci->peer;
+	req->client_cert = ci->client_cert;
+	req->client_cert_len = ci->client_cert_len;
+	req->listener = ci->listener;
+	gba_http_response_reset(resp);
+	gba_http_response_allow_push(resp, allow_push);
+	ci->requests++;
+	ci->handler(ci->ctx, req, resp);
+	if (resp->status < 200)
+		resp->status = 500;
+}
+
+const char *gba_http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "";
+	}
+}
+
+int gba_http_hop_header(const char *name)
+{
+	static const char *const hop[] = {
+		"content-length", "connection", "transfer-encoding", "keep-alive",
+		"upgrade", "proxy-connection",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (name_eq(gba_str_c(name), hop[i]))
+			return 1;
+	return 0;
+}

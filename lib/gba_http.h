@@ -17,7 +17,22 @@
  * Limits (struct gba_http_limits) are enforced before any allocation
  * that depends on peer input: a hit answers 413 (body), 431 (headers) or
  * 503 (connections), or a GOAWAY / RST_STREAM on HTTP/2, and the daemon
- * stays up.
+ * stays up.  In detail (lib/gba_http_server.c, gba_h1.c, gba_h2.c):
+ *  - bodies: Content-Length or chunked (decoded) on HTTP/1.1, DATA on
+ *    HTTP/2; over max_body is 413 (HTTP/1.1 then closes; HTTP/2 answers
+ *    on the stream and resets it with NO_ERROR);
+ *  - header fields: names+values (and the URL on HTTP/1.1) over
+ *    max_header_list, or more than GBA_HTTP_MAX_REQ_HEADERS fields, is 431
+ *    the same way; malformed HTTP/1.1 is 400, bad HTTP/2 a GOAWAY;
+ *  - connections over max_connections (per worker): "503" and close on
+ *    a cleartext listener, plain close on a TLS one;
+ *  - timeouts close the connection without an answer: handshake_timeout_ms
+ *    from accept until the first request is complete, request_timeout_ms
+ *    while a later request is partly received, idle_timeout_ms otherwise;
+ *  - output: a connection stops reading while GBA_HTTP_OUT_SOFT bytes wait
+ *    to be written (gba_http_int.h).
+ * Every response carries content-length (except 204); a handler status
+ * below 200 is sent as 500.  Upgrade (h2c, websocket) is not taken.
  */
 #ifndef GBA_HTTP_H
 #define GBA_HTTP_H
@@ -192,8 +207,15 @@ struct gba_http_reply {
 	size_t npushed;
 };
 
-/* Send one request and wait for its reply.  On success *reply stays valid
- * until the next request on c or gba_http_reply_free. */
+/* Send one request and wait for its reply.  On success *reply belongs to
+ * the caller, who frees it with gba_http_reply_free; it does not depend
+ * on c (it stays valid across later requests and gba_http_client_close).
+ * Host, content-length and hop-by-hop fields in headers are ignored (the
+ * layer writes its own).  After a reply that closes the connection (or
+ * an HTTP/2 GOAWAY) the next request reconnects to the same origin.
+ * Errors: GBA_EINVAL, GBA_ENOTFOUND (name), GBA_EIO (connect, timeout,
+ * connection lost), GBA_EAUTH/GBA_ECRYPTO (TLS), GBA_EUNSUPP (H2 mode but
+ * ALPN refused h2), GBA_ETOOBIG (reply over a cap), GBA_ESYNTAX. */
 int gba_http_client_request(struct gba_http_client *c, const char *method, const char *path,
                             const struct gba_http_header *headers, size_t nheaders,
                             const void *body, size_t body_len, struct gba_http_reply **reply);
