@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,80 @@ out:
 		gba_signer_free(s);
 	else
 		*out = s;
+	return ret;
+}
+
+int gba_signer_issue_leaf(const struct gba_signer *ca, enum gba_leaf_kind kind,
+                          const char *dns_name, const char *ip, unsigned days,
+                          const char *cert_path, const char *key_path)
+{
+	struct gba_signer leaf;
+	gnutls_pubkey_t pub = NULL;
+	uint8_t serial[20], kid[64], ipb[4];
+	size_t kid_len = sizeof(kid);
+	time_t now = time(NULL);
+	int ret = GBA_ECRYPTO;
+
+	if (dns_name == NULL || days == 0 || days > 36500)
+		return GBA_EINVAL;
+	memset(&leaf, 0, sizeof(leaf));
+	if (gnutls_privkey_init(&leaf.key) != 0 ||
+	    gnutls_privkey_generate2(leaf.key, GNUTLS_PK_ECDSA,
+	                             GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0,
+	                             NULL, 0) != 0)
+		goto out;
+	if (gnutls_x509_crt_init(&leaf.crt) != 0 || gnutls_pubkey_init(&pub) != 0 ||
+	    gnutls_pubkey_import_privkey(pub, leaf.key, 0, 0) != 0 ||
+	    gnutls_x509_crt_set_pubkey(leaf.crt, pub) != 0)
+		goto out;
+	ret = gba_rnd(GBA_RND_NONCE, serial, sizeof(serial));
+	if (ret < 0)
+		goto out;
+	ret = GBA_ECRYPTO;
+	serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
+	if (gnutls_x509_crt_set_version(leaf.crt, 3) != 0 ||
+	    gnutls_x509_crt_set_serial(leaf.crt, serial, sizeof(serial)) != 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(leaf.crt, GNUTLS_OID_X520_COMMON_NAME, 0, dns_name,
+	                                  (unsigned)strlen(dns_name)) != 0 ||
+	    gnutls_x509_crt_set_subject_alt_name(leaf.crt, GNUTLS_SAN_DNSNAME, dns_name,
+	                                         (unsigned)strlen(dns_name),
+	                                         GNUTLS_FSAN_APPEND) != 0 ||
+	    gnutls_x509_crt_set_activation_time(leaf.crt, now - 3600) != 0 ||
+	    gnutls_x509_crt_set_expiration_time(leaf.crt, now + (time_t)days * 86400) != 0 ||
+	    gnutls_x509_crt_set_basic_constraints(leaf.crt, 0, -1) != 0 ||
+	    gnutls_x509_crt_set_key_usage(leaf.crt, GNUTLS_KEY_DIGITAL_SIGNATURE) != 0 ||
+	    gnutls_x509_crt_set_key_purpose_oid(leaf.crt, kind == GBA_LEAF_SERVER ?
+	                                        GNUTLS_KP_TLS_WWW_SERVER :
+	                                        GNUTLS_KP_TLS_WWW_CLIENT, 0) != 0)
+		goto out;
+	if (ip != NULL) {
+		if (inet_pton(AF_INET, ip, ipb) != 1) {
+			ret = GBA_EINVAL;
+			goto out;
+		}
+		if (gnutls_x509_crt_set_subject_alt_name(leaf.crt, GNUTLS_SAN_IPADDRESS, ipb,
+		                                         sizeof(ipb), GNUTLS_FSAN_APPEND) != 0)
+			goto out;
+	}
+	if (gnutls_x509_crt_get_key_id(leaf.crt, GNUTLS_KEYID_USE_SHA1, kid, &kid_len) != 0 ||
+	    gnutls_x509_crt_set_subject_key_id(leaf.crt, kid, kid_len) != 0)
+		goto out;
+	kid_len = sizeof(kid);
+	if (gnutls_x509_crt_get_subject_key_id(ca->crt, kid, &kid_len, NULL) == 0 &&
+	    gnutls_x509_crt_set_authority_key_id(leaf.crt, kid, kid_len) != 0)
+		goto out;
+	if (gnutls_x509_crt_privkey_sign(leaf.crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) != 0)
+		goto out;
+	ret = finish_signer(&leaf);
+	if (ret == 0)
+		ret = gba_signer_save(&leaf, cert_path, key_path);
+out:
+	gnutls_pubkey_deinit(pub);
+	if (leaf.key != NULL)
+		gnutls_privkey_deinit(leaf.key);
+	if (leaf.crt != NULL)
+		gnutls_x509_crt_deinit(leaf.crt);
+	gnutls_free(leaf.der.data);
 	return ret;
 }
 

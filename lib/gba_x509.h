@@ -25,6 +25,20 @@ struct gba_signer;
  */
 int gba_signer_generate_ca(struct gba_signer **out, const char *cn, unsigned days);
 
+enum gba_leaf_kind { GBA_LEAF_SERVER, GBA_LEAF_CLIENT };
+
+/*
+ * Issue an ECDSA P-256 end-entity certificate from the signer `ca`:
+ * subject CN = dns_name, subjectAltName dNSName = dns_name (plus
+ * iPAddress when ip is a numeric IPv4 address), extKeyUsage serverAuth
+ * or clientAuth, digitalSignature, a 20-byte random serial, `days`
+ * validity.  Writes the certificate (PEM) and the key (PEM, mode 0600).
+ * For demo set-ups and tests; production keys come from the operator.
+ */
+int gba_signer_issue_leaf(const struct gba_signer *ca, enum gba_leaf_kind kind,
+                          const char *dns_name, const char *ip, unsigned days,
+                          const char *cert_path, const char *key_path);
+
 /* Load a PEM private key and PEM certificate from files. */
 int gba_signer_load(struct gba_signer **out, const char *key_path, const char *cert_path);
 

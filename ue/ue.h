@@ -12,4 +12,9 @@ int ue_demo_vectors(void);
  */
 int ue_demo_ccm(const char *outdir);
 
+/* Subcommands; argv[0] is the subcommand name.  Exit status. */
+int ue_cmd_init(int argc, char **argv);
+int ue_cmd_bootstrap(int argc, char **argv);
+int ue_cmd_ks_naf(int argc, char **argv);
+
 #endif

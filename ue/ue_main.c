@@ -1,9 +1,12 @@
 /*
  * ue_main.c - gba-ue, the UE/USIM simulator and reference client.
  *
- * Until the daemons exist it has one job, `gba-ue demo`: show the GBA
- * key hierarchy on the TS 35.208 test subscriber and a CCM built, signed,
- * verified and decoded by the project's codecs.
+ * Subcommands:
+ *   init       create the simulated USIM's state file
+ *   bootstrap  run Ub against a BSF and keep Ks in the state file
+ *   ks-naf     print Ks_NAF for a NAF FQDN and Ua protocol id
+ *   demo       the GBA key hierarchy on the TS 35.208 test subscriber and
+ *              a CCM built, signed, verified and decoded by our codecs
  */
 #include "config.h"
 
@@ -15,10 +18,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: gba-ue demo [--out DIR]\n"
+	        "usage: gba-ue COMMAND [options]\n"
 	        "\n"
-	        "  demo        print the GBA reference vectors and a signed, decoded demo CCM\n"
-	        "  --out DIR   also write DIR/ca.pem and DIR/ccm.der (for openssl cms -verify)\n");
+	        "  init --impi IMPI --k HEX (--op HEX|--opc HEX) [--sqn HEX12] [--state F]\n"
+	        "              create the simulated USIM (state file, mode 0600)\n"
+	        "  bootstrap --bsf URL [--state F] [--realm FQDN] [--ca PEM] [--http1|--http2]\n"
+	        "            [--trace]\n"
+	        "              run GBA bootstrapping (Ub) and keep B-TID and Ks\n"
+	        "  ks-naf [--state F] NAF_FQDN UA_ID_HEX10\n"
+	        "              print Ks_NAF for that NAF (tests)\n"
+	        "  demo [--out DIR]\n"
+	        "              print the GBA reference vectors and a signed, decoded demo CCM;\n"
+	        "              --out also writes DIR/ca.pem and DIR/ccm.der\n");
 }
 
 int main(int argc, char **argv)
@@ -34,6 +45,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "init") == 0)
+		return ue_cmd_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bootstrap") == 0)
+		return ue_cmd_bootstrap(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ks-naf") == 0)
+		return ue_cmd_ks_naf(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") != 0) {
 		fprintf(stderr, "gba-ue: unknown command '%s'\n", argv[1]);
 		usage(stderr);

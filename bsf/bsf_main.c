@@ -1,0 +1,628 @@
+/*
+ * bsf_main.c - gba-bsfd, the Bootstrapping Server Function daemon.
+ *
+ * Listeners:
+ *   ub      Ub over cleartext HTTP (HTTP/1.1 or h2c), --ub-port
+ *   ub-tls  Ub over TLS (ALPN h2 / http/1.1), --ub-tls-port, optional
+ *   zn      Nbsp_GBA over TLS with a required NAF client certificate
+ *
+ * Each worker thread opens its own store and HSS handles the first time
+ * it serves a request (SQLite handles are per thread).  SIGTERM and
+ * SIGINT stop gracefully: in-flight requests finish.  A housekeeping
+ * thread purges expired challenges and bootstrap contexts every minute.
+ *
+ * --demo DIR fills DIR with embedded defaults when they are missing: an
+ * at-rest key, a SQLite database holding the TS 35.208 set-1 test
+ * subscriber, a demo CA, a server certificate for the BSF and a client
+ * certificate for the demo NAF (naf.gbacert.test), which Zn then allows.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bsf.h"
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_http.h"
+#include "gba_log.h"
+#include "gba_mem.h"
+#include "gba_milenage.h"
+#include "gba_store.h"
+#include "gba_x509.h"
+
+#define MOD "bsfd"
+#define MAX_ALLOW 64
+#define PATH_LEN 4096
+
+struct options {
+	const char *fqdn;
+	const char *listen;
+	int ub_port, ub_tls_port, zn_port;      /* -1: disabled */
+	const char *tls_cert, *tls_key, *zn_client_ca;
+	const char *db, *key_file;
+	const char *port_file;
+	int ready_fd;
+	unsigned workers;
+	uint32_t lifetime, challenge_lifetime;
+	int release_impi;
+	struct bsf_naf_allow allow[MAX_ALLOW];
+	size_t nallow;
+	const char *demo_dir;
+	/* paths built for --demo */
+	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
+	char d_naf[PATH_LEN], d_nafkey[PATH_LEN];
+};
+
+struct worker {
+	struct gba_hss *hss;
+	struct gba_store *store;
+	struct bsf *bsf;
+	struct worker *next;
+};
+
+struct daemon {
+	struct options *opt;
+	struct bsf_conf conf;
+	pthread_mutex_t lock;
+	struct worker *workers;
+	struct gba_http_server *server;
+};
+
+static _Thread_local struct worker *this_worker;
+
+static void on_bootstrap(void *arg, const struct bsf_bootstrap_event *ev)
+{
+	char id[GBA_LOG_ID_LEN];
+
+	(void)arg;
+	gba_log_notice(MOD, "bootstrap b-tid=%s lifetime=%llds",
+	               gba_log_id(ev->btid, strlen(ev->btid), id),
+	               (long long)(ev->expires - ev->created));
+}
+
+static struct worker *worker_get(struct daemon *d)
+{
+	struct worker *w;
+	int ret;
+
+	if (this_worker != NULL)
+		return this_worker;
+	w = gba_calloc(1, sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	ret = gba_store_open(&w->store, d->opt->db, d->opt->key_file);
+	if (ret == 0)
+		ret = gba_hss_sqlite_open(&w->hss, d->opt->db, d->opt->key_file);
+	if (ret == 0)
+		ret = bsf_new(&w->bsf, &d->conf, w->hss, w->store);
+	if (ret == 0)
+		ret = bsf_subscribe(w->bsf, on_bootstrap, d);
+	if (ret < 0) {
+		gba_log_err(MOD, "worker: cannot open the store: %s", gba_strerror(ret));
+		bsf_free(w->bsf);
+		if (w->hss != NULL)
+			w->hss->ops->close(w->hss);
+		gba_store_close(w->store);
+		gba_free(w);
+		return NULL;
+	}
+	pthread_mutex_lock(&d->lock);
+	w->next = d->workers;
+	d->workers = w;
+	pthread_mutex_unlock(&d->lock);
+	this_worker = w;
+	return w;
+}
+
+static void ub_handler(void *ctx, const struct gba_http_request *req,
+                       struct gba_http_response *resp)
+{
+	struct worker *w = worker_get(ctx);
+
+	if (w == NULL) {
+		gba_http_response_status(resp, 503);
+		return;
+	}
+	bsf_ub_handle(w->bsf, req, resp);
+}
+
+static void zn_handler(void *ctx, const struct gba_http_request *req,
+                       struct gba_http_response *resp)
+{
+	struct worker *w = worker_get(ctx);
+
+	if (w == NULL) {
+		gba_http_response_status(resp, 503);
+		return;
+	}
+	bsf_zn_handle(w->bsf, req, resp);
+}
+
+/* ---- demo provisioning ---- */
+
+static const char demo_impi[] = "001010123456789@ims.mnc001.mcc001.3gppnetwork.org";
+static const char demo_naf[] = "naf.gbacert.test";
+static const char demo_guss[] =
+	"{\"bsfInfo\":{\"lifeTime\":86400},\"ussList\":[{\"gsId\":1,\"gsType\":1,"
+	"\"ueIds\":[\"sip:001010123456789@ims.mnc001.mcc001.3gppnetwork.org\"],"
+	"\"flags\":[]}]}";
+
+static int path_in(char *out, const char *dir, const char *name)
+{
+	int n = snprintf(out, PATH_LEN, "%s/%s", dir, name);
+
+	return n < 0 || n >= PATH_LEN ? GBA_ETOOBIG : 0;
+}
+
+static int exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static int demo_subscriber(const char *db, const char *key)
+{
+	static const uint8_t k[16] = {
+		0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
+		0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc
+	};
+	static const uint8_t opc[16] = {
+		0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
+		0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf
+	};
+	struct gba_store *st = NULL;
+	struct gba_subscriber s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	ret = gba_store_open(&st, db, key);
+	if (ret < 0)
+		return ret;
+	memcpy(s.impi, demo_impi, sizeof(demo_impi));
+	gba_secret_set(&s.k, k, sizeof(k));
+	gba_secret_set(&s.opc, opc, sizeof(opc));
+	s.amf[0] = 0x80;
+	s.guss_json = gba_strndup(demo_guss, strlen(demo_guss));
+	if (s.guss_json == NULL) {
+		ret = GBA_ENOMEM;
+		goto out;
+	}
+	ret = gba_store_subscriber_add(st, &s);
+	if (ret == GBA_EDUP)
+		ret = 0;
+out:
+	gba_subscriber_clear(&s);
+	gba_store_close(st);
+	return ret;
+}
+
+static int demo_setup(struct options *o)
+{
+	struct gba_signer *ca = NULL;
+	int ret;
+
+	if (mkdir(o->demo_dir, 0700) != 0 && errno != EEXIST)
+		return GBA_EIO;
+	ret = path_in(o->d_db, o->demo_dir, "bsf.db");
+	if (ret == 0)
+		ret = path_in(o->d_key, o->demo_dir, "bsf.key");
+	if (ret == 0)
+		ret = path_in(o->d_ca, o->demo_dir, "ca.pem");
+	if (ret == 0)
+		ret = path_in(o->d_cert, o->demo_dir, "bsf.pem");
+	if (ret == 0)
+		ret = path_in(o->d_certkey, o->demo_dir, "bsf-key.pem");
+	if (ret == 0)
+		ret = path_in(o->d_naf, o->demo_dir, "naf.pem");
+	if (ret == 0)
+		ret = path_in(o->d_nafkey, o->demo_dir, "naf-key.pem");
+	if (ret < 0)
+		return ret;
+	if (!exists(o->d_ca) || !exists(o->d_cert) || !exists(o->d_naf)) {
+		char cakey[PATH_LEN];
+
+		ret = path_in(cakey, o->demo_dir, "ca-key.pem");
+		if (ret == 0)
+			ret = gba_signer_generate_ca(&ca, "gbacert demo CA", 365);
+		if (ret == 0)
+			ret = gba_signer_save(ca, o->d_ca, cakey);
+		if (ret == 0)
+			ret = gba_signer_issue_leaf(ca, GBA_LEAF_SERVER, o->fqdn, "127.0.0.1", 365,
+			                            o->d_cert, o->d_certkey);
+		if (ret == 0)
+			ret = gba_signer_issue_leaf(ca, GBA_LEAF_CLIENT, demo_naf, NULL, 365,
+			                            o->d_naf, o->d_nafkey);
+		gba_signer_free(ca);
+		if (ret < 0)
+			return ret;
+	}
+	ret = demo_subscriber(o->d_db, o->d_key);
+	if (ret < 0)
+		return ret;
+	if (o->db == NULL)
+		o->db = o->d_db;
+	if (o->key_file == NULL)
+		o->key_file = o->d_key;
+	if (o->tls_cert == NULL) {
+		o->tls_cert = o->d_cert;
+		o->tls_key = o->d_certkey;
+	}
+	if (o->zn_client_ca == NULL)
+		o->zn_client_ca = o->d_ca;
+	if (o->nallow == 0) {
+		o->allow[0].fqdn = demo_naf;
+		o->nallow = 1;
+	}
+	if (o->zn_port < 0)
+		o->zn_port = 0;
+	gba_log_notice(MOD, "demo state in %s (TS 35.208 set-1 subscriber, NAF %s)",
+	               o->demo_dir, demo_naf);
+	return 0;
+}
+
+/* ---- ready report ---- */
+
+static int report_ports(const struct options *o, struct gba_http_server *s,
+                        const struct gba_http_listener_conf *l, size_t n)
+{
+	char buf[256];
+	size_t len = 0, i;
+	int w;
+
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + len, sizeof(buf) - len, "%s %u\n", l[i].name,
+		             (unsigned)gba_http_server_port(s, i));
+		if (w < 0 || (size_t)w >= sizeof(buf) - len)
+			return GBA_ETOOBIG;
+		len += (size_t)w;
+	}
+	if (o->port_file != NULL) {
+		char tmp[PATH_LEN];
+		FILE *f;
+
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp", o->port_file) >= (int)sizeof(tmp))
+			return GBA_ETOOBIG;
+		f = fopen(tmp, "w");
+		if (f == NULL || fwrite(buf, 1, len, f) != len) {
+			if (f != NULL)
+				fclose(f);
+			return GBA_EIO;
+		}
+		if (fclose(f) != 0 || rename(tmp, o->port_file) != 0)
+			return GBA_EIO;
+	}
+	if (o->ready_fd >= 0) {
+		if (write(o->ready_fd, buf, len) != (ssize_t)len)
+			return GBA_EIO;
+		close(o->ready_fd);
+	}
+	for (i = 0; i < n; i++)
+		gba_log_notice(MOD, "listening: %s on %s port %u%s", l[i].name, l[i].address,
+		               (unsigned)gba_http_server_port(s, i),
+		               l[i].cert_file != NULL ? " (TLS)" : "");
+	return 0;
+}
+
+/* ---- signals and housekeeping ---- */
+
+struct housekeeper {
+	struct daemon *d;
+	sigset_t set;
+};
+
+static void *housekeeping(void *arg)
+{
+	struct housekeeper *hk = arg;
+	struct gba_store *st = NULL;
+	struct timespec ts = { 60, 0 };
+
+	if (gba_store_open(&st, hk->d->opt->db, hk->d->opt->key_file) < 0)
+		st = NULL;
+	for (;;) {
+		int sig = sigtimedwait(&hk->set, NULL, &ts);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			gba_log_notice(MOD, "signal %d: stopping gracefully", sig);
+			gba_http_server_stop(hk->d->server);
+			break;
+		}
+		if (sig < 0 && errno == EAGAIN && st != NULL) {
+			int n = gba_store_purge(st, (int64_t)time(NULL));
+
+			if (n > 0)
+				gba_log_info(MOD, "purged %d expired entries", n);
+		}
+	}
+	gba_store_close(st);
+	return NULL;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: gba-bsfd [options]\n"
+	        "  --demo DIR              embedded defaults kept in DIR (created if missing)\n"
+	        "  --fqdn NAME             BSF FQDN: Ub realm and B-TID domain (bsf.gbacert.test)\n"
+	        "  --listen ADDR           address for every listener (127.0.0.1)\n"
+	        "  --ub-port N             Ub over cleartext HTTP/1.1 and h2c (8080; 0 = any)\n"
+	        "  --ub-tls-port N         Ub over TLS (off)\n"
+	        "  --zn-port N             Zn (Nbsp_GBA) over TLS with NAF client certificates\n"
+	        "  --tls-cert F --tls-key F   server certificate and key (PEM)\n"
+	        "  --zn-client-ca F        CA that issues NAF client certificates (PEM)\n"
+	        "  --zn-allow FQDN[:GSID,..]  a NAF allowed on Zn (repeatable)\n"
+	        "  --zn-release-impi       Zn responses carry the IMPI\n"
+	        "  --db F --key-file F     SQLite database and at-rest key (gbacert.db, gbacert.key)\n"
+	        "  --lifetime S            Ks lifetime when the GUSS sets none (86400)\n"
+	        "  --challenge-lifetime S  Ub nonce lifetime (60)\n"
+	        "  --workers N             worker threads (one per CPU)\n"
+	        "  --port-file F           write \"NAME PORT\" lines to F once bound\n"
+	        "  --ready-fd N            write the same lines to descriptor N\n");
+}
+
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > max || s[0] == '-')
+		return GBA_EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_allow(struct options *o, char *arg)
+{
+	static uint32_t gsids[MAX_ALLOW][16];
+	char *colon = strchr(arg, ':'), *p, *save = NULL;
+	struct bsf_naf_allow *a;
+
+	if (o->nallow >= MAX_ALLOW)
+		return GBA_ETOOBIG;
+	a = &o->allow[o->nallow];
+	a->fqdn = arg;
+	if (colon != NULL) {
+		*colon = '\0';
+		a->gsids = gsids[o->nallow];
+		for (p = strtok_r(colon + 1, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+			if (a->ngsids >= 16 || parse_u32(p, UINT32_MAX, &gsids[o->nallow][a->ngsids]) < 0)
+				return GBA_EINVAL;
+			a->ngsids++;
+		}
+		if (a->ngsids == 0)
+			return GBA_EINVAL;
+	}
+	if (a->fqdn[0] == '\0')
+		return GBA_EINVAL;
+	o->nallow++;
+	return 0;
+}
+
+static int parse_options(struct options *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "demo", required_argument, NULL, 'D' },
+		{ "fqdn", required_argument, NULL, 'f' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "ub-port", required_argument, NULL, 'u' },
+		{ "ub-tls-port", required_argument, NULL, 'U' },
+		{ "zn-port", required_argument, NULL, 'z' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "zn-client-ca", required_argument, NULL, 'a' },
+		{ "zn-allow", required_argument, NULL, 'A' },
+		{ "zn-release-impi", no_argument, NULL, 'I' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "key-file", required_argument, NULL, 'K' },
+		{ "lifetime", required_argument, NULL, 'L' },
+		{ "challenge-lifetime", required_argument, NULL, 'C' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	uint32_t v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		int bad = 0;
+
+		switch (ch) {
+		case 'D': o->demo_dir = optarg; break;
+		case 'f': o->fqdn = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'u': bad = parse_u32(optarg, 65535, &v); o->ub_port = (int)v; break;
+		case 'U': bad = parse_u32(optarg, 65535, &v); o->ub_tls_port = (int)v; break;
+		case 'z': bad = parse_u32(optarg, 65535, &v); o->zn_port = (int)v; break;
+		case 'c': o->tls_cert = optarg; break;
+		case 'k': o->tls_key = optarg; break;
+		case 'a': o->zn_client_ca = optarg; break;
+		case 'A': bad = parse_allow(o, optarg); break;
+		case 'I': o->release_impi = 1; break;
+		case 'd': o->db = optarg; break;
+		case 'K': o->key_file = optarg; break;
+		case 'L': bad = parse_u32(optarg, 365u * 86400u, &o->lifetime); break;
+		case 'C': bad = parse_u32(optarg, 3600, &o->challenge_lifetime); break;
+		case 'w': bad = parse_u32(optarg, 256, &v); o->workers = v; break;
+		case 'p': o->port_file = optarg; break;
+		case 'r': bad = parse_u32(optarg, INT_MAX, &v); o->ready_fd = (int)v; break;
+		case 'h': usage(stdout); exit(0);
+		default: return GBA_EINVAL;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "gba-bsfd: bad option value '%s'\n", optarg);
+			return GBA_EINVAL;
+		}
+	}
+	if (optind != argc)
+		return GBA_EINVAL;
+	if (o->lifetime == 0 || o->challenge_lifetime == 0) {
+		fprintf(stderr, "gba-bsfd: lifetimes must be positive\n");
+		return GBA_EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o;
+	static struct daemon d;
+	struct gba_http_listener_conf l[3];
+	struct gba_http_server_conf sc;
+	struct housekeeper hk;
+	pthread_t hk_thread;
+	size_t n = 0;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	o.fqdn = "bsf.gbacert.test";
+	o.listen = "127.0.0.1";
+	o.ub_port = 8080;
+	o.ub_tls_port = -1;
+	o.zn_port = -1;
+	o.ready_fd = -1;
+	o.lifetime = 86400;
+	o.challenge_lifetime = 60;
+	if (parse_options(&o, argc, argv) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.demo_dir != NULL) {
+		ret = demo_setup(&o);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: demo set-up in %s failed: %s\n", o.demo_dir,
+			        gba_strerror(ret));
+			return 1;
+		}
+	}
+	if (o.db == NULL)
+		o.db = "gbacert.db";
+	if (o.key_file == NULL)
+		o.key_file = "gbacert.key";
+	if ((o.ub_tls_port >= 0 || o.zn_port >= 0) && (o.tls_cert == NULL || o.tls_key == NULL)) {
+		fprintf(stderr, "gba-bsfd: TLS listeners need --tls-cert and --tls-key\n");
+		return 2;
+	}
+	if (o.zn_port >= 0 && o.zn_client_ca == NULL) {
+		fprintf(stderr, "gba-bsfd: Zn needs --zn-client-ca (NAFs authenticate by certificate)\n");
+		return 2;
+	}
+
+	d.opt = &o;
+	d.conf.fqdn = o.fqdn;
+	d.conf.key_lifetime_s = o.lifetime;
+	d.conf.challenge_lifetime_s = o.challenge_lifetime;
+	d.conf.zn_allow = o.allow;
+	d.conf.zn_nallow = o.nallow;
+	d.conf.zn_release_impi = o.release_impi;
+	pthread_mutex_init(&d.lock, NULL);
+
+	/* Open the store once up front: a bad key or database stops start-up. */
+	{
+		struct gba_store *st = NULL;
+
+		ret = gba_store_open(&st, o.db, o.key_file);
+		gba_store_close(st);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: cannot open store %s: %s\n", o.db, gba_strerror(ret));
+			return 1;
+		}
+	}
+
+	memset(l, 0, sizeof(l));
+	if (o.ub_port >= 0) {
+		l[n].name = "ub";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.ub_port;
+		l[n].handler = ub_handler;
+		l[n].ctx = &d;
+		n++;
+	}
+	if (o.ub_tls_port >= 0) {
+		l[n].name = "ub-tls";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.ub_tls_port;
+		l[n].cert_file = o.tls_cert;
+		l[n].key_file = o.tls_key;
+		l[n].handler = ub_handler;
+		l[n].ctx = &d;
+		n++;
+	}
+	if (o.zn_port >= 0) {
+		l[n].name = "zn";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.zn_port;
+		l[n].cert_file = o.tls_cert;
+		l[n].key_file = o.tls_key;
+		l[n].client_ca_file = o.zn_client_ca;
+		l[n].require_client_cert = 1;
+		l[n].handler = zn_handler;
+		l[n].ctx = &d;
+		n++;
+	}
+	if (n == 0) {
+		fprintf(stderr, "gba-bsfd: no listener enabled\n");
+		return 2;
+	}
+
+	/* Workers inherit this mask; only the housekeeping thread takes signals. */
+	sigemptyset(&hk.set);
+	sigaddset(&hk.set, SIGTERM);
+	sigaddset(&hk.set, SIGINT);
+	sigaddset(&hk.set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hk.set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&sc, 0, sizeof(sc));
+	sc.listeners = l;
+	sc.nlisteners = n;
+	sc.workers = o.workers;
+	gba_http_limits_default(&sc.limits);
+	ret = gba_http_server_new(&d.server, &sc);
+	if (ret < 0) {
+		fprintf(stderr, "gba-bsfd: cannot start listeners: %s\n", gba_strerror(ret));
+		return 1;
+	}
+	ret = report_ports(&o, d.server, l, n);
+	if (ret < 0) {
+		fprintf(stderr, "gba-bsfd: cannot report ports: %s\n", gba_strerror(ret));
+		gba_http_server_free(d.server);
+		return 1;
+	}
+	hk.d = &d;
+	if (pthread_create(&hk_thread, NULL, housekeeping, &hk) != 0) {
+		gba_http_server_free(d.server);
+		return 1;
+	}
+	ret = gba_http_server_run(d.server);
+	pthread_kill(hk_thread, SIGTERM);   /* in case run ended on its own */
+	pthread_join(hk_thread, NULL);
+	gba_http_server_free(d.server);
+	while (d.workers != NULL) {
+		struct worker *w = d.workers;
+
+		d.workers = w->next;
+		bsf_free(w->bsf);
+		w->hss->ops->close(w->hss);
+		gba_store_close(w->store);
+		gba_free(w);
+	}
+	gba_log_notice(MOD, "stopped");
+	return ret < 0 ? 1 : 0;
+}

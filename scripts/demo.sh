@@ -1,0 +1,77 @@
+#!/bin/sh
+# demo.sh - the main job on embedded defaults.
+#
+# Starts gba-bsfd with --demo (SQLite store, the built-in HSS emulator
+# holding the TS 35.208 set-1 test subscriber, a generated demo CA and
+# TLS certificates), bootstraps a simulated UE over HTTP/1.1 and over
+# HTTP/2 with TLS, fetches Ks_NAF over Zn as the demo NAF (curl with its
+# client certificate), checks it against the UE's own derivation, and
+# stops the daemon with SIGTERM.  State is kept in ./demo-state (or
+# $GBA_DEMO_DIR) and reused by the next run.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${GBA_DEMO_DIR:-$PWD/demo-state}
+BSFD=${BSFD:-$top/bsf/gba-bsfd}
+UE=${UE:-$top/ue/gba-ue}
+IMPI=001010123456789@ims.mnc001.mcc001.3gppnetwork.org
+FQDN=bsf.gbacert.test
+NAF=naf.gbacert.test
+
+mkdir -p "$dir"
+rm -f "$dir/ports"
+"$BSFD" --demo "$dir" --fqdn "$FQDN" --ub-port 0 --ub-tls-port 0 --zn-port 0 \
+	--port-file "$dir/ports" 2> "$dir/bsfd.log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true' EXIT INT TERM
+i=0
+while [ ! -s "$dir/ports" ]; do
+	i=$((i + 1))
+	if [ $i -gt 200 ] || ! kill -0 $pid 2>/dev/null; then
+		echo "demo: gba-bsfd did not start:" >&2
+		cat "$dir/bsfd.log" >&2
+		exit 1
+	fi
+	sleep 0.05
+done
+port() { awk -v n="$1" '$1 == n { print $2 }' "$dir/ports"; }
+UB=$(port ub)
+UBTLS=$(port ub-tls)
+ZN=$(port zn)
+echo "gba-bsfd is up: Ub http://127.0.0.1:$UB, Ub https://127.0.0.1:$UBTLS, Zn https port $ZN"
+
+if [ ! -f "$dir/ue.state" ]; then
+	"$UE" init --state "$dir/ue.state" --impi "$IMPI" \
+		--k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf
+fi
+echo
+echo "== UE bootstrap over HTTP/1.1 (cleartext Ub)"
+"$UE" bootstrap --state "$dir/ue.state" --bsf "http://127.0.0.1:$UB" --realm "$FQDN" --http1
+echo
+echo "== UE bootstrap over HTTP/2 with TLS"
+"$UE" bootstrap --state "$dir/ue.state" --bsf "https://127.0.0.1:$UBTLS" --realm "$FQDN" \
+	--ca "$dir/ca.pem" --http2
+
+btid=$(awk '$1 == "btid" { print $2 }' "$dir/ue.state")
+echo
+echo "== Zn (Nbsp_GBA) as the demo NAF $NAF, with its TLS client certificate"
+reply=$(curl -sS --http2 --cacert "$dir/ca.pem" --cert "$dir/naf.pem" --key "$dir/naf-key.pem" \
+	--resolve "$FQDN:$ZN:127.0.0.1" -H 'content-type: application/json' \
+	-d "{\"btId\":\"$btid\",\"nafId\":{\"nafFqdn\":\"$NAF\",\"uaSecProtId\":\"0100000000\"},\"gsIds\":[1]}" \
+	"https://$FQDN:$ZN/nbsp-gba/v1/bootstrapping-info-retrieval")
+echo "$reply"
+bsf_key=$(echo "$reply" | sed -n 's/.*"meKeyMaterial":"\([0-9a-f]*\)".*/\1/p')
+ue_key=$("$UE" ks-naf --state "$dir/ue.state" "$NAF" 0100000000)
+if [ -n "$bsf_key" ] && [ "$bsf_key" = "$ue_key" ]; then
+	echo "Ks_NAF from Zn equals the UE's own Ks_NAF for $NAF (Ua 01 00 00 00 00)"
+else
+	echo "demo: Ks_NAF mismatch (BSF '$bsf_key', UE '$ue_key')" >&2
+	exit 1
+fi
+
+kill -TERM $pid
+wait $pid
+trap - EXIT INT TERM
+echo
+echo "gba-bsfd stopped; its log:"
+cat "$dir/bsfd.log"

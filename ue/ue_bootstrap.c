@@ -1,0 +1,546 @@
+/*
+ * ue_bootstrap.c - gba-ue init | bootstrap | ks-naf.
+ *
+ * bootstrap runs Ub as TS 24.109 describes: an initial GET / with the
+ * IMPI and an empty response, the 401 challenge, AUTHENTICATE on the
+ * simulated USIM, then either the Digest answer with RES as the password,
+ * a resynchronisation (auts, empty password) or the network-failure
+ * answer (empty password, no auts).  On 200 it checks rspauth over the
+ * body, reads the B-TID and lifetime, and stores Ks in the state file.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gba_crypto.h"
+#include "gba_digest.h"
+#include "gba_err.h"
+#include "gba_http.h"
+#include "gba_http_auth.h"
+#include "gba_keys.h"
+#include "gba_milenage.h"
+#include "ue.h"
+#include "ue_usim.h"
+
+#define UE_MAX_RESYNC 2
+
+static const char user_agent[] = "gba-ue/" PACKAGE_VERSION " 3gpp-gba-tmpi";
+
+/* The host of an http(s) URL, for the default realm. */
+static int url_host(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://"), *end;
+	size_t n;
+
+	if (p == NULL)
+		return GBA_EINVAL;
+	p += 3;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL)
+			return GBA_EINVAL;
+		p++;
+	} else {
+		end = p + strcspn(p, ":/");
+	}
+	n = (size_t)(end - p);
+	if (n == 0 || n >= size)
+		return GBA_EINVAL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+struct ub_answer {
+	struct gba_str realm, nonce, opaque;
+	const char *password;       /* raw bytes */
+	size_t password_len;
+	const char *auts_b64;       /* NULL unless resync */
+};
+
+/* Build the Authorization header for an answer to a challenge. */
+static int build_answer(const struct ue_usim *u, const struct ub_answer *a, char *out,
+                        size_t size)
+{
+	struct gba_digest_input in;
+	struct gba_auth_builder b;
+	uint8_t cn[8];
+	char cnonce[17], resp[33];
+	int ret;
+
+	ret = gba_rnd(GBA_RND_NONCE, cn, sizeof(cn));
+	if (ret < 0)
+		return ret;
+	gba_hex_encode(cn, sizeof(cn), cnonce);
+	memset(&in, 0, sizeof(in));
+	in.username = gba_str_c(u->impi);
+	in.realm = a->realm;
+	in.nonce = a->nonce;
+	in.nc = GBA_STR_LIT("00000001");
+	in.cnonce = gba_str_c(cnonce);
+	in.qop = GBA_QOP_AUTH_INT;
+	in.method = GBA_STR_LIT("GET");
+	in.uri = GBA_STR_LIT("/");
+	in.password = (const uint8_t *)a->password;
+	in.password_len = a->password_len;
+	ret = gba_digest_response(&in, resp);
+	if (ret < 0)
+		return ret;
+	gba_auth_builder_init(&b, out, size, "Digest");
+	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
+	gba_auth_add_quoted(&b, "realm", a->realm);
+	gba_auth_add_quoted(&b, "nonce", a->nonce);
+	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
+	gba_auth_add_token(&b, "qop", GBA_STR_LIT("auth-int"));
+	gba_auth_add_token(&b, "nc", GBA_STR_LIT("00000001"));
+	gba_auth_add_quoted(&b, "cnonce", gba_str_c(cnonce));
+	gba_auth_add_quoted(&b, "response", gba_str_c(resp));
+	gba_auth_add_token(&b, "algorithm", GBA_STR_LIT("AKAv1-MD5"));
+	if (a->opaque.len > 0)
+		gba_auth_add_quoted(&b, "opaque", a->opaque);
+	if (a->auts_b64 != NULL)
+		gba_auth_add_quoted(&b, "auts", gba_str_c(a->auts_b64));
+	ret = gba_auth_builder_finish(&b);
+	return ret < 0 ? ret : 0;
+}
+
+/* --trace: print each request's Authorization and the status to stderr.
+ * Authorization carries the Digest response, never RES or a key. */
+static int trace;
+
+static int get_root(struct gba_http_client *c, const char *authz, struct gba_http_reply **r)
+{
+	struct gba_http_header h[2];
+	int ret;
+
+	h[0].name = GBA_STR_LIT("authorization");
+	h[0].value = gba_str_c(authz);
+	h[1].name = GBA_STR_LIT("user-agent");
+	h[1].value = gba_str_c(user_agent);
+	ret = gba_http_client_request(c, "GET", "/", h, 2, NULL, 0, r);
+	if (trace) {
+		fprintf(stderr, "> GET / Authorization: %s\n", authz);
+		if (ret == 0)
+			fprintf(stderr, "< %d\n", (*r)->status);
+	}
+	return ret;
+}
+
+/* Text between <tag> and </tag> in the BootstrappingInfo body. */
+static int xml_text(struct gba_str body, const char *tag, char *out, size_t size)
+{
+	char open_tag[32], close_tag[32];
+	const char *p, *end, *stop = body.p + body.len;
+	size_t n, i;
+
+	snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
+	snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
+	for (p = body.p; p + strlen(open_tag) <= stop; p++)
+		if (memcmp(p, open_tag, strlen(open_tag)) == 0)
+			break;
+	if (p + strlen(open_tag) > stop)
+		return GBA_EMISSING;
+	p += strlen(open_tag);
+	for (end = p; end + strlen(close_tag) <= stop; end++)
+		if (memcmp(end, close_tag, strlen(close_tag)) == 0)
+			break;
+	if (end + strlen(close_tag) > stop)
+		return GBA_ESYNTAX;
+	n = (size_t)(end - p);
+	if (n == 0 || n >= size)
+		return GBA_ETOOBIG;
+	for (i = 0; i < n; i++)                 /* no markup, entities or controls */
+		if (p[i] == '<' || p[i] == '&' || (unsigned char)p[i] < 0x20)
+			return GBA_ESYNTAX;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Check Authentication-Info's rspauth over the 200's body. */
+static int check_rspauth(const struct ue_usim *u, const struct gba_http_reply *r,
+                         struct gba_str realm, struct gba_str nonce, const uint8_t res[8])
+{
+	static struct gba_auth info;
+	const struct gba_str *h = gba_http_reply_header(r, "authentication-info");
+	struct gba_digest_input in;
+	int ret;
+
+	if (h == NULL)
+		return GBA_EMISSING;
+	ret = gba_auth_parse(&info, GBA_AUTH_INFO, h->p, h->len, NULL);
+	if (ret < 0)
+		return ret;
+	if (!gba_auth_has(&info, GBA_AUTH_RSPAUTH) || !gba_auth_has(&info, GBA_AUTH_CNONCE) ||
+	    !gba_auth_has(&info, GBA_AUTH_NC))
+		return GBA_EMISSING;
+	memset(&in, 0, sizeof(in));
+	in.username = gba_str_c(u->impi);
+	in.realm = realm;
+	in.nonce = nonce;
+	in.nc = gba_auth_get(&info, GBA_AUTH_NC);
+	in.cnonce = gba_auth_get(&info, GBA_AUTH_CNONCE);
+	in.qop = GBA_QOP_AUTH_INT;
+	in.method = GBA_STR_LIT("");
+	in.uri = GBA_STR_LIT("/");
+	in.password = res;
+	in.password_len = 8;
+	in.body = r->body;
+	in.body_len = r->body_len;
+	return gba_digest_verify(&in, gba_auth_get(&info, GBA_AUTH_RSPAUTH));
+}
+
+static int qop_has_auth_int(struct gba_str q)
+{
+	size_t i = 0;
+
+	while (i < q.len) {
+		size_t j = i;
+
+		while (j < q.len && q.p[j] != ',')
+			j++;
+		while (i < j && q.p[i] == ' ')
+			i++;
+		if (j - i == 8 && memcmp(q.p + i, "auth-int", 8) == 0)
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+struct ub_opts {
+	const char *state;
+	const char *url;
+	const char *realm;
+	const char *ca;
+	enum gba_http_client_mode mode;
+};
+
+static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
+{
+	static struct gba_auth ch;
+	struct gba_http_client_conf cc;
+	struct gba_http_client *c = NULL;
+	struct gba_http_reply *r = NULL;
+	struct ub_answer a;
+	char authz[GBA_MAX_AUTH_HEADER_LEN], realm_buf[GBA_MAX_FQDN_LEN + 1];
+	char nonce_buf[128], realm_ch[GBA_MAX_FQDN_LEN + 1], auts_b64[32];
+	uint8_t nb[48], res[8], ck[16], ik[16], auts[14];
+	const struct gba_str *h;
+	struct gba_auth_builder b;
+	int ret, n, round, ok = 0;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.mode = o->mode;
+	cc.ca_file = o->ca;
+	ret = gba_http_client_open(&c, &cc, o->url);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: cannot connect to %s: %s\n", o->url, gba_strerror(ret));
+		return ret;
+	}
+	if (o->realm != NULL)
+		snprintf(realm_buf, sizeof(realm_buf), "%s", o->realm);
+	else if (url_host(o->url, realm_buf, sizeof(realm_buf)) < 0)
+		realm_buf[0] = '\0';
+	gba_auth_builder_init(&b, authz, sizeof(authz), "Digest");
+	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
+	gba_auth_add_quoted(&b, "realm", gba_str_c(realm_buf));
+	gba_auth_add_quoted(&b, "nonce", GBA_STR_LIT(""));
+	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
+	gba_auth_add_quoted(&b, "response", GBA_STR_LIT(""));
+	ret = gba_auth_builder_finish(&b);
+	if (ret < 0)
+		goto out;
+	ret = get_root(c, authz, &r);
+
+	for (round = 0; ret == 0 && round <= UE_MAX_RESYNC; round++) {
+		if (r->status != 401) {
+			fprintf(stderr, "gba-ue: expected 401, got %d\n", r->status);
+			ret = GBA_EAUTH;
+			break;
+		}
+		h = gba_http_reply_header(r, "www-authenticate");
+		if (h == NULL || gba_auth_parse(&ch, GBA_AUTH_CHALLENGE, h->p, h->len, NULL) < 0) {
+			fprintf(stderr, "gba-ue: 401 without a usable Digest challenge\n");
+			ret = GBA_ESYNTAX;
+			break;
+		}
+		if (!gba_auth_has(&ch, GBA_AUTH_ALGORITHM) ||
+		    !gba_str_eq(gba_auth_get(&ch, GBA_AUTH_ALGORITHM), GBA_STR_LIT("AKAv1-MD5")) ||
+		    !gba_auth_has(&ch, GBA_AUTH_QOP) ||
+		    !qop_has_auth_int(gba_auth_get(&ch, GBA_AUTH_QOP)) ||
+		    !gba_auth_has(&ch, GBA_AUTH_NONCE) || !gba_auth_has(&ch, GBA_AUTH_REALM) ||
+		    gba_auth_get(&ch, GBA_AUTH_NONCE).len >= sizeof(nonce_buf) ||
+		    gba_auth_get(&ch, GBA_AUTH_REALM).len >= sizeof(realm_ch)) {
+			fprintf(stderr, "gba-ue: challenge is not AKAv1-MD5 with qop auth-int\n");
+			ret = GBA_EUNSUPP;
+			break;
+		}
+		memcpy(nonce_buf, gba_auth_get(&ch, GBA_AUTH_NONCE).p, gba_auth_get(&ch, GBA_AUTH_NONCE).len);
+		nonce_buf[gba_auth_get(&ch, GBA_AUTH_NONCE).len] = '\0';
+		memcpy(realm_ch, gba_auth_get(&ch, GBA_AUTH_REALM).p, gba_auth_get(&ch, GBA_AUTH_REALM).len);
+		realm_ch[gba_auth_get(&ch, GBA_AUTH_REALM).len] = '\0';
+		n = gba_base64_decode(nonce_buf, strlen(nonce_buf), nb, sizeof(nb));
+		if (n < 32) {
+			fprintf(stderr, "gba-ue: nonce is not base64(RAND||AUTN)\n");
+			ret = GBA_ESYNTAX;
+			break;
+		}
+		memset(&a, 0, sizeof(a));
+		a.realm = gba_str_c(realm_ch);
+		a.nonce = gba_str_c(nonce_buf);
+		if (gba_auth_has(&ch, GBA_AUTH_OPAQUE))
+			a.opaque = gba_auth_get(&ch, GBA_AUTH_OPAQUE);
+		ret = ue_usim_authenticate(u, nb, nb + 16, res, ck, ik, auts);
+		if (ret == GBA_EAUTH) {
+			/* network authentication failed: empty password, no auts */
+			a.password = "";
+			ret = build_answer(u, &a, authz, sizeof(authz));
+			gba_http_reply_free(r);
+			r = NULL;
+			if (ret == 0)
+				ret = get_root(c, authz, &r);
+			fprintf(stderr, "gba-ue: network authentication failed (AUTN MAC); BSF said %d\n",
+			        r != NULL ? r->status : 0);
+			ret = GBA_EAUTH;
+			break;
+		}
+		if (ret == GBA_ESYNC) {
+			n = gba_base64_encode(auts, sizeof(auts), auts_b64, sizeof(auts_b64));
+			if (n < 0) {
+				ret = n;
+				break;
+			}
+			a.password = "";
+			a.auts_b64 = auts_b64;
+			fprintf(stderr, "gba-ue: SQN out of range, resynchronising\n");
+			ret = build_answer(u, &a, authz, sizeof(authz));
+			gba_http_reply_free(r);
+			r = NULL;
+			if (ret == 0)
+				ret = get_root(c, authz, &r);
+			continue;
+		}
+		if (ret < 0)
+			break;
+		a.password = (const char *)res;
+		a.password_len = sizeof(res);
+		ret = build_answer(u, &a, authz, sizeof(authz));
+		gba_http_reply_free(r);
+		r = NULL;
+		if (ret == 0)
+			ret = get_root(c, authz, &r);
+		ok = 1;
+		break;
+	}
+	if (ret < 0)
+		goto out;
+	if (!ok) {
+		fprintf(stderr, "gba-ue: gave up after %d resynchronisations\n", UE_MAX_RESYNC);
+		ret = GBA_ESYNC;
+		goto out;
+	}
+	if (r->status != 200) {
+		fprintf(stderr, "gba-ue: BSF refused the answer: %d\n", r->status);
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	ret = check_rspauth(u, r, gba_str_c(realm_ch), gba_str_c(nonce_buf), res);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: Authentication-Info rspauth does not verify\n");
+		goto out;
+	}
+	h = gba_http_reply_header(r, "content-type");
+	if (h == NULL || h->len < 28 || memcmp(h->p, "application/vnd.3gpp.bsf+xml", 28) != 0) {
+		fprintf(stderr, "gba-ue: 200 is not application/vnd.3gpp.bsf+xml\n");
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	{
+		struct gba_str body = { (const char *)r->body, r->body_len };
+		uint8_t ks[32];
+
+		ret = xml_text(body, "btid", u->btid, sizeof(u->btid));
+		if (ret == 0)
+			ret = xml_text(body, "lifetime", u->lifetime, sizeof(u->lifetime));
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: BootstrappingInfo without btid/lifetime\n");
+			goto out;
+		}
+		memcpy(u->rand, nb, 16);
+		gba_ks_from_ck_ik(ck, ik, ks);
+		ret = gba_secret_set(&u->ks, ks, sizeof(ks));
+		gba_wipe(ks, sizeof(ks));
+	}
+	if (ret == 0)
+		ret = ue_usim_save(u, o->state);
+	if (ret == 0)
+		printf("B-TID: %s\nlifetime: %s\nprotocol: %s\n", u->btid, u->lifetime,
+		       r->version == GBA_HTTP_2 ? "HTTP/2" : "HTTP/1.1");
+out:
+	gba_wipe(res, sizeof(res));
+	gba_wipe(ck, sizeof(ck));
+	gba_wipe(ik, sizeof(ik));
+	gba_wipe(authz, sizeof(authz));
+	gba_http_reply_free(r);
+	gba_http_client_close(c);
+	return ret;
+}
+
+int ue_cmd_bootstrap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "bsf", required_argument, NULL, 'b' },
+		{ "realm", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "http1", no_argument, NULL, '1' },
+		{ "http2", no_argument, NULL, '2' },
+		{ "trace", no_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ub_opts o = { "gba-ue.state", NULL, NULL, NULL, GBA_HTTP_CLIENT_AUTO };
+	struct ue_usim u;
+	int ch, ret;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': o.state = optarg; break;
+		case 'b': o.url = optarg; break;
+		case 'r': o.realm = optarg; break;
+		case 'c': o.ca = optarg; break;
+		case '1': o.mode = GBA_HTTP_CLIENT_H1; break;
+		case '2': o.mode = GBA_HTTP_CLIENT_H2; break;
+		case 't': trace = 1; break;
+		default: return 2;
+		}
+	}
+	if (o.url == NULL || optind != argc) {
+		fprintf(stderr, "usage: gba-ue bootstrap --bsf URL [--state F] [--realm FQDN] "
+		                "[--ca PEM] [--http1|--http2] [--trace]\n");
+		return 2;
+	}
+	ret = ue_usim_load(&u, o.state);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: cannot load USIM state %s: %s\n", o.state, gba_strerror(ret));
+		return 1;
+	}
+	ret = run_bootstrap(&o, &u);
+	ue_usim_clear(&u);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: bootstrap failed: %s\n", gba_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+int ue_cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "impi", required_argument, NULL, 'i' },
+		{ "k", required_argument, NULL, 'k' },
+		{ "op", required_argument, NULL, 'o' },
+		{ "opc", required_argument, NULL, 'c' },
+		{ "sqn", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *state = "gba-ue.state", *impi = NULL, *k = NULL, *op = NULL, *opc = NULL;
+	const char *sqn = "000000000000";
+	uint8_t kb[16], ob[16], cb[16], sb[6];
+	struct ue_usim u;
+	int ch, ret;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': state = optarg; break;
+		case 'i': impi = optarg; break;
+		case 'k': k = optarg; break;
+		case 'o': op = optarg; break;
+		case 'c': opc = optarg; break;
+		case 'q': sqn = optarg; break;
+		default: return 2;
+		}
+	}
+	if (impi == NULL || k == NULL || (op == NULL) == (opc == NULL) || optind != argc) {
+		fprintf(stderr, "usage: gba-ue init --impi IMPI --k HEX (--op HEX | --opc HEX) "
+		                "[--sqn HEX12] [--state F]\n");
+		return 2;
+	}
+	memset(&u, 0, sizeof(u));
+	ret = GBA_ESYNTAX;
+	if (strlen(impi) == 0 || strlen(impi) > GBA_MAX_IMPI_LEN || strchr(impi, ' ') != NULL ||
+	    strchr(impi, '"') != NULL)
+		goto out;
+	memcpy(u.impi, impi, strlen(impi) + 1);
+	if (gba_hex_decode(k, strlen(k), kb, 16) < 0 ||
+	    gba_hex_decode(sqn, strlen(sqn), sb, 6) < 0)
+		goto out;
+	if (op != NULL) {
+		if (gba_hex_decode(op, strlen(op), ob, 16) < 0)
+			goto out;
+		ret = gba_milenage_opc(kb, ob, cb);
+		if (ret < 0)
+			goto out;
+	} else if (gba_hex_decode(opc, strlen(opc), cb, 16) < 0) {
+		goto out;
+	}
+	ret = gba_secret_set(&u.k, kb, 16);
+	if (ret == 0)
+		ret = gba_secret_set(&u.opc, cb, 16);
+	u.sqn_ms = ((uint64_t)sb[0] << 40) | ((uint64_t)sb[1] << 32) | ((uint64_t)sb[2] << 24) |
+	           ((uint64_t)sb[3] << 16) | ((uint64_t)sb[4] << 8) | sb[5];
+	if (ret == 0)
+		ret = ue_usim_save(&u, state);
+out:
+	gba_wipe(kb, sizeof(kb));
+	gba_wipe(ob, sizeof(ob));
+	gba_wipe(cb, sizeof(cb));
+	ue_usim_clear(&u);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: init: %s\n", gba_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+int ue_cmd_ks_naf(int argc, char **argv)
+{
+	const char *state = "gba-ue.state";
+	uint8_t uaid[GBA_UA_ID_LEN], ks_naf[32];
+	char hex[65];
+	struct ue_usim u;
+	int i = 1, ret;
+
+	if (argc >= 3 && strcmp(argv[1], "--state") == 0) {
+		state = argv[2];
+		i = 3;
+	}
+	if (argc - i != 2 || strlen(argv[i + 1]) != 10 ||
+	    gba_hex_decode(argv[i + 1], 10, uaid, sizeof(uaid)) < 0) {
+		fprintf(stderr, "usage: gba-ue ks-naf [--state F] NAF_FQDN UA_ID_HEX10\n");
+		return 2;
+	}
+	ret = ue_usim_load(&u, state);
+	if (ret == 0 && (u.btid[0] == '\0' || u.ks.len != 32))
+		ret = GBA_ENOTFOUND;
+	if (ret == 0)
+		ret = gba_ks_naf(u.ks.b, u.rand, u.impi, strlen(u.impi), argv[i], strlen(argv[i]),
+		                 uaid, ks_naf);
+	if (ret == 0) {
+		gba_hex_encode(ks_naf, sizeof(ks_naf), hex);
+		printf("%s\n", hex);
+	}
+	gba_wipe(ks_naf, sizeof(ks_naf));
+	gba_wipe(hex, sizeof(hex));
+	ue_usim_clear(&u);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: ks-naf: %s (bootstrap first)\n", gba_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
