@@ -32,9 +32,19 @@ struct h2s {
 	int error_status;
 	int req_done;                     /* END_STREAM received (or a pushed stream) */
 	int responded;
+	size_t discarded;                 /* upload bytes dropped after an early answer */
+	int reset;                        /* RST_STREAM already submitted */
 	uint8_t *rbody;                   /* owned */
 	size_t rlen, roff;
 };
+
+/*
+ * After answering before the request ended (413), the rest of the upload
+ * is read and dropped, up to this many bytes, and only then is the stream
+ * reset.  RFC 9113 8.1 allows resetting at once, but some clients (curl
+ * 7.88) then lose the answer; the cap keeps the cost bounded.
+ */
+#define H2_DISCARD_MAX (1024u * 1024u)
 
 struct gba_h2_server {
 	nghttp2_session *session;
@@ -402,8 +412,17 @@ static int s_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
 
 	(void)flags;
 	s = nghttp2_session_get_stream_user_data(session, id);
-	if (s == NULL || s->responded || s->error_status != 0)
+	if (s == NULL)
 		return 0;
+	if (s->responded || s->error_status != 0) {
+		s->discarded += len;
+		if (s->discarded > H2_DISCARD_MAX && !s->reset) {
+			s->reset = 1;
+			(void)nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id,
+			                                NGHTTP2_NO_ERROR);
+		}
+		return 0;
+	}
 	rc = gba_hbuf_append(&s->body, d, len);
 	if (rc == GBA_ETOOBIG) {
 		s->error_status = 413;
@@ -426,9 +445,12 @@ static int s_frame_send(nghttp2_session *session, const nghttp2_frame *frame, vo
 	    !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
 	s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-	/* Answered before the request ended (413, 431): stop the upload. */
-	if (s != NULL && !s->req_done)
+	/* Answered before the request ended (413, 431): the upload is
+	 * dropped as it arrives (s_data_chunk), up to H2_DISCARD_MAX. */
+	if (s != NULL && !s->req_done && s->discarded > H2_DISCARD_MAX && !s->reset) {
+		s->reset = 1;
 		(void)nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+	}
 	return 0;
 }
 
