@@ -258,9 +258,13 @@ static int bootstrap_ok(struct bsf *b, const struct gba_http_request *req,
 		gba_log_err(MOD, "store bootstrap: %s", gba_strerror(ret));
 		goto out;
 	}
-	gba_log_info(MOD, "bootstrap impi %s btid %s lifetime %u",
-	             gba_log_id(bs.impi, strlen(bs.impi), tag),
-	             gba_log_id(bs.btid, strlen(bs.btid), tag), (unsigned)lifetime);
+	{
+		char btag[GBA_LOG_ID_LEN];   /* each tag needs its own buffer */
+
+		gba_log_info(MOD, "bootstrap impi %s btid %s lifetime %u",
+		             gba_log_id(bs.impi, strlen(bs.impi), tag),
+		             gba_log_id(bs.btid, strlen(bs.btid), btag), (unsigned)lifetime);
+	}
 
 	ev.btid = bs.btid;
 	ev.impi = bs.impi;
