@@ -155,6 +155,17 @@ ber_check_tags(asn_codec_ctx_t *opt_codec_ctx,
 		tlv_constr = BER_TLV_CONSTRUCTED(ptr);
 
 		/*
+		 * gbacert: tagno < 0 is an EXPLICIT outer tag over a type with
+		 * no tag of its own (CHOICE, ANY).  An explicit tag always wraps
+		 * a TLV, so it must be constructed; the primitive form would hide
+		 * BER inside a value the DER gate does not walk.
+		 */
+		if(tagno < 0 && tlv_constr == 0) {
+			ASN_DEBUG("primitive EXPLICIT tag, expfail");
+			RETURN(RC_FAIL);
+		}
+
+		/*
 		 * If {I}, don't check anything.
 		 * If {I,B,C}, check B and C unless we're at I.
 		 */

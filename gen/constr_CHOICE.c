@@ -335,6 +335,8 @@ CHOICE_decode_ber(asn_codec_ctx_t *opt_codec_ctx, asn_TYPE_descriptor_t *td,
 					ctx->left++;
 					continue;
 				}
+				/* gbacert: <0><x>, x != 0, is no terminator */
+				RETURN(RC_FAIL);
 			} else {
 				ASN_DEBUG("Unexpected continuation in %s",
 					td->name);

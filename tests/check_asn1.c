@@ -348,6 +348,29 @@ START_TEST(cms_sign_then_verify_and_tamper)
 }
 END_TEST
 
+/*
+ * Found by fuzzing: requestorName [1] EXPLICIT GeneralName sent in
+ * primitive form, hiding an indefinite length with a bad end-of-contents.
+ * Before gen/patches 0007/0008 the decoder looped forever (the test's
+ * timeout would fail it); now it refuses at once.
+ */
+START_TEST(explicit_tag_in_primitive_form_is_refused)
+{
+	static const uint8_t hang[] = {
+		0x30, 0x0c, 0x30, 0x0a, 0x81, 0x06, 0xa4, 0x80, 0x30, 0x00, 0x00, 0x01, 0x30, 0x00
+	};
+	/* the same request with a DER requestorName [1] { [4] Name {} } */
+	static const uint8_t good[] = {
+		0x30, 0x0a, 0x30, 0x08, 0xa1, 0x04, 0xa4, 0x02, 0x30, 0x00, 0x30, 0x00
+	};
+	struct gba_der_error err;
+
+	ck_assert_int_lt(gba_asn1_check(GBA_PDU_OCSP_REQUEST, hang, sizeof(hang), &err), 0);
+	ck_assert_ptr_nonnull(err.reason);
+	ck_assert_int_eq(gba_asn1_check(GBA_PDU_OCSP_REQUEST, good, sizeof(good), &err), 0);
+}
+END_TEST
+
 START_TEST(pdu_table)
 {
 	enum gba_pdu p;
@@ -436,6 +459,7 @@ static Suite *asn1_suite(void)
 	tcase_add_test(tc, ccm_encode_enforces_constraints);
 	tcase_add_test(tc, ccm_decode_rejects_crafted);
 	tcase_add_test(tc, cms_sign_then_verify_and_tamper);
+	tcase_add_test(tc, explicit_tag_in_primitive_form_is_refused);
 	tcase_add_test(tc, pdu_table);
 	tcase_add_test(tc, allocation_failures_are_clean);
 	suite_add_tcase(s, tc);
