@@ -1,0 +1,964 @@
+/*
+ * bench_bsf.c - a load generator for gba-bsfd (Ub and Zn).
+ *
+ * Not a test: bench/run.sh drives it and compares what it measures with
+ * nghttpd + h2load on the same machine in the same run (bench/README.md).
+ *
+ * Threads: --concurrency N, each with its own persistent connection and
+ * its own blocking client (lib/gba_http.h), doing one request at a time.
+ *
+ * --mode ub: every thread runs full bootstraps as gba-ue does
+ * (ue/ue_bootstrap.c): GET / with the IMPI and an empty response, the
+ * 401 challenge, AUTHENTICATE (Milenage f1..f5 on the client, SQN check
+ * against SQN_MS), the Digest AKAv1-MD5 answer with RES, the 200, whose
+ * rspauth, content type and B-TID are checked.  A thread only uses the
+ * subscribers i with i % N == its index, round-robin, and keeps their
+ * SQN_MS in memory, so no two threads ever race on one subscriber's SQN.
+ * A synchronisation failure (the database was used before) is answered
+ * with AUTS and counted as "resync"; the bootstrap still counts once.
+ *
+ * --mode zn: every thread first bootstraps one subscriber over Ub (not
+ * timed), then POSTs BootstrappingInfoRequests for that B-TID to Zn
+ * with the NAF's client certificate, and checks each 200's
+ * meKeyMaterial against the Ks_NAF it derived itself.
+ *
+ * --mode get: GET --path on --url and expect a 200, nothing else.  This
+ * is not about gba-bsfd: pointed at the baseline server (nghttpd) it
+ * shows what this blocking, thread-per-connection client can drive, next
+ * to h2load's figure for the same server (bench/README.md).
+ *
+ * The timed window starts when every thread is connected (a barrier).
+ * Output, one line on stdout:
+ *   mode=ub proto=h2 conc=8 ok=N fail=F resync=R secs=S rate=R p50_ms=..
+ *   p90_ms=.. p99_ms=.. max_ms=..
+ * rate is successful operations per second (a bootstrap is both round
+ * trips); latencies are of successful operations.  Exit 0 when ok > 0
+ * and fail == 0, 1 otherwise, 2 on usage errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gba_crypto.h"
+#include "gba_digest.h"
+#include "gba_err.h"
+#include "gba_http.h"
+#include "gba_http_auth.h"
+#include "gba_keys.h"
+#include "gba_mem.h"
+#include "gba_milenage.h"
+#include "gba_zn.h"
+
+#define MAX_THREADS   1024u
+#define MAX_SUBS      1000000u
+#define LINE_MAX_LEN  1024u
+#define SQN_WINDOW    ((uint64_t)1 << 28)   /* as ue/ue_usim.h UE_SQN_WINDOW */
+#define MAX_RESYNC    2
+#define ERR_REPORTS   3                     /* failures printed per thread */
+#define ZN_PATH       "/nbsp-gba/v1/bootstrapping-info-retrieval"
+
+static const char user_agent[] = "bench_bsf/" PACKAGE_VERSION " 3gpp-gba-tmpi";
+
+enum mode { MODE_UB, MODE_ZN, MODE_GET };
+
+struct cfg {
+	enum mode mode;
+	const char *ub_url, *zn_url;
+	const char *get_url, *get_path;     /* --mode get */
+	const char *ub_ca;                  /* for an https Ub URL */
+	const char *ca, *cert, *key;        /* Zn: server CA, NAF certificate and key */
+	const char *realm;
+	const char *naf;
+	uint8_t ua_id[GBA_UA_ID_LEN];
+	const char *subs_file;
+	unsigned conc;
+	double duration;
+	enum gba_http_client_mode proto;
+	int verbose;
+};
+
+/* One simulated USIM, in memory. */
+struct sub {
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	uint8_t k[16], opc[16];
+	uint64_t sqn_ms;                    /* highest SQN accepted */
+};
+
+/* What a successful bootstrap leaves. */
+struct boot {
+	char btid[GBA_MAX_BTID_LEN + 1];
+	uint8_t rand[16];
+	uint8_t ks[GBA_KS_LEN];
+};
+
+struct lat {
+	uint32_t *v;                        /* microseconds */
+	size_t n, cap;
+};
+
+struct thr {
+	pthread_t tid;
+	unsigned idx;
+	const struct cfg *cfg;
+	pthread_barrier_t *start;
+	struct sub **subs;
+	size_t nsubs, next;
+	struct gba_http_client *c;
+	/* Zn */
+	struct boot boot;
+	struct sub *zsub;
+	uint8_t ks_naf[GBA_KS_NAF_LEN];
+	char *zn_body;
+	size_t zn_body_len;
+	/* results */
+	int setup_err;
+	uint64_t ok, fail, resync;
+	unsigned reported;
+	struct lat lat;
+	struct gba_auth auth;               /* 4 KiB arena: per thread */
+};
+
+static double ts_sec(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static double now_sec(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ts_sec(&t);
+}
+
+static int lat_add(struct lat *l, double secs)
+{
+	double us = secs * 1e6;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		uint32_t *v = gba_reallocarray(l->v, cap, sizeof(*v));
+
+		if (v == NULL)
+			return GBA_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = us < 0 ? 0 : us > 4e9 ? UINT32_MAX : (uint32_t)us;
+	return 0;
+}
+
+static void fail_report(struct thr *t, const char *what, int err)
+{
+	t->fail++;
+	if (t->reported < ERR_REPORTS || t->cfg->verbose) {
+		t->reported++;
+		fprintf(stderr, "bench_bsf: thread %u: %s: %s\n", t->idx, what,
+		        err < 0 ? gba_strerror(err) : "unexpected reply");
+	}
+}
+
+/* ---- the UE side of Ub (as ue/ue_bootstrap.c and ue/ue_usim.c) ---- */
+
+static uint64_t sqn_to_u64(const uint8_t s[6])
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < 6; i++)
+		v = (v << 8) | s[i];
+	return v;
+}
+
+static void u64_to_sqn(uint64_t v, uint8_t s[6])
+{
+	int i;
+
+	for (i = 5; i >= 0; i--) {
+		s[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* AUTHENTICATE: 0 with RES/CK/IK, GBA_EAUTH (MAC-A), GBA_ESYNC (auts set). */
+static int usim_authenticate(struct sub *u, const uint8_t rand[16], const uint8_t autn[16],
+                             uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t auts[14])
+{
+	uint8_t sqn[6], sqn_ms[6];
+	uint64_t s;
+	int ret;
+
+	ret = gba_milenage_check_autn(u->k, u->opc, rand, autn, sqn, res, ck, ik);
+	if (ret < 0)
+		return ret;
+	s = sqn_to_u64(sqn);
+	if (s <= u->sqn_ms || s - u->sqn_ms > SQN_WINDOW) {
+		u64_to_sqn(u->sqn_ms, sqn_ms);
+		ret = gba_milenage_auts(u->k, u->opc, rand, sqn_ms, auts);
+		return ret < 0 ? ret : GBA_ESYNC;
+	}
+	u->sqn_ms = s;
+	return 0;
+}
+
+static int get_root(struct gba_http_client *c, const char *authz, struct gba_http_reply **r)
+{
+	struct gba_http_header h[2];
+
+	h[0].name = GBA_STR_LIT("authorization");
+	h[0].value = gba_str_c(authz);
+	h[1].name = GBA_STR_LIT("user-agent");
+	h[1].value = gba_str_c(user_agent);
+	return gba_http_client_request(c, "GET", "/", h, 2, NULL, 0, r);
+}
+
+static int build_answer(const struct sub *u, struct gba_str realm, struct gba_str nonce,
+                        struct gba_str opaque, const uint8_t *pw, size_t pwlen,
+                        const char *auts_b64, char *out, size_t size)
+{
+	struct gba_digest_input in;
+	struct gba_auth_builder b;
+	uint8_t cn[8];
+	char cnonce[17], resp[33];
+	int ret;
+
+	ret = gba_rnd(GBA_RND_NONCE, cn, sizeof(cn));
+	if (ret < 0)
+		return ret;
+	gba_hex_encode(cn, sizeof(cn), cnonce);
+	memset(&in, 0, sizeof(in));
+	in.username = gba_str_c(u->impi);
+	in.realm = realm;
+	in.nonce = nonce;
+	in.nc = GBA_STR_LIT("00000001");
+	in.cnonce = gba_str_c(cnonce);
+	in.qop = GBA_QOP_AUTH_INT;
+	in.method = GBA_STR_LIT("GET");
+	in.uri = GBA_STR_LIT("/");
+	in.password = pw;
+	in.password_len = pwlen;
+	ret = gba_digest_response(&in, resp);
+	if (ret < 0)
+		return ret;
+	gba_auth_builder_init(&b, out, size, "Digest");
+	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
+	gba_auth_add_quoted(&b, "realm", realm);
+	gba_auth_add_quoted(&b, "nonce", nonce);
+	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
+	gba_auth_add_token(&b, "qop", GBA_STR_LIT("auth-int"));
+	gba_auth_add_token(&b, "nc", GBA_STR_LIT("00000001"));
+	gba_auth_add_quoted(&b, "cnonce", gba_str_c(cnonce));
+	gba_auth_add_quoted(&b, "response", gba_str_c(resp));
+	gba_auth_add_token(&b, "algorithm", GBA_STR_LIT("AKAv1-MD5"));
+	if (opaque.len > 0)
+		gba_auth_add_quoted(&b, "opaque", opaque);
+	if (auts_b64 != NULL)
+		gba_auth_add_quoted(&b, "auts", gba_str_c(auts_b64));
+	ret = gba_auth_builder_finish(&b);
+	return ret < 0 ? ret : 0;
+}
+
+/* Text between <tag> and </tag>. */
+static int xml_text(const uint8_t *body, size_t len, const char *tag, char *out, size_t size)
+{
+	char open_tag[32], close_tag[32];
+	size_t ol, cl, i, j, n;
+
+	ol = (size_t)snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
+	cl = (size_t)snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
+	for (i = 0; i + ol <= len; i++)
+		if (memcmp(body + i, open_tag, ol) == 0)
+			break;
+	if (i + ol > len)
+		return GBA_EMISSING;
+	i += ol;
+	for (j = i; j + cl <= len; j++)
+		if (memcmp(body + j, close_tag, cl) == 0)
+			break;
+	if (j + cl > len)
+		return GBA_ESYNTAX;
+	n = j - i;
+	if (n == 0 || n >= size)
+		return GBA_ETOOBIG;
+	memcpy(out, body + i, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int check_rspauth(struct thr *t, const struct sub *u, const struct gba_http_reply *r,
+                         struct gba_str realm, struct gba_str nonce, const uint8_t res[8])
+{
+	const struct gba_str *h = gba_http_reply_header(r, "authentication-info");
+	struct gba_auth *info = &t->auth;
+	struct gba_digest_input in;
+	int ret;
+
+	if (h == NULL)
+		return GBA_EMISSING;
+	ret = gba_auth_parse(info, GBA_AUTH_INFO, h->p, h->len, NULL);
+	if (ret < 0)
+		return ret;
+	if (!gba_auth_has(info, GBA_AUTH_RSPAUTH) || !gba_auth_has(info, GBA_AUTH_CNONCE) ||
+	    !gba_auth_has(info, GBA_AUTH_NC))
+		return GBA_EMISSING;
+	memset(&in, 0, sizeof(in));
+	in.username = gba_str_c(u->impi);
+	in.realm = realm;
+	in.nonce = nonce;
+	in.nc = gba_auth_get(info, GBA_AUTH_NC);
+	in.cnonce = gba_auth_get(info, GBA_AUTH_CNONCE);
+	in.qop = GBA_QOP_AUTH_INT;
+	in.method = GBA_STR_LIT("");
+	in.uri = GBA_STR_LIT("/");
+	in.password = res;
+	in.password_len = 8;
+	in.body = r->body;
+	in.body_len = r->body_len;
+	return gba_digest_verify(&in, gba_auth_get(info, GBA_AUTH_RSPAUTH));
+}
+
+static int qop_has_auth_int(struct gba_str q)
+{
+	size_t i = 0;
+
+	while (i < q.len) {
+		size_t j = i;
+
+		while (j < q.len && q.p[j] != ',')
+			j++;
+		while (i < j && q.p[i] == ' ')
+			i++;
+		if (j - i == 8 && memcmp(q.p + i, "auth-int", 8) == 0)
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+/*
+ * One full bootstrap of u on t->c.  Returns 0 (out filled), or a
+ * negative code with *what naming the step that failed.  A transport
+ * error (GBA_EIO and friends from the client) leaves the client to be
+ * reopened by the caller.
+ */
+static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const char **what)
+{
+	struct gba_auth *ch = &t->auth;
+	struct gba_http_reply *r = NULL;
+	const struct gba_str *h;
+	struct gba_auth_builder b;
+	struct gba_str opaque;
+	char authz[GBA_MAX_AUTH_HEADER_LEN], nonce[128], realm[GBA_MAX_FQDN_LEN + 1];
+	char auts_b64[32];
+	uint8_t nb[48], res[8], ck[16], ik[16], auts[14];
+	int ret, n, round;
+
+	*what = "initial request";
+	gba_auth_builder_init(&b, authz, sizeof(authz), "Digest");
+	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
+	gba_auth_add_quoted(&b, "realm", gba_str_c(t->cfg->realm));
+	gba_auth_add_quoted(&b, "nonce", GBA_STR_LIT(""));
+	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
+	gba_auth_add_quoted(&b, "response", GBA_STR_LIT(""));
+	ret = gba_auth_builder_finish(&b);
+	if (ret < 0)
+		return ret;
+	ret = get_root(t->c, authz, &r);
+	if (ret < 0)
+		return ret;
+	for (round = 0;; round++) {
+		*what = "challenge";
+		if (r->status != 401 || round > MAX_RESYNC) {
+			ret = GBA_EAUTH;
+			goto out;
+		}
+		h = gba_http_reply_header(r, "www-authenticate");
+		if (h == NULL || gba_auth_parse(ch, GBA_AUTH_CHALLENGE, h->p, h->len, NULL) < 0 ||
+		    !gba_auth_has(ch, GBA_AUTH_ALGORITHM) ||
+		    !gba_str_eq(gba_auth_get(ch, GBA_AUTH_ALGORITHM), GBA_STR_LIT("AKAv1-MD5")) ||
+		    !gba_auth_has(ch, GBA_AUTH_QOP) || !qop_has_auth_int(gba_auth_get(ch, GBA_AUTH_QOP)) ||
+		    !gba_auth_has(ch, GBA_AUTH_NONCE) || !gba_auth_has(ch, GBA_AUTH_REALM) ||
+		    gba_auth_get(ch, GBA_AUTH_NONCE).len >= sizeof(nonce) ||
+		    gba_auth_get(ch, GBA_AUTH_REALM).len >= sizeof(realm)) {
+			ret = GBA_ESYNTAX;
+			goto out;
+		}
+		memcpy(nonce, gba_auth_get(ch, GBA_AUTH_NONCE).p, gba_auth_get(ch, GBA_AUTH_NONCE).len);
+		nonce[gba_auth_get(ch, GBA_AUTH_NONCE).len] = '\0';
+		memcpy(realm, gba_auth_get(ch, GBA_AUTH_REALM).p, gba_auth_get(ch, GBA_AUTH_REALM).len);
+		realm[gba_auth_get(ch, GBA_AUTH_REALM).len] = '\0';
+		opaque = GBA_STR_LIT("");
+		if (gba_auth_has(ch, GBA_AUTH_OPAQUE))
+			opaque = gba_auth_get(ch, GBA_AUTH_OPAQUE);
+		n = gba_base64_decode(nonce, strlen(nonce), nb, sizeof(nb));
+		if (n < 32) {
+			ret = GBA_ESYNTAX;
+			goto out;
+		}
+		*what = "AUTHENTICATE";
+		ret = usim_authenticate(u, nb, nb + 16, res, ck, ik, auts);
+		if (ret == GBA_ESYNC) {
+			t->resync++;
+			n = gba_base64_encode(auts, sizeof(auts), auts_b64, sizeof(auts_b64));
+			if (n < 0) {
+				ret = n;
+				goto out;
+			}
+			/* opaque points into ch, which the next parse reuses: build first */
+			ret = build_answer(u, gba_str_c(realm), gba_str_c(nonce), opaque, NULL, 0,
+			                   auts_b64, authz, sizeof(authz));
+			gba_http_reply_free(r);
+			r = NULL;
+			*what = "resync request";
+			if (ret == 0)
+				ret = get_root(t->c, authz, &r);
+			if (ret < 0)
+				goto out;
+			continue;
+		}
+		if (ret < 0)
+			goto out;
+		break;
+	}
+	*what = "answer";
+	ret = build_answer(u, gba_str_c(realm), gba_str_c(nonce), opaque, res, sizeof(res), NULL,
+	                   authz, sizeof(authz));
+	gba_http_reply_free(r);
+	r = NULL;
+	if (ret == 0)
+		ret = get_root(t->c, authz, &r);
+	if (ret < 0)
+		goto out;
+	*what = "200";
+	if (r->status != 200) {
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	*what = "rspauth";
+	ret = check_rspauth(t, u, r, gba_str_c(realm), gba_str_c(nonce), res);
+	if (ret < 0)
+		goto out;
+	*what = "BootstrappingInfo";
+	h = gba_http_reply_header(r, "content-type");
+	if (h == NULL || h->len < 28 || memcmp(h->p, "application/vnd.3gpp.bsf+xml", 28) != 0) {
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	ret = xml_text(r->body, r->body_len, "btid", out->btid, sizeof(out->btid));
+	if (ret < 0)
+		goto out;
+	memcpy(out->rand, nb, 16);
+	gba_ks_from_ck_ik(ck, ik, out->ks);
+out:
+	gba_http_reply_free(r);
+	return ret;
+}
+
+/* ---- Zn ---- */
+
+static int zn_once(struct thr *t, const char **what)
+{
+	struct gba_http_header h[1];
+	struct gba_http_reply *r = NULL;
+	struct gba_zn_result zr;
+	const struct gba_str *ct;
+	int ret;
+
+	memset(&zr, 0, sizeof(zr));
+	h[0].name = GBA_STR_LIT("content-type");
+	h[0].value = GBA_STR_LIT("application/json");
+	*what = "Zn request";
+	ret = gba_http_client_request(t->c, "POST", ZN_PATH, h, 1, t->zn_body, t->zn_body_len, &r);
+	if (ret < 0)
+		return ret;
+	*what = "Zn 200";
+	ct = gba_http_reply_header(r, "content-type");
+	if (r->status != 200 || ct == NULL || ct->len < 16 ||
+	    memcmp(ct->p, "application/json", 16) != 0) {
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	*what = "Zn response";
+	ret = gba_zn_response_parse(r->body, r->body_len, &zr);
+	if (ret < 0)
+		goto out;
+	*what = "Zn meKeyMaterial";
+	if (gba_ct_equal(zr.me_key, t->ks_naf, sizeof(t->ks_naf)) != 1)
+		ret = GBA_EAUTH;
+out:
+	gba_zn_result_clear(&zr);
+	gba_http_reply_free(r);
+	return ret;
+}
+
+/* ---- plain GET (calibration against the baseline server) ---- */
+
+static int get_once(struct thr *t, const char **what)
+{
+	struct gba_http_reply *r = NULL;
+	int ret;
+
+	*what = "GET";
+	ret = gba_http_client_request(t->c, "GET", t->cfg->get_path, NULL, 0, NULL, 0, &r);
+	if (ret == 0 && r->status != 200)
+		ret = GBA_EAUTH;
+	gba_http_reply_free(r);
+	return ret;
+}
+
+/* ---- threads ---- */
+
+static int client_open(struct thr *t, const char *url, int zn)
+{
+	struct gba_http_client_conf cc;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.mode = t->cfg->proto;
+	cc.disable_push = 1;
+	if (zn) {
+		cc.ca_file = t->cfg->ca;
+		cc.cert_file = t->cfg->cert;
+		cc.key_file = t->cfg->key;
+	} else {
+		cc.ca_file = t->cfg->ub_ca;
+	}
+	gba_http_client_close(t->c);
+	t->c = NULL;
+	return gba_http_client_open(&t->c, &cc, url);
+}
+
+static int zn_setup(struct thr *t)
+{
+	struct gba_zn_request zq;
+	const char *what = "connect Ub";
+	int ret, tries;
+
+	/* One B-TID per thread, from its first subscriber. */
+	t->zsub = t->subs[0];
+	ret = client_open(t, t->cfg->ub_url, 0);
+	for (tries = 0; ret == 0 && tries < 3; tries++) {
+		ret = ub_bootstrap(t, t->zsub, &t->boot, &what);
+		if (ret != GBA_ESYNC)
+			break;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "bench_bsf: thread %u: Zn set-up bootstrap: %s: %s\n", t->idx, what,
+		        gba_strerror(ret));
+		return ret;
+	}
+	ret = gba_ks_naf(t->boot.ks, t->boot.rand, t->zsub->impi, strlen(t->zsub->impi),
+	                 t->cfg->naf, strlen(t->cfg->naf), t->cfg->ua_id, t->ks_naf);
+	if (ret < 0)
+		return ret;
+	memset(&zq, 0, sizeof(zq));
+	memcpy(zq.btid, t->boot.btid, sizeof(zq.btid));
+	if (strlen(t->cfg->naf) >= sizeof(zq.naf_fqdn))
+		return GBA_ETOOBIG;
+	memcpy(zq.naf_fqdn, t->cfg->naf, strlen(t->cfg->naf) + 1);
+	memcpy(zq.ua_id, t->cfg->ua_id, sizeof(zq.ua_id));
+	ret = gba_zn_request_build(&zq, &t->zn_body, &t->zn_body_len);
+	if (ret < 0)
+		return ret;
+	what = "connect Zn";
+	ret = client_open(t, t->cfg->zn_url, 1);
+	if (ret == 0)
+		ret = zn_once(t, &what);   /* a warm-up that also proves the set-up */
+	if (ret < 0)
+		fprintf(stderr, "bench_bsf: thread %u: Zn set-up: %s: %s\n", t->idx, what,
+		        gba_strerror(ret));
+	return ret;
+}
+
+static const char *url_of(const struct cfg *cfg)
+{
+	return cfg->mode == MODE_UB ? cfg->ub_url : cfg->mode == MODE_ZN ? cfg->zn_url :
+	       cfg->get_url;
+}
+
+static void *thread_main(void *arg)
+{
+	struct thr *t = arg;
+	const struct cfg *cfg = t->cfg;
+	const char *what = NULL;
+	double deadline, t1, t2;
+	struct boot bt;
+	int ret;
+
+	if (cfg->mode == MODE_ZN)
+		t->setup_err = zn_setup(t);
+	else
+		t->setup_err = client_open(t, url_of(cfg), 0);
+	if (t->setup_err < 0 && cfg->mode != MODE_ZN)
+		fprintf(stderr, "bench_bsf: thread %u: connect %s: %s\n", t->idx, url_of(cfg),
+		        gba_strerror(t->setup_err));
+	pthread_barrier_wait(t->start);
+	if (t->setup_err < 0)
+		return NULL;
+	t1 = now_sec();
+	deadline = t1 + cfg->duration;
+	while (t1 < deadline) {
+		if (cfg->mode == MODE_UB) {
+			struct sub *u = t->subs[t->next];
+
+			t->next = (t->next + 1) % t->nsubs;
+			ret = ub_bootstrap(t, u, &bt, &what);
+		} else if (cfg->mode == MODE_ZN) {
+			ret = zn_once(t, &what);
+		} else {
+			ret = get_once(t, &what);
+		}
+		t2 = now_sec();
+		if (ret == 0) {
+			t->ok++;
+			if (lat_add(&t->lat, t2 - t1) < 0)
+				break;
+		} else {
+			fail_report(t, what, ret);
+			/* transport trouble: start over on a new connection */
+			if (ret == GBA_EIO || ret == GBA_ECRYPTO || ret == GBA_ESYNTAX ||
+			    ret == GBA_ETOOBIG) {
+				ret = client_open(t, url_of(cfg), cfg->mode == MODE_ZN);
+				if (ret < 0) {
+					fail_report(t, "reconnect", ret);
+					break;
+				}
+			}
+			t2 = now_sec();
+		}
+		t1 = t2;
+	}
+	gba_wipe(&bt, sizeof(bt));
+	return NULL;
+}
+
+/* ---- subscribers file (gba-ctl import format) ---- */
+
+static int load_subs(const char *path, struct sub **out, size_t *nout)
+{
+	char line[LINE_MAX_LEN + 2];
+	struct sub *v = NULL;
+	size_t n = 0, cap = 0, lineno = 0;
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "bench_bsf: %s: %s\n", path, strerror(errno));
+		return GBA_EIO;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *fld[7], *p = line, *save = NULL;
+		size_t nf = 0, l;
+
+		lineno++;
+		l = strlen(line);
+		if (l > 0 && line[l - 1] == '\n')
+			line[--l] = '\0';
+		else if (!feof(f)) {
+			ret = GBA_ETOOBIG;
+			break;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		for (p = strtok_r(p, " \t", &save); p != NULL && nf < 7;
+		     p = strtok_r(NULL, " \t", &save))
+			fld[nf++] = p;
+		/* IMPI K OPC AMF SQN [LIFETIME] */
+		if (nf < 5 || nf > 6 || strlen(fld[0]) > GBA_MAX_IMPI_LEN ||
+		    strlen(fld[1]) != 32 || strlen(fld[2]) != 32 || strlen(fld[4]) > 12) {
+			ret = GBA_ESYNTAX;
+			break;
+		}
+		if (n == cap) {
+			struct sub *nv;
+
+			cap = cap ? 2 * cap : 1024;
+			if (cap > MAX_SUBS) {
+				ret = GBA_ETOOBIG;
+				break;
+			}
+			nv = gba_reallocarray(v, cap, sizeof(*v));
+			if (nv == NULL) {
+				ret = GBA_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		memcpy(v[n].impi, fld[0], strlen(fld[0]) + 1);
+		if (gba_hex_decode(fld[1], 32, v[n].k, 16) < 0 ||
+		    gba_hex_decode(fld[2], 32, v[n].opc, 16) < 0) {
+			ret = GBA_ESYNTAX;
+			break;
+		}
+		{
+			char *end;
+			unsigned long long s;
+
+			errno = 0;
+			s = strtoull(fld[4], &end, 16);
+			if (errno != 0 || *end != '\0' || end == fld[4]) {
+				ret = GBA_ESYNTAX;
+				break;
+			}
+			v[n].sqn_ms = (uint64_t)s;
+		}
+		n++;
+	}
+	fclose(f);
+	gba_wipe(line, sizeof(line));
+	if (ret == 0 && n == 0)
+		ret = GBA_EMISSING;
+	if (ret < 0) {
+		fprintf(stderr, "bench_bsf: %s: line %zu: %s (want IMPI K OPC AMF SQN [LIFETIME])\n",
+		        path, lineno, gba_strerror(ret));
+		gba_free(v);
+		return ret;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* ---- main ---- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct_ms(const uint32_t *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+	return (double)v[i] / 1000.0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: bench_bsf --mode ub|zn --subscribers FILE [options]\n"
+	        "       bench_bsf --mode get --url URL [--path P] [options]\n"
+	        "  --ub URL             Ub base URL (http://127.0.0.1:8080); both modes need it\n"
+	        "  --ub-ca PEM          CA for an https Ub URL\n"
+	        "  --zn URL             Zn base URL (https://127.0.0.1:PORT)\n"
+	        "  --ca PEM --cert PEM --key PEM   Zn: BSF's CA, NAF client certificate and key\n"
+	        "  --naf FQDN           NAF FQDN asked for on Zn (naf.gbacert.test)\n"
+	        "  --realm FQDN         Ub realm (bsf.gbacert.test)\n"
+	        "  --subscribers FILE   gba-ctl import file: IMPI K OPC AMF SQN [LIFETIME]\n"
+	        "  --concurrency N      threads, one connection each (8)\n"
+	        "  --duration S         seconds of load (10)\n"
+	        "  --http1 | --http2    protocol (HTTP/1.1 default; h2c on http://)\n"
+	        "  --url URL --path P   --mode get: GET P (/) on URL, expect 200\n"
+	        "  --verbose            print every failure\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "ub", required_argument, NULL, 'u' },
+		{ "ub-ca", required_argument, NULL, 'U' },
+		{ "zn", required_argument, NULL, 'z' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "naf", required_argument, NULL, 'n' },
+		{ "realm", required_argument, NULL, 'r' },
+		{ "subscribers", required_argument, NULL, 's' },
+		{ "concurrency", required_argument, NULL, 'C' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "http1", no_argument, NULL, '1' },
+		{ "http2", no_argument, NULL, '2' },
+		{ "url", required_argument, NULL, 'g' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct cfg cfg;
+	struct sub *subs = NULL;
+	struct thr *th = NULL;
+	pthread_barrier_t start;
+	size_t nsubs = 0, i, nlat = 0;
+	uint64_t ok = 0, fail = 0, resync = 0;
+	uint32_t *all = NULL;
+	double secs, t0, t_end;
+	char *end;
+	int ch, ret;
+	unsigned created = 0, setup_fail = 0;
+
+	cfg.mode = MODE_UB;
+	cfg.ub_url = "http://127.0.0.1:8080";
+	cfg.realm = "bsf.gbacert.test";
+	cfg.naf = "naf.gbacert.test";
+	cfg.ua_id[0] = 0x01;                   /* 01 00 00 00 00: HTTP Digest (Ua) */
+	cfg.conc = 8;
+	cfg.duration = 10;
+	cfg.proto = GBA_HTTP_CLIENT_H1;
+	cfg.get_path = "/";
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (strcmp(optarg, "ub") == 0)
+				cfg.mode = MODE_UB;
+			else if (strcmp(optarg, "zn") == 0)
+				cfg.mode = MODE_ZN;
+			else if (strcmp(optarg, "get") == 0)
+				cfg.mode = MODE_GET;
+			else
+				goto bad;
+			break;
+		case 'u': cfg.ub_url = optarg; break;
+		case 'U': cfg.ub_ca = optarg; break;
+		case 'z': cfg.zn_url = optarg; break;
+		case 'a': cfg.ca = optarg; break;
+		case 'c': cfg.cert = optarg; break;
+		case 'k': cfg.key = optarg; break;
+		case 'n': cfg.naf = optarg; break;
+		case 'r': cfg.realm = optarg; break;
+		case 's': cfg.subs_file = optarg; break;
+		case 'C': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v == 0 || v > MAX_THREADS)
+				goto bad;
+			cfg.conc = (unsigned)v;
+			break;
+		}
+		case 'd':
+			errno = 0;
+			cfg.duration = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(cfg.duration > 0) || cfg.duration > 86400)
+				goto bad;
+			break;
+		case '1': cfg.proto = GBA_HTTP_CLIENT_H1; break;
+		case '2': cfg.proto = GBA_HTTP_CLIENT_H2; break;
+		case 'g': cfg.get_url = optarg; break;
+		case 'p': cfg.get_path = optarg; break;
+		case 'v': cfg.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (cfg.mode == MODE_GET) {
+		if (cfg.get_url == NULL || cfg.get_path[0] != '/')
+			goto bad;
+		if (cfg.subs_file == NULL) {
+			/* no subscribers: one dummy per thread keeps the set-up uniform */
+			subs = gba_calloc(cfg.conc, sizeof(*subs));
+			if (subs == NULL)
+				return 1;
+			nsubs = cfg.conc;
+		}
+	} else if (cfg.subs_file == NULL) {
+		goto bad;
+	}
+	if (cfg.mode == MODE_ZN && (cfg.zn_url == NULL || cfg.ca == NULL || cfg.cert == NULL ||
+	                            cfg.key == NULL)) {
+		fprintf(stderr, "bench_bsf: --mode zn needs --zn, --ca, --cert and --key\n");
+		return 2;
+	}
+	if (cfg.subs_file != NULL && load_subs(cfg.subs_file, &subs, &nsubs) < 0)
+		return 2;
+	if (nsubs < cfg.conc) {
+		fprintf(stderr, "bench_bsf: %zu subscribers for %u threads: need at least one each\n",
+		        nsubs, cfg.conc);
+		return 2;
+	}
+
+	th = gba_calloc(cfg.conc, sizeof(*th));
+	if (th == NULL || pthread_barrier_init(&start, NULL, cfg.conc + 1) != 0)
+		return 1;
+	for (i = 0; i < cfg.conc; i++) {
+		size_t j, k = 0;
+
+		th[i].idx = (unsigned)i;
+		th[i].cfg = &cfg;
+		th[i].start = &start;
+		th[i].nsubs = (nsubs - i + cfg.conc - 1) / cfg.conc;
+		th[i].subs = gba_calloc(th[i].nsubs, sizeof(*th[i].subs));
+		if (th[i].subs == NULL)
+			return 1;
+		for (j = i; j < nsubs; j += cfg.conc)
+			th[i].subs[k++] = &subs[j];
+	}
+	for (i = 0; i < cfg.conc; i++) {
+		if (pthread_create(&th[i].tid, NULL, thread_main, &th[i]) != 0) {
+			fprintf(stderr, "bench_bsf: cannot create thread %zu\n", i);
+			return 1;
+		}
+		created++;
+	}
+	/* Every thread is connected (and, for Zn, bootstrapped) past here. */
+	pthread_barrier_wait(&start);
+	t0 = now_sec();
+	for (i = 0; i < created; i++)
+		pthread_join(th[i].tid, NULL);
+	t_end = now_sec();
+	secs = t_end - t0;
+
+	for (i = 0; i < cfg.conc; i++) {
+		ok += th[i].ok;
+		fail += th[i].fail;
+		resync += th[i].resync;
+		nlat += th[i].lat.n;
+		if (th[i].setup_err < 0)
+			setup_fail++;
+	}
+	if (nlat > 0) {
+		all = gba_reallocarray(NULL, nlat, sizeof(*all));
+		if (all == NULL)
+			return 1;
+		nlat = 0;
+		for (i = 0; i < cfg.conc; i++) {
+			if (th[i].lat.n > 0)
+				memcpy(all + nlat, th[i].lat.v, th[i].lat.n * sizeof(*all));
+			nlat += th[i].lat.n;
+		}
+		qsort(all, nlat, sizeof(*all), cmp_u32);
+	}
+	printf("mode=%s proto=%s conc=%u ok=%llu fail=%llu resync=%llu setup_fail=%u secs=%.2f "
+	       "rate=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+	       cfg.mode == MODE_UB ? "ub" : cfg.mode == MODE_ZN ? "zn" : "get", cfg.proto == GBA_HTTP_CLIENT_H2 ? "h2" : "h1",
+	       cfg.conc, (unsigned long long)ok, (unsigned long long)fail,
+	       (unsigned long long)resync, setup_fail, secs, secs > 0 ? (double)ok / secs : 0.0,
+	       pct_ms(all, nlat, 0.50), pct_ms(all, nlat, 0.90), pct_ms(all, nlat, 0.99),
+	       pct_ms(all, nlat, 1.0));
+	fflush(stdout);
+
+	for (i = 0; i < cfg.conc; i++) {
+		gba_http_client_close(th[i].c);
+		gba_free(th[i].lat.v);
+		gba_free(th[i].subs);
+		gba_zn_free(th[i].zn_body, th[i].zn_body_len);
+		gba_wipe(&th[i].boot, sizeof(th[i].boot));
+		gba_wipe(th[i].ks_naf, sizeof(th[i].ks_naf));
+	}
+	gba_wipe(subs, nsubs * sizeof(*subs));
+	gba_free(subs);
+	gba_free(all);
+	gba_free(th);
+	pthread_barrier_destroy(&start);
+	ret = ok > 0 && fail == 0 && setup_fail == 0 ? 0 : 1;
+	return ret;
+bad:
+	usage(stderr);
+	return 2;
+}
