@@ -883,8 +883,8 @@ START_TEST(audit_records_each_decision)
 		"\"event\":\"bootstrap\",\"outcome\":\"ok\",\"peer\":\"192.0.2.1:4242\",\"impi\":\"sha256:",
 		"\"event\":\"bootstrap\",\"outcome\":\"denied\",\"reason\":\"wrong-res\"",
 		"\"event\":\"bootstrap\",\"outcome\":\"denied\",\"reason\":\"nonce-unknown\"",
-		"\"event\":\"zn_key\",\"outcome\":\"ok\",\"peer\":\"192.0.2.1:4242\","
-		"\"app\":\"naf.example.org\",\"btid\":\"sha256:",
+		("\"event\":\"zn_key\",\"outcome\":\"ok\",\"peer\":\"192.0.2.1:4242\","
+		 "\"app\":\"naf.example.org\",\"btid\":\"sha256:"),
 		"\"event\":\"zn_key\",\"outcome\":\"denied\",\"reason\":\"naf-cert-mismatch\"",
 		"\"event\":\"zn_key\",\"outcome\":\"denied\",\"reason\":\"btid-unknown\"",
 	};
