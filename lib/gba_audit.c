@@ -642,6 +642,11 @@ int gba_audit_rotate(struct gba_audit *a)
 	pthread_mutex_lock(&a->lock);
 	if (a->broken)
 		goto out;
+	/* Only regular files rotate (never rename a device such as /dev/full). */
+	if (fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ret = GBA_EUNSUPP;
+		goto out;
+	}
 	for (i = 1; i < ROTATE_MAX; i++) {
 		n = snprintf(dst, sizeof(dst), "%s.%u", a->path, i);
 		if (n < 0 || (size_t)n >= sizeof(dst)) {

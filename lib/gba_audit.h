@@ -107,7 +107,9 @@ int gba_audit_emit(struct gba_audit *a, const struct gba_audit_event *ev);
  * Rotate: rename the file to path.N (the smallest N >= 1 not in use),
  * write path.anchor (last seq and hash, atomically), open a new file and
  * write a "rotate" record that continues the chain.  Verify the old
- * files and the new one in order: path.1 path.2 ... path.
+ * files and the new one in order: path.1 path.2 ... path.  GBA_EUNSUPP
+ * when path is not a regular file; after a failed reopen of path the
+ * sink is broken (fail closed).
  */
 int gba_audit_rotate(struct gba_audit *a);
 

@@ -404,6 +404,7 @@ START_TEST(write_failure_is_an_error)
 	ck_assert_int_eq(gba_audit_open(&a, "/dev/full", 0), 0);
 	ck_assert_int_eq(gba_audit_emit(a, &ev), GBA_EIO);
 	ck_assert_int_eq(gba_audit_emit(a, &ev), GBA_EIO);
+	ck_assert_int_eq(gba_audit_rotate(a), GBA_EUNSUPP);   /* never renames a device */
 	gba_audit_close(a);
 	/* an unusable path fails at open */
 	ck_assert_int_eq(gba_audit_open(&a, "/nonexistent-dir/audit.jsonl", 0), GBA_EIO);
@@ -442,6 +443,27 @@ START_TEST(line_parser_is_strict)
 }
 END_TEST
 
+START_TEST(survives_allocation_failures)
+{
+	struct gba_audit *a = NULL;
+	long n;
+	int ret = -1;
+
+	for (n = 0; n < 100 && ret != 0; n++) {
+		gba_mem_fail_after(n);
+		ret = gba_audit_open(&a, path, 0);
+		gba_mem_fail_reset();
+		if (ret != 0) {
+			ck_assert_int_eq(ret, GBA_ENOMEM);
+			ck_assert_ptr_null(a);
+		}
+	}
+	ck_assert_int_eq(ret, 0);
+	emit(a, GBA_AUDIT_START, NULL);
+	gba_audit_close(a);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("gba_audit");
@@ -459,6 +481,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, escapes_hostile_values);
 	tcase_add_test(tc, write_failure_is_an_error);
 	tcase_add_test(tc, line_parser_is_strict);
+	tcase_add_test(tc, survives_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
