@@ -28,6 +28,8 @@ struct bsf_naf_allow {
 	size_t ngsids;
 };
 
+struct gba_audit;
+
 struct bsf_conf {
 	const char *fqdn;             /* BSF FQDN: Ub realm and B-TID domain */
 	uint32_t key_lifetime_s;      /* Ks lifetime when the GUSS sets none */
@@ -35,6 +37,14 @@ struct bsf_conf {
 	const struct bsf_naf_allow *zn_allow;
 	size_t zn_nallow;
 	int zn_release_impi;          /* Zn responses carry the IMPI */
+	/*
+	 * Audit sink (lib/gba_audit.h), borrowed, shared by every worker;
+	 * NULL: no records (tests only: gba-bsfd always sets one).  Each
+	 * Ub and Zn decision is recorded before it takes effect: when the
+	 * record cannot be written, a bootstrap answers 503 without storing
+	 * the context and Zn answers 503 without the key (fail closed).
+	 */
+	struct gba_audit *audit;
 };
 
 struct bsf;
@@ -88,6 +98,8 @@ int bsf_subscribe(struct bsf *b, bsf_event_fn fn, void *arg);
  *   unknown, expired or used nonce                403
  *   malformed, oversize, wrong realm/uri/qop/alg  400
  *   other method 405, other path 404; 500 only for our own failures.
+ *   503 when the audit record of a successful bootstrap cannot be
+ *   written (nothing stored; the UE starts over later).
  */
 void bsf_ub_handle(void *ctx, const struct gba_http_request *req,
                    struct gba_http_response *resp);
@@ -99,6 +111,7 @@ void bsf_ub_handle(void *ctx, const struct gba_http_request *req,
  *   415 not JSON, 403 no client certificate / certificate not for
  *   nafFqdn / NAF or GSID not allowed, 404 unknown or expired B-TID,
  *   405 other method, 404 other path; errors are ProblemDetails.
+ *   503 when the audit record cannot be written (no key released).
  */
 void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
                    struct gba_http_response *resp);

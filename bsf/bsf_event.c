@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bsf_int.h"
+#include "gba_audit.h"
 #include "gba_err.h"
 #include "gba_limits.h"
 #include "gba_mem.h"
@@ -97,4 +98,23 @@ int bsf_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
 			return 0;
 	}
 	return 1;
+}
+
+int bsf_audit(const struct bsf *b, enum gba_audit_type type,
+              enum gba_audit_outcome outcome, const char *reason,
+              const char *peer, const char *app, const char *impi, const char *btid)
+{
+	struct gba_audit_event ev;
+
+	if (b->conf->audit == NULL)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.outcome = outcome;
+	ev.reason = reason;
+	ev.peer = peer;
+	ev.app = app;
+	ev.impi = impi;
+	ev.btid = btid;
+	return gba_audit_emit(b->conf->audit, &ev);
 }

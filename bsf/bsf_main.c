@@ -9,7 +9,12 @@
  * Each worker thread opens its own store and HSS handles the first time
  * it serves a request (SQLite handles are per thread).  SIGTERM and
  * SIGINT stop gracefully: in-flight requests finish.  A housekeeping
- * thread purges expired challenges and bootstrap contexts every minute.
+ * thread purges expired challenges and bootstrap contexts every minute,
+ * and rotates the audit log on SIGUSR1.
+ *
+ * The audit log (--audit-log, lib/gba_audit.h, doc/audit.md) is opened
+ * before any listener: if it cannot be opened or the start record cannot
+ * be written, the daemon does not start (fail closed).
  *
  * --demo DIR fills DIR with embedded defaults when they are missing: an
  * at-rest key, a SQLite database holding the TS 35.208 set-1 test
@@ -32,6 +37,7 @@
 #include <unistd.h>
 
 #include "bsf.h"
+#include "gba_audit.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_http.h"
@@ -59,9 +65,11 @@ struct options {
 	struct bsf_naf_allow allow[MAX_ALLOW];
 	size_t nallow;
 	const char *demo_dir;
+	const char *audit_log;
+	int audit_clear_ids;
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
-	char d_naf[PATH_LEN], d_nafkey[PATH_LEN];
+	char d_naf[PATH_LEN], d_nafkey[PATH_LEN], d_audit[PATH_LEN];
 };
 
 struct worker {
@@ -228,6 +236,8 @@ static int demo_setup(struct options *o)
 		ret = path_in(o->d_naf, o->demo_dir, "naf.pem");
 	if (ret == 0)
 		ret = path_in(o->d_nafkey, o->demo_dir, "naf-key.pem");
+	if (ret == 0)
+		ret = path_in(o->d_audit, o->demo_dir, "audit.jsonl");
 	if (ret < 0)
 		return ret;
 	if (!exists(o->d_ca) || !exists(o->d_cert) || !exists(o->d_naf)) {
@@ -255,6 +265,8 @@ static int demo_setup(struct options *o)
 		o->db = o->d_db;
 	if (o->key_file == NULL)
 		o->key_file = o->d_key;
+	if (o->audit_log == NULL)
+		o->audit_log = o->d_audit;
 	if (o->tls_cert == NULL) {
 		o->tls_cert = o->d_cert;
 		o->tls_key = o->d_certkey;
@@ -270,6 +282,20 @@ static int demo_setup(struct options *o)
 	gba_log_notice(MOD, "demo state in %s (TS 35.208 set-1 subscriber, NAF %s)",
 	               o->demo_dir, demo_naf);
 	return 0;
+}
+
+/* ---- audit ---- */
+
+/* A start or stop record ("app": the daemon). */
+static int audit_simple(struct daemon *d, enum gba_audit_type type)
+{
+	struct gba_audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.outcome = GBA_AUDIT_OK;
+	ev.app = "gba-bsfd " PACKAGE_VERSION;
+	return gba_audit_emit(d->conf.audit, &ev);
 }
 
 /* ---- ready report ---- */
@@ -333,6 +359,16 @@ static void *housekeeping(void *arg)
 	for (;;) {
 		int sig = sigtimedwait(&hk->set, NULL, &ts);
 
+		if (sig == SIGUSR1) {
+			int r = gba_audit_rotate(hk->d->conf.audit);
+
+			if (r < 0)
+				gba_log_err(MOD, "audit log rotation failed: %s (decisions now "
+				            "fail closed)", gba_strerror(r));
+			else
+				gba_log_notice(MOD, "audit log rotated");
+			continue;
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			gba_log_notice(MOD, "signal %d: stopping gracefully", sig);
 			gba_http_server_stop(hk->d->server);
@@ -370,7 +406,10 @@ static void usage(FILE *f)
 	        "  --challenge-lifetime S  Ub nonce lifetime (60)\n"
 	        "  --workers N             worker threads (one per CPU)\n"
 	        "  --port-file F           write \"NAME PORT\" lines to F once bound\n"
-	        "  --ready-fd N            write the same lines to descriptor N\n");
+	        "  --ready-fd N            write the same lines to descriptor N\n"
+	        "  --audit-log F           audit log, JSON Lines (DIR/audit.jsonl with --demo,\n"
+	        "                          else gbacert-audit.jsonl); SIGUSR1 rotates it\n"
+	        "  --audit-clear-ids       audit records carry IMPI and B-TID in clear\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -434,6 +473,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "audit-log", required_argument, NULL, 'G' },
+		{ "audit-clear-ids", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -462,6 +503,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'w': bad = parse_u32(optarg, 256, &v); o->workers = v; break;
 		case 'p': o->port_file = optarg; break;
 		case 'r': bad = parse_u32(optarg, INT_MAX, &v); o->ready_fd = (int)v; break;
+		case 'G': o->audit_log = optarg; break;
+		case 'g': o->audit_clear_ids = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -515,6 +558,8 @@ int main(int argc, char **argv)
 		o.db = "gbacert.db";
 	if (o.key_file == NULL)
 		o.key_file = "gbacert.key";
+	if (o.audit_log == NULL)
+		o.audit_log = "gbacert-audit.jsonl";
 	if ((o.ub_tls_port >= 0 || o.zn_port >= 0) && (o.tls_cert == NULL || o.tls_key == NULL)) {
 		fprintf(stderr, "gba-bsfd: TLS listeners need --tls-cert and --tls-key\n");
 		return 2;
@@ -543,6 +588,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "gba-bsfd: cannot open store %s: %s\n", o.db, gba_strerror(ret));
 			return 1;
 		}
+	}
+
+	/* No audit log, no service (fail closed). */
+	ret = gba_audit_open(&d.conf.audit, o.audit_log,
+	                     o.audit_clear_ids ? GBA_AUDIT_CLEAR_IDS : 0);
+	if (ret == 0)
+		ret = audit_simple(&d, GBA_AUDIT_START);
+	if (ret < 0) {
+		fprintf(stderr, "gba-bsfd: cannot write the audit log %s: %s\n", o.audit_log,
+		        gba_strerror(ret));
+		gba_audit_close(d.conf.audit);
+		return 1;
 	}
 
 	memset(l, 0, sizeof(l));
@@ -586,6 +643,7 @@ int main(int argc, char **argv)
 	sigaddset(&hk.set, SIGTERM);
 	sigaddset(&hk.set, SIGINT);
 	sigaddset(&hk.set, SIGHUP);
+	sigaddset(&hk.set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &hk.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -597,17 +655,23 @@ int main(int argc, char **argv)
 	ret = gba_http_server_new(&d.server, &sc);
 	if (ret < 0) {
 		fprintf(stderr, "gba-bsfd: cannot start listeners: %s\n", gba_strerror(ret));
+		(void)audit_simple(&d, GBA_AUDIT_STOP);
+		gba_audit_close(d.conf.audit);
 		return 1;
 	}
 	ret = report_ports(&o, d.server, l, n);
 	if (ret < 0) {
 		fprintf(stderr, "gba-bsfd: cannot report ports: %s\n", gba_strerror(ret));
 		gba_http_server_free(d.server);
+		(void)audit_simple(&d, GBA_AUDIT_STOP);
+		gba_audit_close(d.conf.audit);
 		return 1;
 	}
 	hk.d = &d;
 	if (pthread_create(&hk_thread, NULL, housekeeping, &hk) != 0) {
 		gba_http_server_free(d.server);
+		(void)audit_simple(&d, GBA_AUDIT_STOP);
+		gba_audit_close(d.conf.audit);
 		return 1;
 	}
 	ret = gba_http_server_run(d.server);
@@ -623,6 +687,9 @@ int main(int argc, char **argv)
 		gba_store_close(w->store);
 		gba_free(w);
 	}
+	if (audit_simple(&d, GBA_AUDIT_STOP) < 0)
+		gba_log_err(MOD, "cannot write the stop record to the audit log");
+	gba_audit_close(d.conf.audit);
 	gba_log_notice(MOD, "stopped");
 	return ret < 0 ? 1 : 0;
 }

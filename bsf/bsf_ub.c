@@ -79,6 +79,18 @@ static int valid_impi(struct gba_str u)
 	return 1;
 }
 
+/* Record a refused bootstrap.  The answer is a refusal either way, so a
+ * failed record is only logged. */
+static void audit_deny(const struct bsf *b, const char *peer, const char *reason,
+                       const char *impi)
+{
+	int ret = bsf_audit(b, GBA_AUDIT_BOOTSTRAP, GBA_AUDIT_DENIED, reason, peer, NULL,
+	                    impi, NULL);
+
+	if (ret < 0)
+		gba_log_err(MOD, "audit record failed: %s", gba_strerror(ret));
+}
+
 /* 401 with a challenge for nonce (NUL-terminated). */
 static int challenge(struct bsf *b, struct gba_http_response *resp, const char *nonce)
 {
@@ -104,8 +116,8 @@ static int challenge(struct bsf *b, struct gba_http_response *resp, const char *
  * challenge and answer 401.  An unknown IMPI gets a look-alike nonce
  * that is not stored.  Returns the HTTP status to fall back to on
  * error, or 0 when resp is complete. */
-static int issue_challenge(struct bsf *b, struct gba_http_response *resp, const char *impi,
-                           const uint8_t *auts_rand, const uint8_t *auts)
+static int issue_challenge(struct bsf *b, struct gba_http_response *resp, const char *peer,
+                           const char *impi, const uint8_t *auts_rand, const uint8_t *auts)
 {
 	struct gba_challenge c;
 	uint8_t raw[UB_NONCE_RAW];
@@ -130,6 +142,7 @@ static int issue_challenge(struct bsf *b, struct gba_http_response *resp, const 
 		/* resync refused: wrong MAC-S (or the subscriber vanished) */
 		gba_log_notice(MOD, "resync refused for impi %s: %s",
 		               gba_log_id(impi, strlen(impi), tag), gba_strerror(ret));
+		audit_deny(b, peer, "resync-refused", impi);
 		status = 403;
 		goto out;
 	}
@@ -194,6 +207,7 @@ static int bootstrap_ok(struct bsf *b, const struct gba_http_request *req,
 	memset(&bs, 0, sizeof(bs));
 	ret = b->hss->ops->get_guss(b->hss, c->impi, &lifetime, &guss);
 	if (ret == GBA_ENOTFOUND) {
+		audit_deny(b, req->peer, "subscriber-unknown", c->impi);
 		status = 403;   /* subscriber removed meanwhile */
 		goto out;
 	}
@@ -253,9 +267,22 @@ static int bootstrap_ok(struct bsf *b, const struct gba_http_request *req,
 	if (gba_auth_builder_finish(&bld) < 0)
 		goto out;
 
+	/* The audit record comes first (doc/audit.md): the context becomes
+	 * usable only once its record is durable.  If the record cannot be
+	 * written, nothing is stored and the UE gets 503. */
+	ret = bsf_audit(b, GBA_AUDIT_BOOTSTRAP, GBA_AUDIT_OK, NULL, req->peer, NULL, bs.impi,
+	                bs.btid);
+	if (ret < 0) {
+		gba_log_err(MOD, "audit record failed, bootstrap refused: %s", gba_strerror(ret));
+		status = 503;
+		goto out;
+	}
 	ret = gba_store_bootstrap_put(b->store, &bs);
 	if (ret < 0) {
 		gba_log_err(MOD, "store bootstrap: %s", gba_strerror(ret));
+		/* the "ok" record above is followed by its failure */
+		(void)bsf_audit(b, GBA_AUDIT_BOOTSTRAP, GBA_AUDIT_ERROR, gba_errname(ret),
+		                req->peer, NULL, bs.impi, bs.btid);
 		goto out;
 	}
 	{
@@ -333,6 +360,7 @@ static int handle_answer(struct bsf *b, const struct gba_http_request *req,
 	if (ret == GBA_ENOTFOUND) {
 		gba_log_info(MOD, "unknown, used or expired nonce for impi %s",
 		             gba_log_id(u->impi, strlen(u->impi), tag));
+		audit_deny(b, req->peer, "nonce-unknown", u->impi);
 		goto out;
 	}
 	if (ret < 0) {
@@ -349,10 +377,11 @@ static int handle_answer(struct bsf *b, const struct gba_http_request *req,
 		if (gba_digest_verify(&in, gba_auth_get(a, GBA_AUTH_RESPONSE)) != 0) {
 			gba_log_notice(MOD, "resync with a bad response for impi %s",
 			               gba_log_id(u->impi, strlen(u->impi), tag));
+			audit_deny(b, req->peer, "resync-bad-response", u->impi);
 			goto out;
 		}
 		memcpy(rand, c.av.rand, sizeof(rand));
-		status = issue_challenge(b, resp, u->impi, rand, auts);
+		status = issue_challenge(b, resp, req->peer, u->impi, rand, auts);
 		goto out;
 	}
 
@@ -362,12 +391,15 @@ static int handle_answer(struct bsf *b, const struct gba_http_request *req,
 		goto out;
 	}
 	digest_input(b, req, a, NULL, 0, &in);
-	if (gba_digest_verify(&in, gba_auth_get(a, GBA_AUTH_RESPONSE)) == 0)
+	if (gba_digest_verify(&in, gba_auth_get(a, GBA_AUTH_RESPONSE)) == 0) {
 		gba_log_notice(MOD, "UE could not authenticate the network, impi %s",
 		               gba_log_id(u->impi, strlen(u->impi), tag));   /* 24.109 4.4 */
-	else
+		audit_deny(b, req->peer, "network-auth-failure", u->impi);
+	} else {
 		gba_log_notice(MOD, "wrong RES for impi %s",
 		               gba_log_id(u->impi, strlen(u->impi), tag));   /* 24.109 4.3 */
+		audit_deny(b, req->peer, "wrong-res", u->impi);
+	}
 out:
 	gba_wipe(&c, sizeof(c));
 	gba_wipe(auts, sizeof(auts));
@@ -422,7 +454,7 @@ void bsf_ub_handle(void *ctx, const struct gba_http_request *req,
 			status = 400;
 			goto out;
 		}
-		status = issue_challenge(b, resp, u->impi, NULL, NULL);
+		status = issue_challenge(b, resp, req->peer, u->impi, NULL, NULL);
 		goto out;
 	}
 	status = handle_answer(b, req, resp, u);

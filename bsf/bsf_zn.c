@@ -43,6 +43,18 @@ static void problem(struct gba_http_response *resp, int status, const char *titl
 	gba_zn_free(body, len);
 }
 
+/* Record a refused Zn request (app = the nafFqdn asked for, if known).
+ * The answer is a refusal either way, so a failed record is logged. */
+static void audit_deny(const struct bsf *b, const struct gba_http_request *req,
+                       const char *reason, const char *app, const char *btid)
+{
+	int ret = bsf_audit(b, GBA_AUDIT_ZN_KEY, GBA_AUDIT_DENIED, reason, req->peer, app,
+	                    NULL, btid);
+
+	if (ret < 0)
+		gba_log_err(MOD, "audit record failed: %s", gba_strerror(ret));
+}
+
 /* "application/json", optionally with parameters. */
 static int is_json(const struct gba_str *ct)
 {
@@ -106,6 +118,7 @@ void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
 		goto out;
 	}
 	if (req->client_cert == NULL || req->client_cert_len == 0) {
+		audit_deny(b, req, "no-client-cert", NULL, NULL);
 		problem(resp, 403, "Forbidden", "a NAF client certificate is required",
 		        GBA_ZN_CAUSE_NOT_ALLOWED);
 		goto out;
@@ -136,6 +149,7 @@ void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
 	if (ret != 1) {
 		gba_log_notice(MOD, "peer %s: certificate does not name the requested NAF",
 		               req->peer != NULL ? req->peer : "-");
+		audit_deny(b, req, "naf-cert-mismatch", zr.naf_fqdn, zr.btid);
 		problem(resp, 403, "Forbidden", "nafFqdn is not the client certificate's name",
 		        GBA_ZN_CAUSE_NOT_ALLOWED);
 		goto out;
@@ -144,11 +158,13 @@ void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
 	if (naf == NULL) {
 		gba_log_notice(MOD, "peer %s: NAF not on the Zn allow list",
 		               req->peer != NULL ? req->peer : "-");
+		audit_deny(b, req, "naf-not-allowed", zr.naf_fqdn, zr.btid);
 		problem(resp, 403, "Forbidden", "NAF not authorised", GBA_ZN_CAUSE_NOT_ALLOWED);
 		goto out;
 	}
 	for (i = 0; i < zr.ngsids; i++) {
 		if (!gsid_allowed(naf, zr.gsids[i])) {
+			audit_deny(b, req, "gsid-not-allowed", zr.naf_fqdn, zr.btid);
 			problem(resp, 403, "Forbidden", "GSID not authorised for this NAF",
 			        GBA_ZN_CAUSE_NOT_ALLOWED);
 			goto out;
@@ -166,6 +182,7 @@ void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
 	if (ret == GBA_ENOTFOUND) {
 		gba_log_info(MOD, "unknown or expired btid %s",
 		             gba_log_id(zr.btid, strlen(zr.btid), tag));
+		audit_deny(b, req, "btid-unknown", zr.naf_fqdn, zr.btid);
 		problem(resp, 404, "Not Found", "unknown or expired B-TID",
 		        GBA_ZN_CAUSE_NOT_FOUND);
 		goto out;
@@ -194,6 +211,15 @@ void bsf_zn_handle(void *ctx, const struct gba_http_request *req,
 	if (ret < 0) {
 		gba_log_err(MOD, "build response: %s", gba_strerror(ret));
 		problem(resp, 500, "Internal Server Error", NULL, GBA_ZN_CAUSE_INTERNAL);
+		goto out;
+	}
+	/* Fail closed: no key leaves without its durable audit record. */
+	ret = bsf_audit(b, GBA_AUDIT_ZN_KEY, GBA_AUDIT_OK, NULL, req->peer, zr.naf_fqdn, NULL,
+	                zr.btid);
+	if (ret < 0) {
+		gba_log_err(MOD, "audit record failed, Ks_NAF withheld: %s", gba_strerror(ret));
+		problem(resp, 503, "Service Unavailable", "audit log unavailable",
+		        GBA_ZN_CAUSE_INTERNAL);
 		goto out;
 	}
 	bsf_header(resp, "Content-Type", "application/json", &err);

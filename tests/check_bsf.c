@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "bsf.h"
+#include "gba_audit.h"
 #include "gba_crypto.h"
 #include "gba_digest.h"
 #include "gba_err.h"
@@ -46,7 +47,7 @@ static const struct bsf_naf_allow allow[] = {
 	{ "open.example.org", NULL, 0 },
 };
 static const struct bsf_conf conf = {
-	BSF, 7200, 30, allow, 2, 1
+	BSF, 7200, 30, allow, 2, 1, NULL
 };
 
 /* ---- fixture ---- */
@@ -130,6 +131,10 @@ static void teardown(void)
 	snprintf(cmd, sizeof(cmd), "%s/bsf.db-shm", dir);
 	unlink(cmd);
 	unlink(keyf);
+	snprintf(cmd, sizeof(cmd), "%s/audit.jsonl", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/audit.jsonl.anchor", dir);
+	unlink(cmd);
 	rmdir(dir);
 }
 
@@ -851,6 +856,133 @@ START_TEST(x509_dns_name_matching)
 }
 END_TEST
 
+/* ---- audit ---- */
+
+static struct bsf_conf aconf;
+
+/* Replace the fixture's context by one that writes to audit a. */
+static void use_audit(struct gba_audit *a)
+{
+	aconf = conf;
+	aconf.audit = a;
+	bsf_free(b);
+	ck_assert_int_eq(bsf_new(&b, &aconf, hss, st), 0);
+	bsf_set_clock(b, test_now, NULL);
+	ck_assert_int_eq(bsf_subscribe(b, on_event, &events), 0);
+}
+
+START_TEST(audit_records_each_decision)
+{
+	struct gba_audit *a;
+	struct ue u;
+	struct answer o;
+	gnutls_datum_t cert = make_cert(NAF), other = make_cert("evil.example.org");
+	char path[128], line[GBA_AUDIT_LINE_MAX], prev[65], hash[65];
+	char btid[GBA_MAX_BTID_LEN + 1];
+	const char *want[] = {
+		"\"event\":\"bootstrap\",\"outcome\":\"ok\",\"peer\":\"192.0.2.1:4242\",\"impi\":\"sha256:",
+		"\"event\":\"bootstrap\",\"outcome\":\"denied\",\"reason\":\"wrong-res\"",
+		"\"event\":\"bootstrap\",\"outcome\":\"denied\",\"reason\":\"nonce-unknown\"",
+		("\"event\":\"zn_key\",\"outcome\":\"ok\",\"peer\":\"192.0.2.1:4242\","
+		 "\"app\":\"naf.example.org\",\"btid\":\"sha256:"),
+		"\"event\":\"zn_key\",\"outcome\":\"denied\",\"reason\":\"naf-cert-mismatch\"",
+		"\"event\":\"zn_key\",\"outcome\":\"denied\",\"reason\":\"btid-unknown\"",
+	};
+	uint64_t seq, n = 0;
+	uint8_t bad[8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	ck_assert_int_eq(gba_audit_open(&a, path, 0), 0);
+	use_audit(a);
+	ue_init(&u, IMPI);
+	bootstrap(&u, btid, sizeof(btid));
+	ue_initial(&u);
+	memcpy(bad, u.res, 8);
+	bad[0] ^= 1;
+	memset(&o, 0, sizeof(o));
+	o.pw = bad;
+	o.pwlen = 8;
+	ue_answer(&u, &o, authz, sizeof(authz));
+	ck_assert_int_eq(status_of(ub(authz)), 403);
+	ck_assert_int_eq(status_of(ub(authz)), 403);        /* the nonce is used */
+	ck_assert_int_eq(zn_status(zn(&cert, btid, NAF, "")), 200);
+	ck_assert_int_eq(zn_status(zn(&other, btid, NAF, "")), 403);
+	ck_assert_int_eq(zn_status(zn(&cert, "AAAAAAAAAAAAAAAAAAAAAA==@" BSF, NAF, "")), 404);
+	gba_audit_close(a);
+	gnutls_free(cert.data);
+	gnutls_free(other.data);
+
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	memcpy(hash, "0000000000000000000000000000000000000000000000000000000000000000", 65);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strlen(line);
+
+		ck_assert_uint_lt(n, sizeof(want) / sizeof(want[0]));
+		ck_assert_int_eq(line[len - 1], '\n');
+		line[--len] = '\0';
+		ck_assert_msg(strstr(line, want[n]) != NULL, "line %d: %s", (int)n + 1, line);
+		ck_assert_ptr_null(strstr(line, "001010123456789"));    /* IMPI hashed */
+		ck_assert_ptr_null(strstr(line, btid));                 /* B-TID hashed */
+		ck_assert_int_eq(gba_audit_line_parse(line, len, &seq, prev), 0);
+		ck_assert_uint_eq(seq, n + 1);
+		ck_assert_str_eq(prev, hash);
+		ck_assert_int_eq(gba_audit_line_hash(line, len, hash), 0);
+		n++;
+	}
+	fclose(f);
+	ck_assert_uint_eq(n, sizeof(want) / sizeof(want[0]));
+}
+END_TEST
+
+START_TEST(audit_failure_fails_closed)
+{
+	struct gba_audit *a, *full;
+	struct gba_bootstrap bs;
+	struct gba_http_response *r;
+	struct gba_str body;
+	struct ue u;
+	gnutls_datum_t cert = make_cert(NAF);
+	char path[128], btid[GBA_MAX_BTID_LEN + 1], lost[GBA_MAX_BTID_LEN + 1];
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	ck_assert_int_eq(gba_audit_open(&a, path, 0), 0);
+	use_audit(a);
+	ue_init(&u, IMPI);
+	bootstrap(&u, btid, sizeof(btid));
+	ck_assert_int_eq(events, 1);
+
+	/* /dev/full: every record fails with ENOSPC */
+	ck_assert_int_eq(gba_audit_open(&full, "/dev/full", 0), 0);
+	use_audit(full);
+	/* Zn: no key without its record */
+	r = zn(&cert, btid, NAF, "");
+	ck_assert_int_eq(gba_http_response_get_status(r), 503);
+	body = gba_http_response_get_body(r);
+	{
+		size_t i;
+
+		for (i = 0; i + 13 <= body.len; i++)
+			ck_assert_int_ne(memcmp(body.p + i, "meKeyMaterial", 13), 0);
+	}
+	ck_assert_int_eq(zn_status(r), 503);
+	/* Ub: 503, and the context was never stored */
+	ue_initial(&u);
+	ue_answer(&u, NULL, authz, sizeof(authz));
+	ck_assert_int_eq(status_of(ub(authz)), 503);
+	ck_assert_int_gt(gba_btid(u.rand, BSF, strlen(BSF), lost, sizeof(lost)), 0);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, lost, now_v, &bs), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_bootstrap_get(st, btid, now_v, &bs), 0);   /* the old one */
+	gba_bootstrap_clear(&bs);
+	ck_assert_int_eq(events, 1);
+	use_audit(a);
+	gba_audit_close(full);
+	gba_audit_close(a);
+	gnutls_free(cert.data);
+}
+END_TEST
+
 static Suite *bsf_suite(void)
 {
 	Suite *s = suite_create("bsf");
@@ -879,6 +1011,8 @@ static Suite *bsf_suite(void)
 	tcase_add_test(zn_tc, zn_unknown_or_expired_btid_is_not_found);
 	tcase_add_test(zn_tc, zn_rejects_bad_bodies);
 	tcase_add_test(zn_tc, x509_dns_name_matching);
+	tcase_add_test(zn_tc, audit_records_each_decision);
+	tcase_add_test(zn_tc, audit_failure_fails_closed);
 	suite_add_tcase(s, ub_tc);
 	suite_add_tcase(s, zn_tc);
 	return s;
