@@ -463,13 +463,14 @@ parse_value(struct ld *l, const struct gba_conf_item *it, unsigned char *base,
 			if (rc == -1)
 				EV_ERR(l, &el, "%s", msg);
 			else if (rc != 0)
-				EV_ERR(l, &el, "out of memory");
+				ld_err(l, mark_line(el.start_mark), mark_col(el.start_mark), rc,
+				       "out of memory");
 			yaml_event_delete(&el);
 			if (rc != 0)
 				goto out;
 			if (list_add(it, base, iv, sv) != 0) {
-				EV_ERR(l, ev, "out of memory");
-				l->rc = GBA_ENOMEM;
+				ld_err(l, mark_line(ev->start_mark), mark_col(ev->start_mark),
+				       GBA_ENOMEM, "out of memory");
 				goto out;
 			}
 		}
@@ -487,8 +488,7 @@ parse_value(struct ld *l, const struct gba_conf_item *it, unsigned char *base,
 		goto out;
 	}
 	if (rc != 0) {
-		EV_ERR(l, ev, "out of memory");
-		l->rc = GBA_ENOMEM;
+		ld_err(l, mark_line(ev->start_mark), mark_col(ev->start_mark), rc, "out of memory");
 		goto out;
 	}
 	store_scalar(it, base, iv, sv);
