@@ -20,7 +20,8 @@
  *   GBA_CONF_STRLIST  struct gba_conf_strlist (owned)
  *   GBA_CONF_INTLIST  struct gba_conf_intlist (owned), elements min..max
  *   GBA_CONF_MAP      an embedded struct described by sub[]
- * Strings: min..max is the length range (max 0: GBA_CONF_MAX_STR).
+ * Strings are never empty; max is their maximum length (0:
+ * GBA_CONF_MAX_STR); min is unused.  INT and INTLIST use min..max.
  * Lists hold at most GBA_CONF_MAX_LIST elements; a repeated ENUMLIST name
  * is an error.  Defaults are text ("365", "true", "ec-p256,ec-p384");
  * list defaults are comma-separated, NULL means empty or absent.
