@@ -2,6 +2,7 @@
  * ctl_main.c - gba-ctl, the administration tool for the BSF's store.
  *
  *   gba-ctl [--db PATH] [--key-file PATH] subscriber add|show|list|remove|import
+ *   gba-ctl policy check DIR                 (ctl_policy.c)
  *
  * Every argument is checked before the database is opened, so bad input
  * changes nothing.  K, OP and OPc are never printed; the hex strings given
@@ -24,6 +25,7 @@
 #include "gba_mem.h"
 #include "gba_milenage.h"
 #include "gba_store.h"
+#include "ctl_policy.h"
 
 #define DEFAULT_DB       "./gbacert.db"
 #define DEFAULT_KEY      "./gbacert.key"
@@ -51,6 +53,7 @@ static void usage(FILE *f)
 	        "  subscriber remove IMPI    also ends the IMPI's bootstrap contexts\n"
 	        "  subscriber import FILE    one subscriber per line: IMPI K OPC AMF SQN [LIFETIME]\n"
 	        "                            (hex fields, '#' starts a comment); all or nothing\n"
+	        "  policy check DIR          validate DIR/*.yaml, print the effective policies\n"
 	        "\n"
 	        "  --db PATH         database (default " DEFAULT_DB ")\n"
 	        "  --key-file PATH   32-byte at-rest key, mode 0600 (default " DEFAULT_KEY ");\n"
@@ -716,6 +719,8 @@ int main(int argc, char **argv)
 		}
 		i += 2;
 	}
+	if (i < argc && strcmp(argv[i], "policy") == 0)
+		return ctl_policy_main(argc - i - 1, argv + i + 1);
 	if (i + 1 >= argc || strcmp(argv[i], "subscriber") != 0) {
 		if (i < argc && strcmp(argv[i], "subscriber") != 0)
 			fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[i]);
