@@ -38,6 +38,8 @@
 
 #include "bsf.h"
 #include "gba_audit.h"
+#include "gba_conf.h"
+#include "gba_policy.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_http.h"
@@ -66,6 +68,8 @@ struct options {
 	size_t nallow;
 	const char *demo_dir;
 	const char *audit_log;
+	const char *policy_dir;
+	const char *pid_file;
 	int audit_clear_ids;
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
@@ -80,6 +84,7 @@ struct worker {
 };
 
 struct daemon {
+	struct gba_policy_store *policies;   /* NULL without --policy-dir */
 	struct options *opt;
 	struct bsf_conf conf;
 	pthread_mutex_t lock;
@@ -284,6 +289,51 @@ static int demo_setup(struct options *o)
 	return 0;
 }
 
+/* ---- policies ---- */
+
+/*
+ * (Re)load --policy-dir.  The store swaps the new set in only when every
+ * file is valid; requests in flight keep the set they acquired.  Both
+ * outcomes are audited; a rejection leaves the old set in force.
+ */
+static int policy_load(struct daemon *d)
+{
+	char err[GBA_CONF_ERR_LEN + GBA_POLICY_MAX_PATH];
+	const struct gba_policy_set *set;
+	struct gba_audit_event ev;
+	char hex[2 * GBA_POLICY_SHA256_LEN + 1];
+	size_t i;
+	int ret, aret = 0;
+
+	ret = gba_policy_store_reload(d->policies, d->opt->policy_dir, err, sizeof(err));
+	if (ret < 0) {
+		gba_log_err(MOD, "policies not loaded (any previous set stays in force): %s", err);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = GBA_AUDIT_POLICY_REJECTED;
+		ev.outcome = GBA_AUDIT_DENIED;
+		ev.reason = err;
+		ev.policy = d->opt->policy_dir;
+		(void)gba_audit_emit(d->conf.audit, &ev);
+		return ret;
+	}
+	set = gba_policy_store_acquire(d->policies);
+	for (i = 0; set != NULL && i < set->n; i++) {
+		gba_hex_encode(set->v[i].sha256, GBA_POLICY_SHA256_LEN, hex);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = GBA_AUDIT_POLICY_LOADED;
+		ev.outcome = GBA_AUDIT_OK;
+		ev.app = set->v[i].c.application.id;
+		ev.policy = set->v[i].path;
+		ev.policy_sha256 = hex;
+		if (aret == 0)
+			aret = gba_audit_emit(d->conf.audit, &ev);
+	}
+	gba_log_notice(MOD, "loaded %zu policies from %s", set != NULL ? set->n : 0,
+	               d->opt->policy_dir);
+	gba_policy_store_release(d->policies, set);
+	return aret;
+}
+
 /* ---- audit ---- */
 
 /* A start or stop record ("app": the daemon). */
@@ -359,6 +409,13 @@ static void *housekeeping(void *arg)
 	for (;;) {
 		int sig = sigtimedwait(&hk->set, NULL, &ts);
 
+		if (sig == SIGHUP) {
+			if (hk->d->policies != NULL)
+				(void)policy_load(hk->d);
+			else
+				gba_log_notice(MOD, "SIGHUP: no --policy-dir to reload");
+			continue;
+		}
 		if (sig == SIGUSR1) {
 			int r = gba_audit_rotate(hk->d->conf.audit);
 
@@ -409,7 +466,9 @@ static void usage(FILE *f)
 	        "  --ready-fd N            write the same lines to descriptor N\n"
 	        "  --audit-log F           audit log, JSON Lines (DIR/audit.jsonl with --demo,\n"
 	        "                          else gbacert-audit.jsonl); SIGUSR1 rotates it\n"
-	        "  --audit-clear-ids       audit records carry IMPI and B-TID in clear\n");
+	        "  --audit-clear-ids       audit records carry IMPI and B-TID in clear\n"
+	        "  --policy-dir DIR        per-application YAML policies; SIGHUP reloads them\n"
+	        "  --pid-file F            write the daemon's pid to F (for gba-ctl policy reload)\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -475,6 +534,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "audit-log", required_argument, NULL, 'G' },
 		{ "audit-clear-ids", no_argument, NULL, 'g' },
+		{ "policy-dir", required_argument, NULL, 'P' },
+		{ "pid-file", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -505,6 +566,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'r': bad = parse_u32(optarg, INT_MAX, &v); o->ready_fd = (int)v; break;
 		case 'G': o->audit_log = optarg; break;
 		case 'g': o->audit_clear_ids = 1; break;
+		case 'P': o->policy_dir = optarg; break;
+		case 'Q': o->pid_file = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -601,6 +664,31 @@ int main(int argc, char **argv)
 		gba_audit_close(d.conf.audit);
 		return 1;
 	}
+	/* A bad policy set stops start-up; later reloads keep the old one. */
+	if (o.policy_dir != NULL) {
+		ret = gba_policy_store_new(&d.policies);
+		if (ret == 0)
+			ret = policy_load(&d);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: cannot load the policies in %s (see the log)\n",
+			        o.policy_dir);
+			(void)audit_simple(&d, GBA_AUDIT_STOP);
+			gba_audit_close(d.conf.audit);
+			gba_policy_store_free(d.policies);
+			return 1;
+		}
+	}
+	if (o.pid_file != NULL) {
+		FILE *pf = fopen(o.pid_file, "w");
+
+		if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
+			fprintf(stderr, "gba-bsfd: cannot write the pid file %s\n", o.pid_file);
+			(void)audit_simple(&d, GBA_AUDIT_STOP);
+			gba_audit_close(d.conf.audit);
+			gba_policy_store_free(d.policies);
+			return 1;
+		}
+	}
 
 	memset(l, 0, sizeof(l));
 	if (o.ub_port >= 0) {
@@ -690,6 +778,9 @@ int main(int argc, char **argv)
 	if (audit_simple(&d, GBA_AUDIT_STOP) < 0)
 		gba_log_err(MOD, "cannot write the stop record to the audit log");
 	gba_audit_close(d.conf.audit);
+	gba_policy_store_free(d.policies);
+	if (o.pid_file != NULL)
+		unlink(o.pid_file);
 	gba_log_notice(MOD, "stopped");
 	return ret < 0 ? 1 : 0;
 }

@@ -5,14 +5,16 @@
 # holding the TS 35.208 set-1 test subscriber, a generated demo CA and
 # TLS certificates), bootstraps a simulated UE over HTTP/1.1 and over
 # HTTP/2 with TLS, fetches Ks_NAF over Zn as the demo NAF (curl with its
-# client certificate), checks it against the UE's own derivation, and
-# stops the daemon with SIGTERM.  State is kept in ./demo-state (or
+# client certificate), checks it against the UE's own derivation, stops
+# the daemon with SIGTERM, and verifies the audit log's hash chain.  The
+# daemon loads the example policies in policies/.  State is kept in ./demo-state (or
 # $GBA_DEMO_DIR) and reused by the next run.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${GBA_DEMO_DIR:-$PWD/demo-state}
 BSFD=${BSFD:-$top/bsf/gba-bsfd}
+CTL=${CTL:-$top/bsf/gba-ctl}
 UE=${UE:-$top/ue/gba-ue}
 IMPI=001010123456789@ims.mnc001.mcc001.3gppnetwork.org
 FQDN=bsf.gbacert.test
@@ -21,7 +23,7 @@ NAF=naf.gbacert.test
 mkdir -p "$dir"
 rm -f "$dir/ports"
 "$BSFD" --demo "$dir" --fqdn "$FQDN" --ub-port 0 --ub-tls-port 0 --zn-port 0 \
-	--port-file "$dir/ports" 2> "$dir/bsfd.log" &
+	--policy-dir "$top/policies" --port-file "$dir/ports" 2> "$dir/bsfd.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT INT TERM
 i=0
@@ -75,3 +77,6 @@ trap - EXIT INT TERM
 echo
 echo "gba-bsfd stopped; its log:"
 cat "$dir/bsfd.log"
+echo
+echo "== the audit log's hash chain ($dir/audit.jsonl)"
+"$CTL" audit verify "$dir/audit.jsonl"
