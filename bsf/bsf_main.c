@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +72,7 @@ struct options {
 	const char *policy_dir;
 	const char *pid_file;
 	int audit_clear_ids;
+	int audit_syslog;
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
 	char d_naf[PATH_LEN], d_nafkey[PATH_LEN], d_audit[PATH_LEN];
@@ -467,6 +469,7 @@ static void usage(FILE *f)
 	        "  --audit-log F           audit log, JSON Lines (DIR/audit.jsonl with --demo,\n"
 	        "                          else gbacert-audit.jsonl); SIGUSR1 rotates it\n"
 	        "  --audit-clear-ids       audit records carry IMPI and B-TID in clear\n"
+	        "  --audit-syslog          also copy each audit record to syslog (authpriv)\n"
 	        "  --policy-dir DIR        per-application YAML policies; SIGHUP reloads them\n"
 	        "  --pid-file F            write the daemon's pid to F (for gba-ctl policy reload)\n");
 }
@@ -534,6 +537,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "audit-log", required_argument, NULL, 'G' },
 		{ "audit-clear-ids", no_argument, NULL, 'g' },
+		{ "audit-syslog", no_argument, NULL, 'y' },
 		{ "policy-dir", required_argument, NULL, 'P' },
 		{ "pid-file", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -566,6 +570,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'r': bad = parse_u32(optarg, INT_MAX, &v); o->ready_fd = (int)v; break;
 		case 'G': o->audit_log = optarg; break;
 		case 'g': o->audit_clear_ids = 1; break;
+		case 'y': o->audit_syslog = 1; break;
 		case 'P': o->policy_dir = optarg; break;
 		case 'Q': o->pid_file = optarg; break;
 		case 'h': usage(stdout); exit(0);
@@ -654,8 +659,12 @@ int main(int argc, char **argv)
 	}
 
 	/* No audit log, no service (fail closed). */
+	if (o.audit_syslog)   /* GBA_AUDIT_SYSLOG_STDERR=1 echoes it (tests) */
+		openlog("gba-bsfd", LOG_PID | (getenv("GBA_AUDIT_SYSLOG_STDERR") ? LOG_PERROR : 0),
+		        LOG_AUTHPRIV);
 	ret = gba_audit_open(&d.conf.audit, o.audit_log,
-	                     o.audit_clear_ids ? GBA_AUDIT_CLEAR_IDS : 0);
+	                     (o.audit_clear_ids ? GBA_AUDIT_CLEAR_IDS : 0) |
+	                     (o.audit_syslog ? GBA_AUDIT_SYSLOG : 0));
 	if (ret == 0)
 		ret = audit_simple(&d, GBA_AUDIT_START);
 	if (ret < 0) {

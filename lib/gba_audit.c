@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -486,6 +488,16 @@ static int open_file(struct gba_audit *a)
 	}
 	if (fstat(a->fd, &st) != 0)
 		return GBA_EIO;
+	/*
+	 * One writer per file: a second process appending its own chain to
+	 * the same file would break both.  Several daemons sharing a store
+	 * each keep their own audit log.
+	 */
+	if (S_ISREG(st.st_mode) && flock(a->fd, LOCK_EX | LOCK_NB) != 0) {
+		gba_log_err(MOD, "%s is in use by another process: %s", a->path,
+		            strerror(errno));
+		return GBA_EIO;
+	}
 	has_anchor = gba_audit_anchor_read(a->anchor, &aseq, ahash);
 	if (has_anchor < 0) {
 		gba_log_err(MOD, "%s: unreadable anchor", a->anchor);
@@ -536,7 +548,7 @@ int gba_audit_open(struct gba_audit **out, const char *path, unsigned flags)
 	int ret = GBA_ENOMEM;
 
 	*out = NULL;
-	if (path == NULL || path[0] == '\0' || (flags & ~GBA_AUDIT_CLEAR_IDS) != 0)
+	if (path == NULL || path[0] == '\0' || (flags & ~(GBA_AUDIT_CLEAR_IDS | GBA_AUDIT_SYSLOG)) != 0)
 		return GBA_EINVAL;
 	n = strlen(path);
 	if (n > PATH_MAX_AUDIT_TMP - 16)
@@ -612,6 +624,9 @@ static int emit_locked(struct gba_audit *a, const struct gba_audit_event *ev)
 		return ret;
 	}
 	a->seq++;
+	/* The optional copy is best effort: the file is the record. */
+	if (a->flags & GBA_AUDIT_SYSLOG)
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)len, a->line);
 	return 0;
 }
 

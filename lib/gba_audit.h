@@ -38,6 +38,10 @@
 
 /* gba_audit_open flags */
 #define GBA_AUDIT_CLEAR_IDS 0x1u    /* record IMPI and B-TID in clear */
+/* Also send each record, once it is durable, to syslog (LOG_AUTHPRIV,
+ * LOG_NOTICE).  Best effort: the file stays the record of truth.  The
+ * caller calls openlog() first. */
+#define GBA_AUDIT_SYSLOG    0x2u
 
 enum gba_audit_type {
 	GBA_AUDIT_BOOTSTRAP,

@@ -228,6 +228,21 @@ ks=$(awk '$1 == "ks" { print $2 }' "$tmp/ue.state")
 grep -qiF -- "$ks" "$tmp/clear.jsonl" && fail "--audit-clear-ids: Ks in clear" ||
 	pass "--audit-clear-ids: still no Ks"
 
+# --audit-syslog: every durable record also goes to syslog.  glibc's
+# LOG_PERROR (GBA_AUDIT_SYSLOG_STDERR=1) echoes what syslog() was given
+# to stderr, which is what this checks.
+GBA_AUDIT_SYSLOG_STDERR=1 start_bsfd syslog --audit-log "$tmp/syslog.jsonl" --audit-syslog || exit 1
+boot; check "syslog: bootstrap" 0 $?
+stop_bsfd syslog
+nsys=$(grep -c '^gba-bsfd\[[0-9]*\]: {"seq":[0-9]*,.*"event":"' "$tmp/syslog.log" || true)
+nfile=$(wc -l < "$tmp/syslog.jsonl")
+[ "$nsys" -ge 3 ] && [ "$nsys" -eq "$nfile" ] &&
+	pass "--audit-syslog copies every record ($nsys)" ||
+	fail "--audit-syslog: $nsys syslog lines for $nfile records"
+grep -q '"event":"bootstrap","outcome":"ok"' "$tmp/syslog.log" &&
+	pass "--audit-syslog: the bootstrap record went to syslog" ||
+	fail "--audit-syslog: no bootstrap record in syslog"
+
 # ---- 4. fail closed ----
 
 rm -f "$tmp/full.ports"

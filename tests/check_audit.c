@@ -219,6 +219,23 @@ START_TEST(reopen_continues_the_chain)
 }
 END_TEST
 
+/* A second writer would append its own chain; it is refused while the
+ * first holds the file, and welcome once it has closed it. */
+START_TEST(one_writer_per_file)
+{
+	struct gba_audit *a, *b = NULL;
+
+	ck_assert_int_eq(gba_audit_open(&a, path, 0), 0);
+	emit(a, GBA_AUDIT_START, NULL);
+	ck_assert_int_eq(gba_audit_open(&b, path, 0), GBA_EIO);
+	ck_assert_ptr_null(b);
+	emit(a, GBA_AUDIT_STOP, NULL);
+	gba_audit_close(a);
+	ck_assert_int_eq(gba_audit_open(&b, path, 0), 0);
+	gba_audit_close(b);
+}
+END_TEST
+
 START_TEST(refuses_a_torn_or_truncated_file)
 {
 	struct gba_audit *a;
@@ -474,6 +491,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, chains_three_events);
 	tcase_add_test(tc, clear_ids_records_identities);
 	tcase_add_test(tc, reopen_continues_the_chain);
+	tcase_add_test(tc, one_writer_per_file);
 	tcase_add_test(tc, refuses_a_torn_or_truncated_file);
 	tcase_add_test(tc, anchor_ahead_of_the_file_is_refused);
 	tcase_add_test(tc, rotation_keeps_the_chain_across_files);

@@ -625,7 +625,10 @@ zn_same "5 after the refused resync" "$BTID2" "$KEY2"
 
 # =====================================================================
 echo "== 6. expired B-TID (second daemon, --lifetime 2)"
-start_bsfd bsfd-life --lifetime 2 || exit 1
+# a second daemon on the same store needs its own audit log: the first
+# one holds the default log's lock (and refuses to share its chain)
+mkdir -p "$tmp/life-audit"
+start_bsfd bsfd-life --lifetime 2 --audit-log "$tmp/life-audit/audit.jsonl" || exit 1
 PID_LIFE=$PID
 # Subscriber 2 has no GUSS, so the daemon's --lifetime applies.
 ue_boot ue2.state life --bsf "http://127.0.0.1:$UB"
@@ -707,8 +710,18 @@ no_leak() {
 	for nl_l in bsfd1 bsfd-life bsfd2; do
 		grep -qiF -- "$2" "$tmp/$nl_l.log" && nl_in="$nl_in $nl_l.log"
 	done
-	if [ -z "$nl_in" ]; then pass "8 $1 not in any daemon log"; else fail "8 $1 in$nl_in"; fi
+	# and every audit log the daemons wrote (issue 4: known secrets
+	# must appear in no log and no audit file)
+	for nl_a in $(find "$tmp" -name 'audit.jsonl*' -type f); do
+		grep -qiF -- "$2" "$nl_a" && nl_in="$nl_in $nl_a"
+	done
+	if [ -z "$nl_in" ]; then pass "8 $1 not in any daemon or audit log"; else fail "8 $1 in$nl_in"; fi
 }
+naudit=$(find "$tmp" -name 'audit.jsonl' -type f | wc -l)
+ok_if "8 the daemons wrote audit logs ($naudit)" test "$naudit" -ge 1
+for a in $(find "$tmp" -name 'audit.jsonl' -type f); do
+	ok_if "8 audit chain of ${a#$tmp/} verifies" "$CTL" audit verify "$a"
+done
 no_leak "K (set 1)" "$K"
 no_leak "OPc (set 1)" "$OPC"
 no_leak "K (set 2)" "$K2"
