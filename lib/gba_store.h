@@ -179,6 +179,9 @@ int gba_store_subscriber_list(struct gba_store *st,
  * frees (it clears *s after each record).  On success *count is the
  * number added; on any error (from next, or GBA_EDUP, GBA_EINVAL, ... for
  * the record next returned last) nothing is added and *count is 0.
+ * next runs inside the store's write transaction: it must not use st,
+ * and other handles wait (busy timeout 5 s) until the import ends, so
+ * very large imports belong in a quiet period or in several files.
  */
 int gba_store_subscriber_import(struct gba_store *st,
                                 int (*next)(void *ctx, struct gba_subscriber *s),
