@@ -46,19 +46,18 @@
 #include <time.h>
 
 #include "gba_crypto.h"
-#include "gba_digest.h"
 #include "gba_err.h"
 #include "gba_http.h"
 #include "gba_http_auth.h"
 #include "gba_keys.h"
 #include "gba_mem.h"
-#include "gba_milenage.h"
 #include "gba_zn.h"
+#include "ue_ub.h"
+#include "ue_usim.h"
 
 #define MAX_THREADS   1024u
 #define MAX_SUBS      1000000u
 #define LINE_MAX_LEN  1024u
-#define SQN_WINDOW    ((uint64_t)1 << 28)   /* as ue/ue_usim.h UE_SQN_WINDOW */
 #define MAX_RESYNC    2
 #define ERR_REPORTS   3                     /* failures printed per thread */
 #define ZN_PATH       "/nbsp-gba/v1/bootstrapping-info-retrieval"
@@ -83,12 +82,6 @@ struct cfg {
 	int verbose;
 };
 
-/* One simulated USIM, in memory. */
-struct sub {
-	char impi[GBA_MAX_IMPI_LEN + 1];
-	uint8_t k[16], opc[16];
-	uint64_t sqn_ms;                    /* highest SQN accepted */
-};
 
 /* What a successful bootstrap leaves. */
 struct boot {
@@ -107,12 +100,12 @@ struct thr {
 	unsigned idx;
 	const struct cfg *cfg;
 	pthread_barrier_t *start;
-	struct sub **subs;
+	struct ue_usim **subs;
 	size_t nsubs, next;
 	struct gba_http_client *c;
 	/* Zn */
 	struct boot boot;
-	struct sub *zsub;
+	struct ue_usim *zsub;
 	uint8_t ks_naf[GBA_KS_NAF_LEN];
 	char *zn_body;
 	size_t zn_body_len;
@@ -122,6 +115,7 @@ struct thr {
 	unsigned reported;
 	struct lat lat;
 	struct gba_auth auth;               /* 4 KiB arena: per thread */
+	struct ue_ub_challenge ch;
 };
 
 static double ts_sec(const struct timespec *t)
@@ -166,210 +160,24 @@ static void fail_report(struct thr *t, const char *what, int err)
 
 /* ---- the UE side of Ub (as ue/ue_bootstrap.c and ue/ue_usim.c) ---- */
 
-static uint64_t sqn_to_u64(const uint8_t s[6])
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < 6; i++)
-		v = (v << 8) | s[i];
-	return v;
-}
-
-static void u64_to_sqn(uint64_t v, uint8_t s[6])
-{
-	int i;
-
-	for (i = 5; i >= 0; i--) {
-		s[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-/* AUTHENTICATE: 0 with RES/CK/IK, GBA_EAUTH (MAC-A), GBA_ESYNC (auts set). */
-static int usim_authenticate(struct sub *u, const uint8_t rand[16], const uint8_t autn[16],
-                             uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t auts[14])
-{
-	uint8_t sqn[6], sqn_ms[6];
-	uint64_t s;
-	int ret;
-
-	ret = gba_milenage_check_autn(u->k, u->opc, rand, autn, sqn, res, ck, ik);
-	if (ret < 0)
-		return ret;
-	s = sqn_to_u64(sqn);
-	if (s <= u->sqn_ms || s - u->sqn_ms > SQN_WINDOW) {
-		u64_to_sqn(u->sqn_ms, sqn_ms);
-		ret = gba_milenage_auts(u->k, u->opc, rand, sqn_ms, auts);
-		return ret < 0 ? ret : GBA_ESYNC;
-	}
-	u->sqn_ms = s;
-	return 0;
-}
-
-static int get_root(struct gba_http_client *c, const char *authz, struct gba_http_reply **r)
-{
-	struct gba_http_header h[2];
-
-	h[0].name = GBA_STR_LIT("authorization");
-	h[0].value = gba_str_c(authz);
-	h[1].name = GBA_STR_LIT("user-agent");
-	h[1].value = gba_str_c(user_agent);
-	return gba_http_client_request(c, "GET", "/", h, 2, NULL, 0, r);
-}
-
-static int build_answer(const struct sub *u, struct gba_str realm, struct gba_str nonce,
-                        struct gba_str opaque, const uint8_t *pw, size_t pwlen,
-                        const char *auts_b64, char *out, size_t size)
-{
-	struct gba_digest_input in;
-	struct gba_auth_builder b;
-	uint8_t cn[8];
-	char cnonce[17], resp[33];
-	int ret;
-
-	ret = gba_rnd(GBA_RND_NONCE, cn, sizeof(cn));
-	if (ret < 0)
-		return ret;
-	gba_hex_encode(cn, sizeof(cn), cnonce);
-	memset(&in, 0, sizeof(in));
-	in.username = gba_str_c(u->impi);
-	in.realm = realm;
-	in.nonce = nonce;
-	in.nc = GBA_STR_LIT("00000001");
-	in.cnonce = gba_str_c(cnonce);
-	in.qop = GBA_QOP_AUTH_INT;
-	in.method = GBA_STR_LIT("GET");
-	in.uri = GBA_STR_LIT("/");
-	in.password = pw;
-	in.password_len = pwlen;
-	ret = gba_digest_response(&in, resp);
-	if (ret < 0)
-		return ret;
-	gba_auth_builder_init(&b, out, size, "Digest");
-	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
-	gba_auth_add_quoted(&b, "realm", realm);
-	gba_auth_add_quoted(&b, "nonce", nonce);
-	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
-	gba_auth_add_token(&b, "qop", GBA_STR_LIT("auth-int"));
-	gba_auth_add_token(&b, "nc", GBA_STR_LIT("00000001"));
-	gba_auth_add_quoted(&b, "cnonce", gba_str_c(cnonce));
-	gba_auth_add_quoted(&b, "response", gba_str_c(resp));
-	gba_auth_add_token(&b, "algorithm", GBA_STR_LIT("AKAv1-MD5"));
-	if (opaque.len > 0)
-		gba_auth_add_quoted(&b, "opaque", opaque);
-	if (auts_b64 != NULL)
-		gba_auth_add_quoted(&b, "auts", gba_str_c(auts_b64));
-	ret = gba_auth_builder_finish(&b);
-	return ret < 0 ? ret : 0;
-}
-
-/* Text between <tag> and </tag>. */
-static int xml_text(const uint8_t *body, size_t len, const char *tag, char *out, size_t size)
-{
-	char open_tag[32], close_tag[32];
-	size_t ol, cl, i, j, n;
-
-	ol = (size_t)snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
-	cl = (size_t)snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
-	for (i = 0; i + ol <= len; i++)
-		if (memcmp(body + i, open_tag, ol) == 0)
-			break;
-	if (i + ol > len)
-		return GBA_EMISSING;
-	i += ol;
-	for (j = i; j + cl <= len; j++)
-		if (memcmp(body + j, close_tag, cl) == 0)
-			break;
-	if (j + cl > len)
-		return GBA_ESYNTAX;
-	n = j - i;
-	if (n == 0 || n >= size)
-		return GBA_ETOOBIG;
-	memcpy(out, body + i, n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int check_rspauth(struct thr *t, const struct sub *u, const struct gba_http_reply *r,
-                         struct gba_str realm, struct gba_str nonce, const uint8_t res[8])
-{
-	const struct gba_str *h = gba_http_reply_header(r, "authentication-info");
-	struct gba_auth *info = &t->auth;
-	struct gba_digest_input in;
-	int ret;
-
-	if (h == NULL)
-		return GBA_EMISSING;
-	ret = gba_auth_parse(info, GBA_AUTH_INFO, h->p, h->len, NULL);
-	if (ret < 0)
-		return ret;
-	if (!gba_auth_has(info, GBA_AUTH_RSPAUTH) || !gba_auth_has(info, GBA_AUTH_CNONCE) ||
-	    !gba_auth_has(info, GBA_AUTH_NC))
-		return GBA_EMISSING;
-	memset(&in, 0, sizeof(in));
-	in.username = gba_str_c(u->impi);
-	in.realm = realm;
-	in.nonce = nonce;
-	in.nc = gba_auth_get(info, GBA_AUTH_NC);
-	in.cnonce = gba_auth_get(info, GBA_AUTH_CNONCE);
-	in.qop = GBA_QOP_AUTH_INT;
-	in.method = GBA_STR_LIT("");
-	in.uri = GBA_STR_LIT("/");
-	in.password = res;
-	in.password_len = 8;
-	in.body = r->body;
-	in.body_len = r->body_len;
-	return gba_digest_verify(&in, gba_auth_get(info, GBA_AUTH_RSPAUTH));
-}
-
-static int qop_has_auth_int(struct gba_str q)
-{
-	size_t i = 0;
-
-	while (i < q.len) {
-		size_t j = i;
-
-		while (j < q.len && q.p[j] != ',')
-			j++;
-		while (i < j && q.p[i] == ' ')
-			i++;
-		if (j - i == 8 && memcmp(q.p + i, "auth-int", 8) == 0)
-			return 1;
-		i = j + 1;
-	}
-	return 0;
-}
-
 /*
  * One full bootstrap of u on t->c.  Returns 0 (out filled), or a
  * negative code with *what naming the step that failed.  A transport
  * error (GBA_EIO and friends from the client) leaves the client to be
  * reopened by the caller.
  */
-static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const char **what)
+static int ub_bootstrap(struct thr *t, struct ue_usim *u, struct boot *out, const char **what)
 {
-	struct gba_auth *ch = &t->auth;
+	struct ue_ub_challenge *ch = &t->ch;
 	struct gba_http_reply *r = NULL;
-	const struct gba_str *h;
-	struct gba_auth_builder b;
-	struct gba_str opaque;
-	char authz[GBA_MAX_AUTH_HEADER_LEN], nonce[128], realm[GBA_MAX_FQDN_LEN + 1];
-	char auts_b64[32];
-	uint8_t nb[48], res[8], ck[16], ik[16], auts[14];
+	char authz[GBA_MAX_AUTH_HEADER_LEN], auts_b64[32];
+	uint8_t res[8], ck[16], ik[16], auts[14];
 	int ret, n, round;
 
 	*what = "initial request";
-	gba_auth_builder_init(&b, authz, sizeof(authz), "Digest");
-	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
-	gba_auth_add_quoted(&b, "realm", gba_str_c(t->cfg->realm));
-	gba_auth_add_quoted(&b, "nonce", GBA_STR_LIT(""));
-	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
-	gba_auth_add_quoted(&b, "response", GBA_STR_LIT(""));
-	ret = gba_auth_builder_finish(&b);
-	if (ret < 0)
-		return ret;
-	ret = get_root(t->c, authz, &r);
+	ret = ue_ub_initial_authz(u->impi, t->cfg->realm, authz, sizeof(authz));
+	if (ret == 0)
+		ret = ue_ub_get(t->c, authz, user_agent, &r);
 	if (ret < 0)
 		return ret;
 	for (round = 0;; round++) {
@@ -378,31 +186,11 @@ static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const ch
 			ret = GBA_EAUTH;
 			goto out;
 		}
-		h = gba_http_reply_header(r, "www-authenticate");
-		if (h == NULL || gba_auth_parse(ch, GBA_AUTH_CHALLENGE, h->p, h->len, NULL) < 0 ||
-		    !gba_auth_has(ch, GBA_AUTH_ALGORITHM) ||
-		    !gba_str_eq(gba_auth_get(ch, GBA_AUTH_ALGORITHM), GBA_STR_LIT("AKAv1-MD5")) ||
-		    !gba_auth_has(ch, GBA_AUTH_QOP) || !qop_has_auth_int(gba_auth_get(ch, GBA_AUTH_QOP)) ||
-		    !gba_auth_has(ch, GBA_AUTH_NONCE) || !gba_auth_has(ch, GBA_AUTH_REALM) ||
-		    gba_auth_get(ch, GBA_AUTH_NONCE).len >= sizeof(nonce) ||
-		    gba_auth_get(ch, GBA_AUTH_REALM).len >= sizeof(realm)) {
-			ret = GBA_ESYNTAX;
+		ret = ue_ub_challenge(&t->auth, r, ch);
+		if (ret < 0)
 			goto out;
-		}
-		memcpy(nonce, gba_auth_get(ch, GBA_AUTH_NONCE).p, gba_auth_get(ch, GBA_AUTH_NONCE).len);
-		nonce[gba_auth_get(ch, GBA_AUTH_NONCE).len] = '\0';
-		memcpy(realm, gba_auth_get(ch, GBA_AUTH_REALM).p, gba_auth_get(ch, GBA_AUTH_REALM).len);
-		realm[gba_auth_get(ch, GBA_AUTH_REALM).len] = '\0';
-		opaque = GBA_STR_LIT("");
-		if (gba_auth_has(ch, GBA_AUTH_OPAQUE))
-			opaque = gba_auth_get(ch, GBA_AUTH_OPAQUE);
-		n = gba_base64_decode(nonce, strlen(nonce), nb, sizeof(nb));
-		if (n < 32) {
-			ret = GBA_ESYNTAX;
-			goto out;
-		}
 		*what = "AUTHENTICATE";
-		ret = usim_authenticate(u, nb, nb + 16, res, ck, ik, auts);
+		ret = ue_usim_authenticate(u, ch->rand, ch->autn, res, ck, ik, auts);
 		if (ret == GBA_ESYNC) {
 			t->resync++;
 			n = gba_base64_encode(auts, sizeof(auts), auts_b64, sizeof(auts_b64));
@@ -410,14 +198,12 @@ static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const ch
 				ret = n;
 				goto out;
 			}
-			/* opaque points into ch, which the next parse reuses: build first */
-			ret = build_answer(u, gba_str_c(realm), gba_str_c(nonce), opaque, NULL, 0,
-			                   auts_b64, authz, sizeof(authz));
+			ret = ue_ub_answer(u->impi, ch, NULL, 0, auts_b64, authz, sizeof(authz));
 			gba_http_reply_free(r);
 			r = NULL;
 			*what = "resync request";
 			if (ret == 0)
-				ret = get_root(t->c, authz, &r);
+				ret = ue_ub_get(t->c, authz, user_agent, &r);
 			if (ret < 0)
 				goto out;
 			continue;
@@ -427,12 +213,11 @@ static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const ch
 		break;
 	}
 	*what = "answer";
-	ret = build_answer(u, gba_str_c(realm), gba_str_c(nonce), opaque, res, sizeof(res), NULL,
-	                   authz, sizeof(authz));
+	ret = ue_ub_answer(u->impi, ch, res, sizeof(res), NULL, authz, sizeof(authz));
 	gba_http_reply_free(r);
 	r = NULL;
 	if (ret == 0)
-		ret = get_root(t->c, authz, &r);
+		ret = ue_ub_get(t->c, authz, user_agent, &r);
 	if (ret < 0)
 		goto out;
 	*what = "200";
@@ -441,21 +226,19 @@ static int ub_bootstrap(struct thr *t, struct sub *u, struct boot *out, const ch
 		goto out;
 	}
 	*what = "rspauth";
-	ret = check_rspauth(t, u, r, gba_str_c(realm), gba_str_c(nonce), res);
+	ret = ue_ub_check_rspauth(&t->auth, u->impi, ch, r, res);
 	if (ret < 0)
 		goto out;
 	*what = "BootstrappingInfo";
-	h = gba_http_reply_header(r, "content-type");
-	if (h == NULL || h->len < 28 || memcmp(h->p, "application/vnd.3gpp.bsf+xml", 28) != 0) {
-		ret = GBA_ESYNTAX;
-		goto out;
-	}
-	ret = xml_text(r->body, r->body_len, "btid", out->btid, sizeof(out->btid));
+	ret = ue_ub_bootstrapping_info(r, out->btid, sizeof(out->btid), NULL, 0);
 	if (ret < 0)
 		goto out;
-	memcpy(out->rand, nb, 16);
+	memcpy(out->rand, ch->rand, 16);
 	gba_ks_from_ck_ik(ck, ik, out->ks);
 out:
+	gba_wipe(res, sizeof(res));
+	gba_wipe(ck, sizeof(ck));
+	gba_wipe(ik, sizeof(ik));
 	gba_http_reply_free(r);
 	return ret;
 }
@@ -604,7 +387,7 @@ static void *thread_main(void *arg)
 	deadline = t1 + cfg->duration;
 	while (t1 < deadline) {
 		if (cfg->mode == MODE_UB) {
-			struct sub *u = t->subs[t->next];
+			struct ue_usim *u = t->subs[t->next];
 
 			t->next = (t->next + 1) % t->nsubs;
 			ret = ub_bootstrap(t, u, &bt, &what);
@@ -639,10 +422,10 @@ static void *thread_main(void *arg)
 
 /* ---- subscribers file (gba-ctl import format) ---- */
 
-static int load_subs(const char *path, struct sub **out, size_t *nout)
+static int load_subs(const char *path, struct ue_usim **out, size_t *nout)
 {
 	char line[LINE_MAX_LEN + 2];
-	struct sub *v = NULL;
+	struct ue_usim *v = NULL;
 	size_t n = 0, cap = 0, lineno = 0;
 	FILE *f = fopen(path, "r");
 	int ret = 0;
@@ -677,7 +460,7 @@ static int load_subs(const char *path, struct sub **out, size_t *nout)
 			break;
 		}
 		if (n == cap) {
-			struct sub *nv;
+			struct ue_usim *nv;
 
 			cap = cap ? 2 * cap : 1024;
 			if (cap > MAX_SUBS) {
@@ -693,10 +476,18 @@ static int load_subs(const char *path, struct sub **out, size_t *nout)
 		}
 		memset(&v[n], 0, sizeof(v[n]));
 		memcpy(v[n].impi, fld[0], strlen(fld[0]) + 1);
-		if (gba_hex_decode(fld[1], 32, v[n].k, 16) < 0 ||
-		    gba_hex_decode(fld[2], 32, v[n].opc, 16) < 0) {
-			ret = GBA_ESYNTAX;
-			break;
+		{
+			uint8_t k[16], opc[16];
+
+			if (gba_hex_decode(fld[1], 32, k, 16) < 0 ||
+			    gba_hex_decode(fld[2], 32, opc, 16) < 0) {
+				ret = GBA_ESYNTAX;
+				break;
+			}
+			(void)gba_secret_set(&v[n].k, k, 16);
+			(void)gba_secret_set(&v[n].opc, opc, 16);
+			gba_wipe(k, sizeof(k));
+			gba_wipe(opc, sizeof(opc));
 		}
 		{
 			char *end;
@@ -789,7 +580,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct cfg cfg;
-	struct sub *subs = NULL;
+	struct ue_usim *subs = NULL;
 	struct thr *th = NULL;
 	pthread_barrier_t start;
 	size_t nsubs = 0, i, nlat = 0;

@@ -15,13 +15,12 @@
 #include <string.h>
 
 #include "gba_crypto.h"
-#include "gba_digest.h"
 #include "gba_err.h"
 #include "gba_http.h"
-#include "gba_http_auth.h"
 #include "gba_keys.h"
 #include "gba_milenage.h"
 #include "ue.h"
+#include "ue_ub.h"
 #include "ue_usim.h"
 
 #define UE_MAX_RESYNC 2
@@ -53,161 +52,20 @@ static int url_host(const char *url, char *out, size_t size)
 	return 0;
 }
 
-struct ub_answer {
-	struct gba_str realm, nonce, opaque;
-	const char *password;       /* raw bytes */
-	size_t password_len;
-	const char *auts_b64;       /* NULL unless resync */
-};
-
-/* Build the Authorization header for an answer to a challenge. */
-static int build_answer(const struct ue_usim *u, const struct ub_answer *a, char *out,
-                        size_t size)
-{
-	struct gba_digest_input in;
-	struct gba_auth_builder b;
-	uint8_t cn[8];
-	char cnonce[17], resp[33];
-	int ret;
-
-	ret = gba_rnd(GBA_RND_NONCE, cn, sizeof(cn));
-	if (ret < 0)
-		return ret;
-	gba_hex_encode(cn, sizeof(cn), cnonce);
-	memset(&in, 0, sizeof(in));
-	in.username = gba_str_c(u->impi);
-	in.realm = a->realm;
-	in.nonce = a->nonce;
-	in.nc = GBA_STR_LIT("00000001");
-	in.cnonce = gba_str_c(cnonce);
-	in.qop = GBA_QOP_AUTH_INT;
-	in.method = GBA_STR_LIT("GET");
-	in.uri = GBA_STR_LIT("/");
-	in.password = (const uint8_t *)a->password;
-	in.password_len = a->password_len;
-	ret = gba_digest_response(&in, resp);
-	if (ret < 0)
-		return ret;
-	gba_auth_builder_init(&b, out, size, "Digest");
-	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
-	gba_auth_add_quoted(&b, "realm", a->realm);
-	gba_auth_add_quoted(&b, "nonce", a->nonce);
-	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
-	gba_auth_add_token(&b, "qop", GBA_STR_LIT("auth-int"));
-	gba_auth_add_token(&b, "nc", GBA_STR_LIT("00000001"));
-	gba_auth_add_quoted(&b, "cnonce", gba_str_c(cnonce));
-	gba_auth_add_quoted(&b, "response", gba_str_c(resp));
-	gba_auth_add_token(&b, "algorithm", GBA_STR_LIT("AKAv1-MD5"));
-	if (a->opaque.len > 0)
-		gba_auth_add_quoted(&b, "opaque", a->opaque);
-	if (a->auts_b64 != NULL)
-		gba_auth_add_quoted(&b, "auts", gba_str_c(a->auts_b64));
-	ret = gba_auth_builder_finish(&b);
-	return ret < 0 ? ret : 0;
-}
-
 /* --trace: print each request's Authorization and the status to stderr.
  * Authorization carries the Digest response, never RES or a key. */
 static int trace;
 
 static int get_root(struct gba_http_client *c, const char *authz, struct gba_http_reply **r)
 {
-	struct gba_http_header h[2];
-	int ret;
+	int ret = ue_ub_get(c, authz, user_agent, r);
 
-	h[0].name = GBA_STR_LIT("authorization");
-	h[0].value = gba_str_c(authz);
-	h[1].name = GBA_STR_LIT("user-agent");
-	h[1].value = gba_str_c(user_agent);
-	ret = gba_http_client_request(c, "GET", "/", h, 2, NULL, 0, r);
 	if (trace) {
 		fprintf(stderr, "> GET / Authorization: %s\n", authz);
 		if (ret == 0)
 			fprintf(stderr, "< %d\n", (*r)->status);
 	}
 	return ret;
-}
-
-/* Text between <tag> and </tag> in the BootstrappingInfo body. */
-static int xml_text(struct gba_str body, const char *tag, char *out, size_t size)
-{
-	char open_tag[32], close_tag[32];
-	const char *p, *end, *stop = body.p + body.len;
-	size_t n, i;
-
-	snprintf(open_tag, sizeof(open_tag), "<%s>", tag);
-	snprintf(close_tag, sizeof(close_tag), "</%s>", tag);
-	for (p = body.p; p + strlen(open_tag) <= stop; p++)
-		if (memcmp(p, open_tag, strlen(open_tag)) == 0)
-			break;
-	if (p + strlen(open_tag) > stop)
-		return GBA_EMISSING;
-	p += strlen(open_tag);
-	for (end = p; end + strlen(close_tag) <= stop; end++)
-		if (memcmp(end, close_tag, strlen(close_tag)) == 0)
-			break;
-	if (end + strlen(close_tag) > stop)
-		return GBA_ESYNTAX;
-	n = (size_t)(end - p);
-	if (n == 0 || n >= size)
-		return GBA_ETOOBIG;
-	for (i = 0; i < n; i++)                 /* no markup, entities or controls */
-		if (p[i] == '<' || p[i] == '&' || (unsigned char)p[i] < 0x20)
-			return GBA_ESYNTAX;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* Check Authentication-Info's rspauth over the 200's body. */
-static int check_rspauth(const struct ue_usim *u, const struct gba_http_reply *r,
-                         struct gba_str realm, struct gba_str nonce, const uint8_t res[8])
-{
-	static struct gba_auth info;
-	const struct gba_str *h = gba_http_reply_header(r, "authentication-info");
-	struct gba_digest_input in;
-	int ret;
-
-	if (h == NULL)
-		return GBA_EMISSING;
-	ret = gba_auth_parse(&info, GBA_AUTH_INFO, h->p, h->len, NULL);
-	if (ret < 0)
-		return ret;
-	if (!gba_auth_has(&info, GBA_AUTH_RSPAUTH) || !gba_auth_has(&info, GBA_AUTH_CNONCE) ||
-	    !gba_auth_has(&info, GBA_AUTH_NC))
-		return GBA_EMISSING;
-	memset(&in, 0, sizeof(in));
-	in.username = gba_str_c(u->impi);
-	in.realm = realm;
-	in.nonce = nonce;
-	in.nc = gba_auth_get(&info, GBA_AUTH_NC);
-	in.cnonce = gba_auth_get(&info, GBA_AUTH_CNONCE);
-	in.qop = GBA_QOP_AUTH_INT;
-	in.method = GBA_STR_LIT("");
-	in.uri = GBA_STR_LIT("/");
-	in.password = res;
-	in.password_len = 8;
-	in.body = r->body;
-	in.body_len = r->body_len;
-	return gba_digest_verify(&in, gba_auth_get(&info, GBA_AUTH_RSPAUTH));
-}
-
-static int qop_has_auth_int(struct gba_str q)
-{
-	size_t i = 0;
-
-	while (i < q.len) {
-		size_t j = i;
-
-		while (j < q.len && q.p[j] != ',')
-			j++;
-		while (i < j && q.p[i] == ' ')
-			i++;
-		if (j - i == 8 && memcmp(q.p + i, "auth-int", 8) == 0)
-			return 1;
-		i = j + 1;
-	}
-	return 0;
 }
 
 struct ub_opts {
@@ -220,16 +78,13 @@ struct ub_opts {
 
 static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 {
-	static struct gba_auth ch;
+	static struct gba_auth scratch;   /* the parser's 4 KiB arena */
+	static struct ue_ub_challenge ch;
 	struct gba_http_client_conf cc;
 	struct gba_http_client *c = NULL;
 	struct gba_http_reply *r = NULL;
-	struct ub_answer a;
-	char authz[GBA_MAX_AUTH_HEADER_LEN], realm_buf[GBA_MAX_FQDN_LEN + 1];
-	char nonce_buf[128], realm_ch[GBA_MAX_FQDN_LEN + 1], auts_b64[32];
-	uint8_t nb[48], res[8], ck[16], ik[16], auts[14];
-	const struct gba_str *h;
-	struct gba_auth_builder b;
+	char authz[GBA_MAX_AUTH_HEADER_LEN], realm[GBA_MAX_FQDN_LEN + 1], auts_b64[32];
+	uint8_t res[8], ck[16], ik[16], auts[14], ks[32];
 	int ret, n, round, ok = 0;
 
 	memset(&cc, 0, sizeof(cc));
@@ -241,19 +96,12 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 		return ret;
 	}
 	if (o->realm != NULL)
-		snprintf(realm_buf, sizeof(realm_buf), "%s", o->realm);
-	else if (url_host(o->url, realm_buf, sizeof(realm_buf)) < 0)
-		realm_buf[0] = '\0';
-	gba_auth_builder_init(&b, authz, sizeof(authz), "Digest");
-	gba_auth_add_quoted(&b, "username", gba_str_c(u->impi));
-	gba_auth_add_quoted(&b, "realm", gba_str_c(realm_buf));
-	gba_auth_add_quoted(&b, "nonce", GBA_STR_LIT(""));
-	gba_auth_add_quoted(&b, "uri", GBA_STR_LIT("/"));
-	gba_auth_add_quoted(&b, "response", GBA_STR_LIT(""));
-	ret = gba_auth_builder_finish(&b);
-	if (ret < 0)
-		goto out;
-	ret = get_root(c, authz, &r);
+		snprintf(realm, sizeof(realm), "%s", o->realm);
+	else if (url_host(o->url, realm, sizeof(realm)) < 0)
+		realm[0] = '\0';
+	ret = ue_ub_initial_authz(u->impi, realm, authz, sizeof(authz));
+	if (ret == 0)
+		ret = get_root(c, authz, &r);
 
 	for (round = 0; ret == 0 && round <= UE_MAX_RESYNC; round++) {
 		if (r->status != 401) {
@@ -261,43 +109,16 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 			ret = GBA_EAUTH;
 			break;
 		}
-		h = gba_http_reply_header(r, "www-authenticate");
-		if (h == NULL || gba_auth_parse(&ch, GBA_AUTH_CHALLENGE, h->p, h->len, NULL) < 0) {
-			fprintf(stderr, "gba-ue: 401 without a usable Digest challenge\n");
-			ret = GBA_ESYNTAX;
+		ret = ue_ub_challenge(&scratch, r, &ch);
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: 401 without an AKAv1-MD5 challenge with qop "
+			                "auth-int and a RAND||AUTN nonce: %s\n", gba_strerror(ret));
 			break;
 		}
-		if (!gba_auth_has(&ch, GBA_AUTH_ALGORITHM) ||
-		    !gba_str_eq(gba_auth_get(&ch, GBA_AUTH_ALGORITHM), GBA_STR_LIT("AKAv1-MD5")) ||
-		    !gba_auth_has(&ch, GBA_AUTH_QOP) ||
-		    !qop_has_auth_int(gba_auth_get(&ch, GBA_AUTH_QOP)) ||
-		    !gba_auth_has(&ch, GBA_AUTH_NONCE) || !gba_auth_has(&ch, GBA_AUTH_REALM) ||
-		    gba_auth_get(&ch, GBA_AUTH_NONCE).len >= sizeof(nonce_buf) ||
-		    gba_auth_get(&ch, GBA_AUTH_REALM).len >= sizeof(realm_ch)) {
-			fprintf(stderr, "gba-ue: challenge is not AKAv1-MD5 with qop auth-int\n");
-			ret = GBA_EUNSUPP;
-			break;
-		}
-		memcpy(nonce_buf, gba_auth_get(&ch, GBA_AUTH_NONCE).p, gba_auth_get(&ch, GBA_AUTH_NONCE).len);
-		nonce_buf[gba_auth_get(&ch, GBA_AUTH_NONCE).len] = '\0';
-		memcpy(realm_ch, gba_auth_get(&ch, GBA_AUTH_REALM).p, gba_auth_get(&ch, GBA_AUTH_REALM).len);
-		realm_ch[gba_auth_get(&ch, GBA_AUTH_REALM).len] = '\0';
-		n = gba_base64_decode(nonce_buf, strlen(nonce_buf), nb, sizeof(nb));
-		if (n < 32) {
-			fprintf(stderr, "gba-ue: nonce is not base64(RAND||AUTN)\n");
-			ret = GBA_ESYNTAX;
-			break;
-		}
-		memset(&a, 0, sizeof(a));
-		a.realm = gba_str_c(realm_ch);
-		a.nonce = gba_str_c(nonce_buf);
-		if (gba_auth_has(&ch, GBA_AUTH_OPAQUE))
-			a.opaque = gba_auth_get(&ch, GBA_AUTH_OPAQUE);
-		ret = ue_usim_authenticate(u, nb, nb + 16, res, ck, ik, auts);
+		ret = ue_usim_authenticate(u, ch.rand, ch.autn, res, ck, ik, auts);
 		if (ret == GBA_EAUTH) {
 			/* network authentication failed: empty password, no auts */
-			a.password = "";
-			ret = build_answer(u, &a, authz, sizeof(authz));
+			ret = ue_ub_answer(u->impi, &ch, NULL, 0, NULL, authz, sizeof(authz));
 			gba_http_reply_free(r);
 			r = NULL;
 			if (ret == 0)
@@ -313,10 +134,8 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 				ret = n;
 				break;
 			}
-			a.password = "";
-			a.auts_b64 = auts_b64;
 			fprintf(stderr, "gba-ue: SQN out of range, resynchronising\n");
-			ret = build_answer(u, &a, authz, sizeof(authz));
+			ret = ue_ub_answer(u->impi, &ch, NULL, 0, auts_b64, authz, sizeof(authz));
 			gba_http_reply_free(r);
 			r = NULL;
 			if (ret == 0)
@@ -325,9 +144,7 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 		}
 		if (ret < 0)
 			break;
-		a.password = (const char *)res;
-		a.password_len = sizeof(res);
-		ret = build_answer(u, &a, authz, sizeof(authz));
+		ret = ue_ub_answer(u->impi, &ch, res, sizeof(res), NULL, authz, sizeof(authz));
 		gba_http_reply_free(r);
 		r = NULL;
 		if (ret == 0)
@@ -347,33 +164,20 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 		ret = GBA_EAUTH;
 		goto out;
 	}
-	ret = check_rspauth(u, r, gba_str_c(realm_ch), gba_str_c(nonce_buf), res);
+	ret = ue_ub_check_rspauth(&scratch, u->impi, &ch, r, res);
 	if (ret < 0) {
 		fprintf(stderr, "gba-ue: Authentication-Info rspauth does not verify\n");
 		goto out;
 	}
-	h = gba_http_reply_header(r, "content-type");
-	if (h == NULL || h->len < 28 || memcmp(h->p, "application/vnd.3gpp.bsf+xml", 28) != 0) {
-		fprintf(stderr, "gba-ue: 200 is not application/vnd.3gpp.bsf+xml\n");
-		ret = GBA_ESYNTAX;
+	ret = ue_ub_bootstrapping_info(r, u->btid, sizeof(u->btid), u->lifetime,
+	                               sizeof(u->lifetime));
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: 200 is not a BootstrappingInfo with btid and lifetime\n");
 		goto out;
 	}
-	{
-		struct gba_str body = { (const char *)r->body, r->body_len };
-		uint8_t ks[32];
-
-		ret = xml_text(body, "btid", u->btid, sizeof(u->btid));
-		if (ret == 0)
-			ret = xml_text(body, "lifetime", u->lifetime, sizeof(u->lifetime));
-		if (ret < 0) {
-			fprintf(stderr, "gba-ue: BootstrappingInfo without btid/lifetime\n");
-			goto out;
-		}
-		memcpy(u->rand, nb, 16);
-		gba_ks_from_ck_ik(ck, ik, ks);
-		ret = gba_secret_set(&u->ks, ks, sizeof(ks));
-		gba_wipe(ks, sizeof(ks));
-	}
+	memcpy(u->rand, ch.rand, 16);
+	gba_ks_from_ck_ik(ck, ik, ks);
+	ret = gba_secret_set(&u->ks, ks, sizeof(ks));
 	if (ret == 0)
 		ret = ue_usim_save(u, o->state);
 	if (ret == 0)
@@ -383,6 +187,7 @@ out:
 	gba_wipe(res, sizeof(res));
 	gba_wipe(ck, sizeof(ck));
 	gba_wipe(ik, sizeof(ik));
+	gba_wipe(ks, sizeof(ks));
 	gba_wipe(authz, sizeof(authz));
 	gba_http_reply_free(r);
 	gba_http_client_close(c);
