@@ -81,25 +81,6 @@ void bsf_header(struct gba_http_response *resp, const char *name, const char *va
 		*err = GBA_EINTERNAL;
 }
 
-int bsf_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i;
-
-	if (alen != blen)
-		return 0;
-	for (i = 0; i < alen; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 int bsf_audit(const struct bsf *b, enum gba_audit_type type,
               enum gba_audit_outcome outcome, const char *reason,
               const char *peer, const char *app, const char *impi, const char *btid)

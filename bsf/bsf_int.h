@@ -38,6 +38,4 @@ int bsf_audit(const struct bsf *b, enum gba_audit_type type,
               enum gba_audit_outcome outcome, const char *reason,
               const char *peer, const char *app, const char *impi, const char *btid);
 
-int bsf_ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen);
-
 #endif

@@ -331,8 +331,7 @@ static int handle_answer(struct bsf *b, const struct gba_http_request *req,
 	if (gba_auth_check_credentials(a, NULL) != 0)
 		goto out;
 	/* Everything we challenged with must come back unchanged. */
-	if (!bsf_ascii_caseeq(a->f[GBA_AUTH_REALM].p, a->f[GBA_AUTH_REALM].len, b->conf->fqdn,
-	                      strlen(b->conf->fqdn)))
+	if (!gba_str_caseeq(a->f[GBA_AUTH_REALM], gba_str_c(b->conf->fqdn)))
 		goto out;
 	if (!gba_str_eq(a->f[GBA_AUTH_URI], req->path))
 		goto out;
@@ -340,7 +339,7 @@ static int handle_answer(struct bsf *b, const struct gba_http_request *req,
 		goto out;
 	v = gba_auth_get(a, GBA_AUTH_ALGORITHM);
 	if (!gba_auth_has(a, GBA_AUTH_ALGORITHM) ||
-	    !bsf_ascii_caseeq(v.p, v.len, "AKAv1-MD5", 9))
+	    !gba_str_caseeq(v, GBA_STR_LIT("AKAv1-MD5")))
 		goto out;
 	has_auts = gba_auth_has(a, GBA_AUTH_AUTS);
 	if (has_auts) {

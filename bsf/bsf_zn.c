@@ -61,7 +61,7 @@ static int is_json(const struct gba_str *ct)
 	static const char lit[] = "application/json";
 	size_t n = sizeof(lit) - 1;
 
-	if (ct == NULL || ct->len < n || !bsf_ascii_caseeq(ct->p, n, lit, n))
+	if (ct == NULL || ct->len < n || !gba_str_caseeq((struct gba_str){ ct->p, n }, (struct gba_str){ lit, n }))
 		return 0;
 	return ct->len == n || ct->p[n] == ';' || ct->p[n] == ' ' || ct->p[n] == '\t';
 }
@@ -73,7 +73,7 @@ static const struct bsf_naf_allow *find_naf(const struct bsf *b, const char *fqd
 	for (i = 0; i < b->conf->zn_nallow; i++) {
 		const struct bsf_naf_allow *e = &b->conf->zn_allow[i];
 
-		if (bsf_ascii_caseeq(e->fqdn, strlen(e->fqdn), fqdn, n))
+		if (gba_str_caseeq(gba_str_c(e->fqdn), (struct gba_str){ fqdn, n }))
 			return e;
 	}
 	return NULL;

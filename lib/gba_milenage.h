@@ -24,6 +24,27 @@
 #define GBA_AKA_AUTN_LEN 16u
 #define GBA_AKA_AUTS_LEN 14u
 
+/* SQN (6 octets, big-endian) as an integer and back. */
+static inline uint64_t gba_sqn_get(const uint8_t sqn[6])
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < 6; i++)
+		v = (v << 8) | sqn[i];
+	return v;
+}
+
+static inline void gba_sqn_put(uint64_t v, uint8_t sqn[6])
+{
+	unsigned i;
+
+	for (i = 6; i > 0; i--) {
+		sqn[i - 1] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
 /* OPc = OP xor E_K(OP). */
 int gba_milenage_opc(const uint8_t k[16], const uint8_t op[16], uint8_t opc[16]);
 

@@ -117,26 +117,6 @@ static int guss_check(const char *g, size_t *lenp)
 	return 0;
 }
 
-static uint64_t sqn_get(const uint8_t b[6])
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < 6; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-static void sqn_put(uint64_t v, uint8_t b[6])
-{
-	size_t i;
-
-	for (i = 6; i > 0; i--) {
-		b[i - 1] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 /* Run constant SQL (one or more statements, no parameters, rows
  * ignored). */
 static int exec_fixed(sqlite3 *db, const char *sql)
@@ -862,7 +842,7 @@ static int sub_read(struct gba_store *st, const char *impi, int want_guss,
 	ret = gba_secret_set(&out->k, k, sizeof(k));
 	if (ret == 0)
 		ret = gba_secret_set(&out->opc, opc, sizeof(opc));
-	sqn_put((uint64_t)sqn, out->sqn);
+	gba_sqn_put((uint64_t)sqn, out->sqn);
 	out->lifetime_s = (uint32_t)lifetime;
 out:
 	gba_wipe(k, sizeof(k));
@@ -919,7 +899,7 @@ static int sub_insert(struct gba_store *st, const struct gba_subscriber *sub)
 	if (rc == SQLITE_OK)
 		rc = bind_blob(s, 4, sub->amf, sizeof(sub->amf));
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)sqn_get(sub->sqn));
+		rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)gba_sqn_get(sub->sqn));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 6, (sqlite3_int64)sub->lifetime_s);
 	if (rc == SQLITE_OK)
@@ -1115,16 +1095,16 @@ static int hss_generate_av(struct gba_hss *h, const char *impi, const uint8_t au
 			goto out;
 		memcpy(sqn, sqn_ms, sizeof(sqn));
 	}
-	seq = sqn_get(sqn) >> SQN_IND_BITS;
+	seq = gba_sqn_get(sqn) >> SQN_IND_BITS;
 	if (seq >= (SQN_MAX >> SQN_IND_BITS)) {
 		ret = GBA_ESYNC;
 		goto out;
 	}
-	sqn_put((seq + 1) << SQN_IND_BITS, sqn);
+	gba_sqn_put((seq + 1) << SQN_IND_BITS, sqn);
 	ret = prep(st, "UPDATE subscribers SET sqn = ?1 WHERE impi = ?2", &s);
 	if (ret < 0)
 		goto out;
-	rc = sqlite3_bind_int64(s, 1, (sqlite3_int64)sqn_get(sqn));
+	rc = sqlite3_bind_int64(s, 1, (sqlite3_int64)gba_sqn_get(sqn));
 	if (rc == SQLITE_OK)
 		rc = bind_str(s, 2, impi, impi_len);
 	if (rc == SQLITE_OK)

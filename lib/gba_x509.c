@@ -15,6 +15,7 @@
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_mem.h"
+#include "gba_str.h"
 #include "gba_x509.h"
 
 /* Content octets of the two signature algorithm OIDs. */
@@ -433,23 +434,6 @@ int gba_x509_pem(const char *label, const uint8_t *der, size_t len, char **pem)
 	return *pem != NULL ? 0 : GBA_ENOMEM;
 }
 
-static int ascii_caseeq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name)
 {
 	gnutls_x509_crt_t crt = NULL;
@@ -487,7 +471,7 @@ int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name)
 			continue;
 		/* size excludes the NUL; a name with an embedded NUL is
 		 * longer than strlen and cannot match. */
-		if (size == nlen && strlen(buf) == nlen && ascii_caseeq(buf, name, nlen)) {
+		if (size == nlen && strlen(buf) == nlen && gba_str_caseeq((struct gba_str){ buf, nlen }, (struct gba_str){ name, nlen })) {
 			ret = 1;
 			goto out;
 		}

@@ -90,26 +90,6 @@ static void write_file(const char *path, const void *p, size_t len, mode_t mode)
 	close(fd);
 }
 
-static uint64_t sqn48(const uint8_t b[6])
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 6; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-static void put48(uint64_t v, uint8_t b[6])
-{
-	int i;
-
-	for (i = 5; i >= 0; i--) {
-		b[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 static void make_sub(struct gba_subscriber *s, const char *impi, uint64_t sqn,
                      const char *guss)
 {
@@ -123,7 +103,7 @@ static void make_sub(struct gba_subscriber *s, const char *impi, uint64_t sqn,
 	ck_assert_int_eq(gba_secret_set(&s->k, k, 16), 0);
 	ck_assert_int_eq(gba_secret_set(&s->opc, opc, 16), 0);
 	th_unhex(SET1_AMF, s->amf, 2);
-	put48(sqn, s->sqn);
+	gba_sqn_put(sqn, s->sqn);
 	s->lifetime_s = 3600;
 	s->guss_json = (char *)(uintptr_t)guss;   /* borrowed: never cleared */
 }
@@ -149,7 +129,7 @@ static uint64_t ue_check(const struct gba_aka_vector *av)
 	ck_assert_mem_eq(ik, av->ik, 16);
 	ck_assert_uint_eq(av->autn[6], 0xb9);   /* AMF in clear */
 	ck_assert_uint_eq(av->autn[7], 0xb9);
-	return sqn48(sqn);
+	return gba_sqn_get(sqn);
 }
 
 static uint64_t stored_sqn(struct gba_store *st, const char *impi)
@@ -158,7 +138,7 @@ static uint64_t stored_sqn(struct gba_store *st, const char *impi)
 	uint64_t v;
 
 	ck_assert_int_eq(gba_store_subscriber_get(st, impi, &s), 0);
-	v = sqn48(s.sqn);
+	v = gba_sqn_get(s.sqn);
 	gba_subscriber_clear(&s);
 	return v;
 }
@@ -306,7 +286,7 @@ START_TEST(av_concurrent_processes_get_distinct_sqns)
 		uint8_t b[6];
 
 		ck_assert_int_eq(read(fds[0], b, 6), 6);
-		seen[i] = sqn48(b);
+		seen[i] = gba_sqn_get(b);
 	}
 	close(fds[0]);
 	for (i = 0; i < NCHILD; i++) {
@@ -342,20 +322,20 @@ START_TEST(resync_with_valid_auts_sets_sqn)
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av), 0);
 	ck_assert_uint_eq(ue_check(&av), 32);
 	/* The USIM is ahead (SEQ_MS = 0x80); it answers with AUTS. */
-	put48(0x1000, sqn_ms);
+	gba_sqn_put(0x1000, sqn_ms);
 	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2), 0);
 	ck_assert_uint_eq(ue_check(&av2), 0x1000 + 32);
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av2), 0);
 	ck_assert_uint_eq(ue_check(&av2), 0x1000 + 64);
 	/* SQN_MS with IND bits set: the next one is SEQ_MS + 1, IND 0. */
-	put48(0x2005, sqn_ms);
+	gba_sqn_put(0x2005, sqn_ms);
 	ck_assert_int_eq(gba_milenage_auts(k, opc, av2.rand, sqn_ms, auts), 0);
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av2.rand, auts, &av), 0);
 	ck_assert_uint_eq(ue_check(&av), 0x2020);
 	ck_assert_uint_eq(stored_sqn(st, "alice@example.org"), 0x2020);
 	/* At the top of the 48-bit space: GBA_ESYNC, SQN unchanged. */
-	put48(UINT64_C(0xffffffffffe0), sqn_ms);
+	gba_sqn_put(UINT64_C(0xffffffffffe0), sqn_ms);
 	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2),
 	                 GBA_ESYNC);
@@ -381,7 +361,7 @@ START_TEST(resync_with_wrong_mac_s_changes_nothing)
 	add_sub(st, "alice@example.org", 0);
 	ck_assert_int_eq(gba_hss_sqlite_open(&h, e.db, e.key), 0);
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", NULL, NULL, &av), 0);
-	put48(0x1000, sqn_ms);
+	gba_sqn_put(0x1000, sqn_ms);
 	ck_assert_int_eq(gba_milenage_auts(k, opc, av.rand, sqn_ms, auts), 0);
 	auts[13] ^= 0x01;   /* MAC-S */
 	ck_assert_int_eq(h->ops->generate_av(h, "alice@example.org", av.rand, auts, &av2),
@@ -575,7 +555,7 @@ START_TEST(subscriber_add_get_list_remove)
 	ck_assert(gba_secret_equal(&got.k, &s.k));
 	ck_assert(gba_secret_equal(&got.opc, &s.opc));
 	ck_assert_mem_eq(got.amf, s.amf, 2);
-	ck_assert_uint_eq(sqn48(got.sqn), 0x123456789abcu);
+	ck_assert_uint_eq(gba_sqn_get(got.sqn), 0x123456789abcu);
 	ck_assert_uint_eq(got.lifetime_s, 3600);
 	ck_assert_str_eq(got.guss_json, "{\"ussList\":[{\"gsId\":1}]}");
 	gba_subscriber_clear(&got);

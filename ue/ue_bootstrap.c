@@ -297,8 +297,7 @@ int ue_cmd_init(int argc, char **argv)
 	ret = gba_secret_set(&u.k, kb, 16);
 	if (ret == 0)
 		ret = gba_secret_set(&u.opc, cb, 16);
-	u.sqn_ms = ((uint64_t)sb[0] << 40) | ((uint64_t)sb[1] << 32) | ((uint64_t)sb[2] << 24) |
-	           ((uint64_t)sb[3] << 16) | ((uint64_t)sb[4] << 8) | sb[5];
+	u.sqn_ms = gba_sqn_get(sb);
 	if (ret == 0)
 		ret = ue_usim_save(&u, state);
 out:

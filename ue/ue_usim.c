@@ -23,26 +23,6 @@ void ue_usim_clear(struct ue_usim *u)
 	gba_wipe(u, sizeof(*u));
 }
 
-static uint64_t sqn_to_u64(const uint8_t s[6])
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < 6; i++)
-		v = (v << 8) | s[i];
-	return v;
-}
-
-static void u64_to_sqn(uint64_t v, uint8_t s[6])
-{
-	int i;
-
-	for (i = 5; i >= 0; i--) {
-		s[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 static int parse_hex_secret(struct gba_secret *s, const char *v, size_t want)
 {
 	uint8_t b[GBA_SECRET_MAX];
@@ -96,7 +76,7 @@ static int set_field(struct ue_usim *u, const char *key, const char *v, unsigned
 			return GBA_ESYNTAX;
 		ret = gba_hex_decode(v, 12, sqn, 6);
 		if (ret == 0)
-			u->sqn_ms = sqn_to_u64(sqn);
+			u->sqn_ms = gba_sqn_get(sqn);
 		return ret;
 	case 4:
 		return copy_str(u->btid, sizeof(u->btid), v);
@@ -175,7 +155,7 @@ int ue_usim_save(const struct ue_usim *u, const char *path)
 	fprintf(f, "k %s\n", hex);
 	gba_hex_encode(u->opc.b, u->opc.len, hex);
 	fprintf(f, "opc %s\n", hex);
-	u64_to_sqn(u->sqn_ms, sqn);
+	gba_sqn_put(u->sqn_ms, sqn);
 	gba_hex_encode(sqn, 6, hex);
 	fprintf(f, "sqn %s\n", hex);
 	if (u->btid[0] != '\0') {
@@ -216,12 +196,12 @@ int ue_usim_authenticate(struct ue_usim *u, const uint8_t rand[16], const uint8_
 	ret = gba_milenage_check_autn(u->k.b, u->opc.b, rand, autn, sqn, res, ck, ik);
 	if (ret < 0)
 		return ret;                           /* GBA_EAUTH: MAC-A wrong */
-	s = sqn_to_u64(sqn);
+	s = gba_sqn_get(sqn);
 	if (s <= u->sqn_ms || s - u->sqn_ms > UE_SQN_WINDOW) {
 		gba_wipe(res, 8);
 		gba_wipe(ck, 16);
 		gba_wipe(ik, 16);
-		u64_to_sqn(u->sqn_ms, sqn_ms);
+		gba_sqn_put(u->sqn_ms, sqn_ms);
 		ret = gba_milenage_auts(u->k.b, u->opc.b, rand, sqn_ms, auts);
 		return ret < 0 ? ret : GBA_ESYNC;
 	}
