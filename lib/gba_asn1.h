@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gba_alg.h"
 #include "gba_der.h"
 #include "gba_str.h"
 
@@ -90,18 +91,27 @@ struct gba_cms_sign_req {
 	struct gba_oid econtent_type;
 	struct gba_blob econtent;
 	struct gba_blob signer_cert;     /* sid = its issuer and serial */
+	/* When signer_cert is absent (len 0): sid = subjectKeyIdentifier
+	 * with these octets, SignerInfo version 3, and no signer
+	 * certificate carried (CMC requests signed by the key being
+	 * certified, RFC 5272 3.2.1.3.1 / 6.3). */
+	struct gba_blob signer_ski;
 	const struct gba_blob *certs;    /* further certificates to carry */
 	size_t ncerts;
+	const struct gba_blob *crls;     /* CertificateList DERs for `crls` */
+	size_t ncrls;
 	struct gba_oid sig_alg;          /* signatureAlgorithm OID */
+	enum gba_hash hash;              /* digestAlgorithm (0 = SHA-256) */
 	int64_t signing_time;            /* seconds since the epoch, UTC */
 	gba_sign_fn sign;
 	void *sign_ctx;
 };
 
 /*
- * Build ContentInfo{SignedData} with SHA-256, signed attributes
- * contentType, signingTime and messageDigest, and the signer certificate
- * followed by req->certs.  On success *der is a new buffer (gba_free).
+ * Build ContentInfo{SignedData} with req->hash as digest, signed
+ * attributes contentType, signingTime and messageDigest, and the signer
+ * certificate followed by req->certs (the SET OF sorted as DER wants).
+ * On success *der is a new buffer (gba_free).
  */
 int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len);
 
@@ -127,9 +137,9 @@ void gba_cms_msg_free(struct gba_cms_msg *msg);
 /*
  * What a verifier needs from the single signer of a parsed SignedData.
  * gba_cms_signer checks, without any key: exactly one SignerInfo,
- * SHA-256 as its digest, signed attributes present with exactly one
+ * SHA-256, SHA-384 or SHA-512 as its digest, signed attributes present with exactly one
  * contentType equal to eContentType and one messageDigest equal to
- * SHA-256(eContent); and it finds the signer's certificate among those
+ * the digest of eContent; and it finds the signer's certificate among those
  * carried (by issuer and serial number, or by subject key identifier).
  * On success *tbs is a new buffer (gba_free) holding the DER of the
  * signed attributes as a SET OF, which is what the signature covers;
@@ -139,7 +149,16 @@ void gba_cms_msg_free(struct gba_cms_msg *msg);
 struct gba_cms_signer_view {
 	struct gba_oid sig_alg;
 	struct gba_blob signature;
-	struct gba_blob cert;            /* the signer's certificate (DER) */
+	struct gba_blob cert;            /* the signer's certificate (DER);
+	                                  * len 0 when sid is a key
+	                                  * identifier no carried certificate
+	                                  * has (a key being certified) */
+	struct gba_blob ski;             /* sid's subjectKeyIdentifier; len 0
+	                                  * when sid is issuerAndSerialNumber */
+	struct gba_blob sid_issuer;      /* sid's issuer Name DER and serial */
+	struct gba_blob sid_serial;      /* (INTEGER content octets); len 0
+	                                  * when sid is a key identifier */
+	enum gba_hash hash;              /* digestAlgorithm */
 };
 int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
                    uint8_t **tbs, size_t *tbs_len, struct gba_der_error *err);

@@ -27,6 +27,9 @@
 	X(GBA_ENOTFOUND,   -14, "not found")                            \
 	X(GBA_ECRYPTO,     -15, "cryptographic library failure")        \
 	X(GBA_EIO,         -16, "input/output error")                   \
+	X(GBA_EPERM,       -17, "file permissions are too open")        \
+	X(GBA_EREPLAY,     -18, "replayed message")                     \
+	X(GBA_EEXPIRED,    -19, "expired")                              \
 	X(GBA_ENOMEM,      -901, "out of memory")                       \
 	X(GBA_EINTERNAL,   -902, "internal error")
 

@@ -210,4 +210,140 @@ int gba_store_bootstrap_get(struct gba_store *st, const char *btid, int64_t now,
  * many rows went (capped at INT_MAX) or a negative code. */
 int gba_store_purge(struct gba_store *st, int64_t now);
 
+/* ================================================================
+ * Issue 5: the CA's records (certificates, CMC nonces, pending
+ * requests), written in one transaction per CMC request, with group
+ * commit across worker threads.
+ * ================================================================ */
+
+#define GBA_STORE_MAX_SERIAL   20u
+#define GBA_STORE_MAX_APP      253u     /* application id = NAF FQDN */
+#define GBA_STORE_MAX_CA       64u      /* CA name */
+#define GBA_STORE_MAX_NONCE    64u
+#define GBA_STORE_TOKEN_LEN    16u      /* pending-request token */
+#define GBA_STORE_MAX_CERT     (16u * 1024u)   /* certificate DER */
+#define GBA_STORE_MAX_PENDING  (32u * 1024u)   /* pending request blob */
+
+enum gba_cert_status {
+	GBA_CERT_VALID = 0,
+	GBA_CERT_REVOKED = 1,
+	GBA_CERT_HOLD = 2                 /* certificateHold (issue 6) */
+};
+
+/* One issued certificate. */
+struct gba_cert_record {
+	uint8_t serial[GBA_STORE_MAX_SERIAL];   /* INTEGER content octets, unique */
+	size_t serial_len;
+	char ca[GBA_STORE_MAX_CA + 1];          /* issuing CA name */
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	char app_id[GBA_STORE_MAX_APP + 1];
+	uint8_t policy_sha256[32];              /* the policy that allowed it */
+	uint8_t spki_sha256[32];                /* SHA-256 of the SPKI DER */
+	int64_t issued_at, not_before, not_after;
+	int status;                             /* enum gba_cert_status */
+	int reason;                             /* CRLReason when revoked/held */
+	int64_t revoked_at;                     /* 0 when valid */
+	int64_t invalidity_date;                /* 0: none */
+	uint8_t *der;                           /* certificate DER */
+	size_t der_len;                         /* owned when read from the store */
+};
+/* Free der (when owned) and clear the record. */
+void gba_cert_record_clear(struct gba_cert_record *r);
+
+/* A request waiting for manual approval.  The blob is opaque to the
+ * store: whatever the NAF needs to issue once approved. */
+enum gba_pending_state {
+	GBA_PENDING_WAITING = 0,
+	GBA_PENDING_APPROVED = 1,
+	GBA_PENDING_REJECTED = 2,
+	GBA_PENDING_ISSUED = 3
+};
+struct gba_pending {
+	uint8_t token[GBA_STORE_TOKEN_LEN];
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	char app_id[GBA_STORE_MAX_APP + 1];
+	int state;                              /* enum gba_pending_state */
+	int64_t created, expires;
+	uint8_t serial[GBA_STORE_MAX_SERIAL];   /* state ISSUED: the certificate */
+	size_t serial_len;
+	uint8_t *blob;                          /* owned when read */
+	size_t blob_len;                        /* 1..GBA_STORE_MAX_PENDING */
+};
+void gba_pending_clear(struct gba_pending *p);
+
+/*
+ * What one CMC request changes, applied all or nothing.  Every part is
+ * optional.  The nonce makes replays fail: a (nonce) already recorded
+ * fails the whole transaction with GBA_EREPLAY and changes nothing.
+ */
+struct gba_cmc_txn {
+	const uint8_t *nonce;                   /* senderNonce; NULL: none */
+	size_t nonce_len;                       /* 1..GBA_STORE_MAX_NONCE */
+	int64_t nonce_expires;                  /* kept until then (purge) */
+	const struct gba_cert_record *certs;    /* insert (serial unique:
+	                                         * GBA_EDUP for a collision) */
+	size_t ncerts;
+	const struct gba_pending *pend_new;     /* insert */
+	size_t npend_new;
+	/* Move one pending request from APPROVED to ISSUED with serial
+	 * certs[0].serial (GBA_ENOTFOUND if it is not APPROVED any more). */
+	const uint8_t *pend_issued;             /* token; NULL: none */
+};
+
+/* Apply one transaction (its own SQLite transaction, synchronous=FULL). */
+int gba_store_cmc_commit(struct gba_store *st, const struct gba_cmc_txn *t);
+
+/*
+ * Apply n transactions in ONE SQLite transaction (one fsync), each in
+ * its own SAVEPOINT so that one failing (replay, duplicate serial) does
+ * not fail the others.  results[i] gets 0 or the code of txns[i].
+ * Returns 0 when the batch committed (whatever the results), or a
+ * negative code when nothing was committed (then every result is that
+ * code).
+ */
+int gba_store_cmc_commit_batch(struct gba_store *st, const struct gba_cmc_txn *const *txns,
+                               size_t n, int *results);
+
+/*
+ * Group commit: one thread with its own handle commits, in one batch,
+ * whatever transactions the workers have queued while the previous
+ * batch was being written.  gba_store_committer_submit blocks the
+ * calling worker until its transaction is durable (or failed) and
+ * returns its result.  Thread-safe.  Stop waits for queued work.
+ */
+struct gba_store_committer;
+int gba_store_committer_start(struct gba_store_committer **out, const char *path,
+                              const char *key_path);
+int gba_store_committer_submit(struct gba_store_committer *c, const struct gba_cmc_txn *t);
+void gba_store_committer_stop(struct gba_store_committer *c);
+
+/* Certificates.  get: by serial (GBA_ENOTFOUND).  The caller owns
+ * out->der (gba_cert_record_clear). */
+int gba_store_cert_get(struct gba_store *st, const uint8_t *serial, size_t serial_len,
+                       struct gba_cert_record *out);
+/* The IMPI's certificates for app that are VALID and not expired at
+ * now; and how many it was issued since `since`. */
+int gba_store_cert_count_active(struct gba_store *st, const char *impi, const char *app_id,
+                                int64_t now, uint32_t *count);
+int gba_store_cert_count_since(struct gba_store *st, const char *impi, const char *app_id,
+                               int64_t since, uint32_t *count);
+/* Calls fn for each certificate, newest first, of impi (NULL: all);
+ * stops when fn returns non-zero and returns that value.  The record is
+ * valid only during the call. */
+int gba_store_cert_list(struct gba_store *st, const char *impi,
+                        int (*fn)(void *ctx, const struct gba_cert_record *r), void *ctx);
+
+/* Pending requests.  get: GBA_ENOTFOUND when unknown (caller owns
+ * out->blob).  set_state moves `from` -> `to` atomically (GBA_ENOTFOUND
+ * when the token is not in state `from`): gba-ctl approve/reject. */
+int gba_store_pending_get(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],
+                          struct gba_pending *out);
+int gba_store_pending_set_state(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],
+                                int from, int to);
+int gba_store_pending_list(struct gba_store *st,
+                           int (*fn)(void *ctx, const struct gba_pending *p), void *ctx);
+
+/* gba_store_purge also deletes expired CMC nonces and pending requests
+ * (expires <= now) that were never issued. */
+
 #endif
