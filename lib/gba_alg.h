@@ -4,8 +4,15 @@
 #ifndef GBA_ALG_H
 #define GBA_ALG_H
 
-/* Digests used with CMS signed attributes and certificate signatures:
- * SHA-256 (P-256, RSA), SHA-384 (P-384), SHA-512 (Ed25519, RFC 8419). */
-enum gba_hash { GBA_HASH_SHA256, GBA_HASH_SHA384, GBA_HASH_SHA512 };
+/* Hashes.  SHA-256 is 0 so that a zeroed request means SHA-256.  CMS
+ * signers use SHA-256 (P-256, RSA), SHA-384 (P-384) or SHA-512 (Ed25519,
+ * RFC 8419); MD5 and SHA-1 serve HTTP Digest and legacy witnesses. */
+enum gba_hash_alg {
+	GBA_HASH_SHA256 = 0,
+	GBA_HASH_SHA384,
+	GBA_HASH_SHA512,
+	GBA_HASH_SHA1,
+	GBA_HASH_MD5
+};
 
 #endif

@@ -101,7 +101,7 @@ struct gba_cms_sign_req {
 	const struct gba_blob *crls;     /* CertificateList DERs for `crls` */
 	size_t ncrls;
 	struct gba_oid sig_alg;          /* signatureAlgorithm OID */
-	enum gba_hash hash;              /* digestAlgorithm (0 = SHA-256) */
+	enum gba_hash_alg hash;          /* digestAlgorithm (0 = SHA-256) */
 	int64_t signing_time;            /* seconds since the epoch, UTC */
 	gba_sign_fn sign;
 	void *sign_ctx;
@@ -158,7 +158,7 @@ struct gba_cms_signer_view {
 	struct gba_blob sid_issuer;      /* sid's issuer Name DER and serial */
 	struct gba_blob sid_serial;      /* (INTEGER content octets); len 0
 	                                  * when sid is a key identifier */
-	enum gba_hash hash;              /* digestAlgorithm */
+	enum gba_hash_alg hash;          /* digestAlgorithm */
 };
 int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
                    uint8_t **tbs, size_t *tbs_len, struct gba_der_error *err);

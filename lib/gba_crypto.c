@@ -95,6 +95,10 @@ static gnutls_digest_algorithm_t dig_alg(enum gba_hash_alg alg)
 		return GNUTLS_DIG_SHA1;
 	case GBA_HASH_SHA256:
 		return GNUTLS_DIG_SHA256;
+	case GBA_HASH_SHA384:
+		return GNUTLS_DIG_SHA384;
+	case GBA_HASH_SHA512:
+		return GNUTLS_DIG_SHA512;
 	}
 	return GNUTLS_DIG_UNKNOWN;
 }
@@ -108,6 +112,10 @@ static gnutls_mac_algorithm_t mac_alg(enum gba_hash_alg alg)
 		return GNUTLS_MAC_SHA1;
 	case GBA_HASH_SHA256:
 		return GNUTLS_MAC_SHA256;
+	case GBA_HASH_SHA384:
+		return GNUTLS_MAC_SHA384;
+	case GBA_HASH_SHA512:
+		return GNUTLS_MAC_SHA512;
 	}
 	return GNUTLS_MAC_UNKNOWN;
 }
@@ -121,6 +129,10 @@ size_t gba_hash_len(enum gba_hash_alg alg)
 		return GBA_SHA1_LEN;
 	case GBA_HASH_SHA256:
 		return GBA_SHA256_LEN;
+	case GBA_HASH_SHA384:
+		return 48;
+	case GBA_HASH_SHA512:
+		return 64;
 	}
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gba_alg.h"
+
 #define GBA_MD5_LEN    16u
 #define GBA_SHA1_LEN   20u
 #define GBA_SHA256_LEN 32u
@@ -42,7 +44,7 @@ int gba_aes128_encrypt(struct gba_aes128 *ctx, const uint8_t in[16],
 void gba_aes128_free(struct gba_aes128 *ctx);
 
 /* ---- hashes and MACs ---- */
-enum gba_hash_alg { GBA_HASH_MD5, GBA_HASH_SHA1, GBA_HASH_SHA256 };
+/* enum gba_hash_alg: gba_alg.h */
 
 struct gba_hash;    /* opaque incremental hash */
 int gba_hash_new(struct gba_hash **out, enum gba_hash_alg alg);

@@ -116,7 +116,7 @@ const char *gba_key_type_name(enum gba_key_type t);       /* NULL if out of rang
 int gba_key_type_parse(const char *name, enum gba_key_type *t);   /* 0 or GBA_EINVAL */
 
 /* The digest a CMS signer of this key type uses for its signed
- * attributes is enum gba_hash (gba_alg.h). */
+ * attributes is enum gba_hash_alg (gba_alg.h). */
 
 /*
  * A private key: in memory (generated or read from a PEM file) or in a
@@ -152,7 +152,7 @@ int gba_key_spki(const struct gba_key *k, uint8_t **der, size_t *len);
  * (ecdsa-with-SHA256 / -SHA384, id-Ed25519, sha256WithRSAEncryption;
  * borrowed, static) and the CMS digest for it. */
 const uint8_t *gba_key_sig_oid(const struct gba_key *k, size_t *len);
-enum gba_hash gba_key_cms_hash(const struct gba_key *k);
+enum gba_hash_alg gba_key_cms_hash(const struct gba_key *k);
 
 /* Sign data with the key's algorithm (hashing as its signature OID
  * says; Ed25519 signs the data itself).  *sig is a new buffer
