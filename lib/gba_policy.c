@@ -20,7 +20,7 @@
 
 const char *const gba_policy_method_names[] = { "cmc-full", "cmc-simple", "portal", NULL };
 const char *const gba_policy_key_type_names[] = {
-	"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", NULL
+	"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519", NULL
 };
 /* End-entity usages only: a policy cannot issue a CA (keyCertSign, cRLSign). */
 const char *const gba_policy_key_usage_names[] = {
@@ -32,6 +32,7 @@ const char *const gba_policy_ccm_event_names[] = {
 };
 static const char *const approval_names[] = { "automatic", "manual", NULL };
 static const char *const status_names[] = { "ocsp", "crl", NULL };
+static const char *const csr_names_names[] = { "refuse", "rewrite", NULL };
 
 static const struct {
 	const char *name, *oid;
@@ -273,6 +274,9 @@ static const struct gba_conf_item cert_tab[] = {
 	  .names = gba_policy_key_usage_names, .def = "digital-signature" },
 	{ ITEM(struct gba_policy_certificate, "eku", GBA_CONF_STRLIST, eku),
 	  .max = GBA_POLICY_MAX_OID, .def = "client-auth", .check = check_eku },
+	{ ITEM(struct gba_policy_certificate, "csr_names", GBA_CONF_ENUM, csr_names),
+	  .names = csr_names_names, .def = "refuse",
+	  .doc = "a request naming another subject or SAN: refuse it, or rewrite the names" },
 	{ ITEM(struct gba_policy_certificate, "ocsp_url", GBA_CONF_STR, ocsp_url),
 	  .max = GBA_POLICY_MAX_URL, .check = check_url },
 	{ ITEM(struct gba_policy_certificate, "crl_url", GBA_CONF_STR, crl_url),
@@ -648,9 +652,9 @@ decide(const struct gba_policy *p, const struct gba_policy_ctx *ctx,
 	for (i = 0; i < ctx->nuss && uss == NULL; i++)
 		if ((int64_t)ctx->uss[i].gsid == c->application.gsid)
 			uss = &ctx->uss[i];
-	if (uss == NULL && c->subscribers.require_uss)
+	if (uss == NULL && c->subscribers.require_uss && !ctx->renewal)
 		return GBA_POLICY_R_NO_USS;
-	for (i = 0; i < c->subscribers.required_flags.n; i++)
+	for (i = 0; i < c->subscribers.required_flags.n && !ctx->renewal; i++)
 		if (uss == NULL || !has_flag(uss, c->subscribers.required_flags.v[i]))
 			return GBA_POLICY_R_FLAG;
 	if ((unsigned)ctx->method >= 32u || (c->enrollment.methods & (1u << ctx->method)) == 0)
@@ -666,6 +670,8 @@ decide(const struct gba_policy *p, const struct gba_policy_ctx *ctx,
 
 	if (uss != NULL && uss->nuids > 0)
 		impu = uss->uids[0];
+	if (ctx->renewal)
+		goto names_done;
 	r = expand(c->certificate.subject, ctx->impi, impu, c->application.id, true, t->subject,
 	           sizeof(t->subject));
 	if (r != GBA_POLICY_R_OK)
@@ -677,6 +683,7 @@ decide(const struct gba_policy *p, const struct gba_policy_ctx *ctx,
 			return r;
 	}
 	t->nsan = i;
+names_done:
 	copy_str(t->issuer, sizeof(t->issuer), c->certificate.issuer);
 	t->not_before = ctx->now;
 	t->not_after = ctx->now + c->certificate.validity_days * 86400;
@@ -711,6 +718,11 @@ gba_policy_evaluate(const struct gba_policy_set *set, const struct gba_policy_ct
 		return 0;
 	copy_str(out->policy_file, sizeof(out->policy_file), p->path);
 	memcpy(out->policy_sha256, p->sha256, sizeof(out->policy_sha256));
+	out->identity_proof = p->c.enrollment.identity_proof;
+	out->pop = p->c.enrollment.pop;
+	out->renewal_same_key = p->c.renewal.same_key;
+	out->renewal_window_s = p->c.renewal.window_days * 86400;
+	out->rewrite_names = p->c.certificate.csr_names == 1;
 	r = decide(p, ctx, &out->tmpl);
 	if (r != GBA_POLICY_R_OK && r != GBA_POLICY_R_PENDING)
 		memset(&out->tmpl, 0, sizeof(out->tmpl));

@@ -44,7 +44,8 @@ enum gba_policy_key_type {
 	GBA_POLICY_KEY_EC_P384,
 	GBA_POLICY_KEY_RSA_2048,
 	GBA_POLICY_KEY_RSA_3072,
-	GBA_POLICY_KEY_RSA_4096
+	GBA_POLICY_KEY_RSA_4096,
+	GBA_POLICY_KEY_ED25519
 };
 
 enum gba_policy_approval { GBA_POLICY_APPROVAL_AUTOMATIC, GBA_POLICY_APPROVAL_MANUAL };
@@ -105,6 +106,7 @@ struct gba_policy_certificate {
 	struct gba_conf_strlist san;   /* "uri:" / "dns:" / "email:" templates */
 	uint32_t key_usage;            /* bits of enum gba_policy_key_usage */
 	struct gba_conf_strlist eku;   /* names or dotted OIDs */
+	int csr_names;                 /* 0: refuse, 1: rewrite */
 	char *ocsp_url;                /* NULL: none */
 	char *crl_url;                 /* NULL: none */
 };
@@ -199,6 +201,11 @@ struct gba_policy_ctx {
 	uint32_t active_certs;        /* the IMPI's unexpired, unrevoked certificates */
 	uint32_t requests_last_hour;  /* the IMPI's requests to this application */
 	int64_t now;                  /* UTC seconds */
+	/* A renewal or rekey signed with an issued certificate: there is no
+	 * GBA session, so the USS and flag checks are skipped and the
+	 * template's subject and SANs are left empty (the caller carries
+	 * them over from the certificate being renewed). */
+	bool renewal;
 };
 
 #define GBA_POLICY_REASONS(X)                                                      \
@@ -247,6 +254,12 @@ struct gba_policy_decision {
 	char policy_file[GBA_POLICY_MAX_PATH + 1];   /* "" when no policy matched */
 	uint8_t policy_sha256[GBA_POLICY_SHA256_LEN];
 	struct gba_policy_template tmpl;             /* only when allowed */
+	/* Enrolment rules of the matching policy (whatever the outcome). */
+	bool identity_proof;          /* CMC: identityProofV2 required */
+	bool pop;                     /* proof of possession required */
+	bool renewal_same_key;        /* renewal may keep the key */
+	int64_t renewal_window_s;     /* renewal allowed this long before expiry */
+	bool rewrite_names;           /* certificate.csr_names: rewrite */
 };
 
 /*

@@ -303,7 +303,7 @@ static const struct gba_policy_uss uss_no_uids[] = {
 
 #define NOW 1700000000
 #define CTX(app, impi, uss, nuss, m, k, act, req) \
-	{ app, "0100000000", impi, "btid@bsf.test", uss, nuss, m, k, act, req, NOW }
+	{ app, "0100000000", impi, "btid@bsf.test", uss, nuss, m, k, act, req, NOW, false }
 #define PORTAL GBA_POLICY_METHOD_PORTAL
 #define P256 GBA_POLICY_KEY_EC_P256
 
@@ -319,7 +319,7 @@ static const struct {
 	  "uri:sip:alice@ims.test", "dns:naf.test" },
 	{ CTX("unknown.test", "alice@ims.test", uss_ok, 2, PORTAL, P256, 0, 0),
 	  GBA_POLICY_R_NO_POLICY, NULL, NULL, NULL },
-	{ { "naf.test", "0200000000", "alice@ims.test", "b", uss_ok, 2, PORTAL, P256, 0, 0, NOW },
+	{ { "naf.test", "0200000000", "alice@ims.test", "b", uss_ok, 2, PORTAL, P256, 0, 0, NOW, false },
 	  GBA_POLICY_R_UA_PROTOCOL, NULL, NULL, NULL },
 	{ CTX("naf.test", "mallory@evil.test", uss_ok, 2, PORTAL, P256, 0, 0), GBA_POLICY_R_IMPI,
 	  NULL, NULL, NULL },
