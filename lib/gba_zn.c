@@ -662,6 +662,100 @@ out:
 	return ret;
 }
 
+/* ---- USS facts ---- */
+
+static int uss_fill(const json_t *u, int wire, struct gba_zn_uss *o)
+{
+	const json_t *ids, *flags, *v;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	if (!json_is_object(u))
+		return GBA_EINVAL;
+	v = json_object_get(u, "gsId");
+	if (v == NULL || get_u32(v, &o->gsid) != 0)
+		return GBA_EINVAL;
+	ids = json_object_get(u, "ueIds");
+	if (ids != NULL && (!json_is_array(ids) || json_array_size(ids) > GBA_ZN_MAX_UEIDS))
+		return GBA_EINVAL;
+	for (i = 0; ids != NULL && i < json_array_size(ids); i++) {
+		v = json_array_get(ids, i);
+		if (wire)
+			v = json_is_object(v) ? json_object_get(v, "ueId") : NULL;
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > GBA_ZN_MAX_STR)
+			return GBA_EINVAL;
+		if (o->nuids < GBA_ZN_USS_UIDS) {
+			memcpy(o->uids[o->nuids], json_string_value(v), json_string_length(v));
+			o->uids[o->nuids][json_string_length(v)] = '\0';
+			o->nuids++;
+		}
+	}
+	flags = json_object_get(u, "flags");
+	if (flags != NULL && (!json_is_array(flags) || json_array_size(flags) > GBA_ZN_MAX_FLAGS))
+		return GBA_EINVAL;
+	for (i = 0; flags != NULL && i < json_array_size(flags); i++) {
+		v = json_array_get(flags, i);
+		if (wire)
+			v = json_is_object(v) ? json_object_get(v, "flag") : NULL;
+		if (v == NULL || get_u32(v, &o->flags[i]) != 0)
+			return GBA_EINVAL;
+		o->nflags++;
+	}
+	return 0;
+}
+
+int gba_zn_uss_list(const char *json, size_t len, struct gba_zn_uss *out, size_t max,
+                    size_t *n)
+{
+	json_t *root = NULL;
+	const json_t *list, *item;
+	json_error_t jerr;
+	size_t i;
+	int ret, wire;
+
+	*n = 0;
+	if (json == NULL || len == 0)
+		return 0;
+	if (len > GBA_ZN_MAX_RESP_BODY)
+		return GBA_ETOOBIG;
+	zn_init();
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return json_error_code(&jerr) == json_error_out_of_memory ? GBA_ENOMEM : GBA_EINVAL;
+	wire = json_is_array(root);
+	if (!wire && !json_is_object(root)) {
+		json_decref(root);
+		return GBA_EINVAL;
+	}
+	list = wire ? root : json_object_get(root, "ussList");
+	ret = 0;
+	if (list == NULL)
+		goto out;
+	if (!json_is_array(list)) {
+		ret = GBA_EINVAL;
+		goto out;
+	}
+	if (json_array_size(list) > max) {
+		ret = GBA_ETOOBIG;
+		goto out;
+	}
+	for (i = 0; i < json_array_size(list); i++) {
+		item = json_array_get(list, i);
+		if (wire)
+			item = json_is_object(item) ? json_object_get(item, "uss") : NULL;
+		ret = uss_fill(item, wire, &out[i]);
+		if (ret < 0)
+			goto out;
+	}
+	*n = json_array_size(list);
+out:
+	json_decref(root);
+	if (ret < 0)
+		*n = 0;
+	return ret;
+}
+
 /* ---- ProblemDetails ---- */
 
 int gba_zn_problem_build(int status, const char *title, const char *detail,

@@ -120,6 +120,27 @@ int gba_zn_problem_build(int status, const char *title, const char *detail,
  * absent). */
 int gba_zn_guss_check(const char *guss_json, size_t len, uint32_t *lifetime_s);
 
+/* ---- USS facts for the policy engine (the NAF side) ---- */
+
+#define GBA_ZN_USS_UIDS 4u                /* IMPUs kept per USS */
+
+struct gba_zn_uss {
+	uint32_t gsid;
+	uint32_t flags[GBA_ZN_MAX_FLAGS];
+	size_t nflags;
+	char uids[GBA_ZN_USS_UIDS][GBA_ZN_MAX_STR + 1];   /* first ones, in order */
+	size_t nuids;
+};
+
+/*
+ * Extract the USSs of a stored GUSS ({"ussList":[{"gsId",...}]}) or of
+ * a Zn ussList (gba_zn_result.uss_json: [{"uss":{...}}]) into out[0..max),
+ * *n of them.  NULL or "" gives none.  GBA_EINVAL for a malformed
+ * document, GBA_ETOOBIG for more than max USSs.
+ */
+int gba_zn_uss_list(const char *json, size_t len, struct gba_zn_uss *out, size_t max,
+                    size_t *n);
+
 /* Wipe and free a buffer returned by this module; NULL is accepted. */
 void gba_zn_free(char *p, size_t len);
 

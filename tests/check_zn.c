@@ -310,6 +310,38 @@ START_TEST(survives_allocation_failures)
 }
 END_TEST
 
+START_TEST(extracts_uss_facts)
+{
+	static const char doc[] =
+		"{\"ussList\":[{\"gsId\":1,\"gsType\":1,\"ueIds\":[\"sip:a@x\",\"tel:+1\"],"
+		"\"flags\":[7,9]},{\"gsId\":4,\"gsType\":4,\"ueIds\":[\"sip:b@x\"]}]}";
+	static const char wire[] =
+		"[{\"uss\":{\"gsId\":1,\"gsType\":1,\"ueIds\":[{\"ueId\":\"sip:a@x\"}],"
+		"\"flags\":[{\"flag\":7}]}}]";
+	struct gba_zn_uss u[4];
+	size_t n = 99;
+
+	ck_assert_int_eq(gba_zn_uss_list(doc, strlen(doc), u, 4, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(u[0].gsid, 1);
+	ck_assert_uint_eq(u[0].nuids, 2);
+	ck_assert_str_eq(u[0].uids[1], "tel:+1");
+	ck_assert_uint_eq(u[0].nflags, 2);
+	ck_assert_uint_eq(u[0].flags[1], 9);
+	ck_assert_uint_eq(u[1].gsid, 4);
+	ck_assert_int_eq(gba_zn_uss_list(wire, strlen(wire), u, 4, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(u[0].uids[0], "sip:a@x");
+	ck_assert_uint_eq(u[0].flags[0], 7);
+	ck_assert_int_eq(gba_zn_uss_list(doc, strlen(doc), u, 1, &n), GBA_ETOOBIG);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(gba_zn_uss_list("{\"ussList\":[{\"gsId\":-1}]}", 26, u, 4, &n),
+	                 GBA_EINVAL);
+	ck_assert_int_eq(gba_zn_uss_list("", 0, u, 4, &n), 0);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 static Suite *zn_suite(void)
 {
 	Suite *s = suite_create("gba_zn");
@@ -323,6 +355,7 @@ static Suite *zn_suite(void)
 	tcase_add_test(tc, builds_problem_details);
 	tcase_add_test(tc, formats_and_parses_times);
 	tcase_add_test(tc, survives_allocation_failures);
+	tcase_add_test(tc, extracts_uss_facts);
 	suite_add_tcase(s, tc);
 	return s;
 }
