@@ -1,0 +1,835 @@
+/*
+ * naf.c - the NAF worker context: routing, the Ks_NAF cache, key
+ * sources, issuing and recording certificates, pending-request blobs.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_log.h"
+#include "gba_mem.h"
+#include "gba_time.h"
+#include "gba_zn.h"
+#include "naf_int.h"
+
+#define MOD "naf"
+
+void naf_key_clear(struct naf_key *k)
+{
+	if (k == NULL)
+		return;
+	if (k->uss_json != NULL)
+		gba_free(k->uss_json);
+	gba_wipe(k, sizeof(*k));
+}
+
+void naf_header(struct gba_http_response *resp, const char *name, const char *value, int *err)
+{
+	int ret;
+
+	if (*err)
+		return;
+	ret = gba_http_response_header(resp, name, gba_str_c(value));
+	if (ret < 0)
+		*err = ret;
+}
+
+int naf_new(struct naf **out, const struct naf_conf *conf, struct gba_store *store,
+            const struct naf_keysrc *keysrc)
+{
+	struct naf *n;
+	size_t flen;
+
+	*out = NULL;
+	if (conf == NULL || conf->fqdn == NULL || store == NULL || keysrc == NULL ||
+	    keysrc->get == NULL || conf->ncas == 0 || conf->ncas > NAF_MAX_CAS ||
+	    conf->policies == NULL || conf->digest_secret == NULL)
+		return GBA_EINVAL;
+	flen = strlen(conf->fqdn);
+	if (flen == 0 || flen > GBA_MAX_FQDN_LEN)
+		return GBA_EINVAL;
+	n = gba_calloc(1, sizeof(*n));
+	if (n == NULL)
+		return GBA_ENOMEM;
+	n->cache = gba_calloc(NAF_CACHE_SLOTS, sizeof(*n->cache));
+	if (n->cache == NULL) {
+		gba_free(n);
+		return GBA_ENOMEM;
+	}
+	n->conf = conf;
+	n->store = store;
+	n->keysrc = keysrc;
+	memcpy(n->naf_id, conf->fqdn, flen);
+	memcpy(n->naf_id + flen, conf->ua_id, GBA_UA_ID_LEN);
+	n->naf_id_len = flen + GBA_UA_ID_LEN;
+	gba_hex_encode(conf->ua_id, GBA_UA_ID_LEN, n->ua_hex);
+	*out = n;
+	return 0;
+}
+
+void naf_free(struct naf *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < NAF_CACHE_SLOTS; i++)
+		naf_key_clear(&n->cache[i].key);
+	gba_wipe(n->cache, NAF_CACHE_SLOTS * sizeof(*n->cache));
+	gba_free(n->cache);
+	gba_free(n);
+}
+
+/* ---- Ks_NAF cache ---- */
+
+static int key_copy(struct naf_key *dst, const struct naf_key *src)
+{
+	*dst = *src;
+	dst->uss_json = NULL;
+	if (src->uss_json != NULL) {
+		dst->uss_json = gba_strndup(src->uss_json, strlen(src->uss_json));
+		if (dst->uss_json == NULL) {
+			gba_wipe(dst, sizeof(*dst));
+			return GBA_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int naf_key_get(struct naf *n, const char *btid, struct naf_key *out)
+{
+	struct naf_cache_entry *e, *victim = NULL;
+	int64_t now = gba_time_now();
+	size_t i;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (btid == NULL || btid[0] == '\0' || strlen(btid) > GBA_MAX_BTID_LEN)
+		return GBA_EINVAL;
+	for (i = 0; i < NAF_CACHE_SLOTS; i++) {
+		e = &n->cache[i];
+		if (e->btid[0] != '\0' && strcmp(e->btid, btid) == 0) {
+			if (e->key.expires <= now) {
+				naf_key_clear(&e->key);
+				e->btid[0] = '\0';
+				break;
+			}
+			e->used = ++n->tick;
+			return key_copy(out, &e->key);
+		}
+	}
+	ret = n->keysrc->get(n->keysrc->ctx, btid, n->naf_id, n->naf_id_len, out);
+	if (ret < 0)
+		return ret;
+	if (out->expires <= now) {
+		naf_key_clear(out);
+		return GBA_ENOTFOUND;
+	}
+	for (i = 0; i < NAF_CACHE_SLOTS; i++) {
+		e = &n->cache[i];
+		if (e->btid[0] == '\0' || e->key.expires <= now) {
+			victim = e;
+			break;
+		}
+		if (victim == NULL || e->used < victim->used)
+			victim = e;
+	}
+	naf_key_clear(&victim->key);
+	if (key_copy(&victim->key, out) == 0) {
+		memcpy(victim->btid, btid, strlen(btid) + 1);
+		victim->used = ++n->tick;
+	} else {
+		victim->btid[0] = '\0';
+	}
+	return 0;
+}
+
+/* ---- key sources ---- */
+
+int naf_keysrc_store_get(void *ctx, const char *btid, const uint8_t *naf_id,
+                         size_t naf_id_len, struct naf_key *out)
+{
+	struct gba_store *st = ctx;
+	struct gba_bootstrap b;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	memset(&b, 0, sizeof(b));
+	if (naf_id_len <= GBA_UA_ID_LEN)
+		return GBA_EINVAL;
+	ret = gba_store_bootstrap_get(st, btid, gba_time_now(), &b);
+	if (ret < 0)
+		return ret;
+	if (b.ks.len != GBA_KS_LEN) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	ret = gba_ks_naf(b.ks.b, b.rand, b.impi, strlen(b.impi), (const char *)naf_id,
+	                 naf_id_len - GBA_UA_ID_LEN, naf_id + naf_id_len - GBA_UA_ID_LEN,
+	                 out->ks_naf);
+	if (ret < 0)
+		goto out;
+	out->expires = b.expires;
+	memcpy(out->impi, b.impi, sizeof(out->impi));
+	if (b.guss_json != NULL && b.guss_json[0] != '\0') {
+		out->uss_json = gba_strndup(b.guss_json, strlen(b.guss_json));
+		if (out->uss_json == NULL)
+			ret = GBA_ENOMEM;
+	}
+out:
+	gba_bootstrap_clear(&b);
+	if (ret < 0)
+		naf_key_clear(out);
+	return ret;
+}
+
+struct naf_zn {
+	struct naf_zn_conf conf;
+	struct gba_http_client *c;
+};
+
+int naf_zn_new(struct naf_zn **out, const struct naf_zn_conf *conf)
+{
+	struct naf_zn *z;
+
+	*out = NULL;
+	if (conf == NULL || conf->url == NULL || conf->fqdn == NULL)
+		return GBA_EINVAL;
+	z = gba_calloc(1, sizeof(*z));
+	if (z == NULL)
+		return GBA_ENOMEM;
+	z->conf = *conf;
+	*out = z;
+	return 0;
+}
+
+void naf_zn_free(struct naf_zn *z)
+{
+	if (z == NULL)
+		return;
+	gba_http_client_close(z->c);
+	gba_free(z);
+}
+
+int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
+                      struct naf_key *out)
+{
+	struct naf_zn *z = ctx;
+	struct gba_zn_request rq;
+	struct gba_zn_result res;
+	struct gba_http_client_conf cc;
+	struct gba_http_reply *reply = NULL;
+	struct gba_http_header h[2];
+	char *body = NULL;
+	size_t blen = 0, flen;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	memset(&rq, 0, sizeof(rq));
+	memset(&res, 0, sizeof(res));
+	if (naf_id_len <= GBA_UA_ID_LEN || strlen(btid) > GBA_MAX_BTID_LEN)
+		return GBA_EINVAL;
+	flen = naf_id_len - GBA_UA_ID_LEN;
+	if (flen > GBA_MAX_FQDN_LEN)
+		return GBA_EINVAL;
+	memcpy(rq.btid, btid, strlen(btid));
+	memcpy(rq.naf_fqdn, naf_id, flen);
+	memcpy(rq.ua_id, naf_id + flen, GBA_UA_ID_LEN);
+	if (z->conf.gsid != 0) {
+		rq.gsids[0] = z->conf.gsid;
+		rq.ngsids = 1;
+	}
+	ret = gba_zn_request_build(&rq, &body, &blen);
+	if (ret < 0)
+		goto out;
+	if (z->c == NULL) {
+		memset(&cc, 0, sizeof(cc));
+		cc.mode = GBA_HTTP_CLIENT_AUTO;
+		cc.ca_file = z->conf.ca_file;
+		cc.cert_file = z->conf.cert_file;
+		cc.key_file = z->conf.key_file;
+		cc.max_body = GBA_ZN_MAX_RESP_BODY;
+		ret = gba_http_client_open(&z->c, &cc, z->conf.url);
+		if (ret < 0)
+			goto out;
+	}
+	h[0].name = GBA_STR_LIT("content-type");
+	h[0].value = GBA_STR_LIT("application/json");
+	h[1].name = GBA_STR_LIT("accept");
+	h[1].value = GBA_STR_LIT("application/json");
+	ret = gba_http_client_request(z->c, "POST", "/nbsp-gba/v1/bootstrapping-info-retrieval", h,
+	                              2, body, blen, &reply);
+	if (ret < 0) {
+		/* a broken connection is reopened next time */
+		gba_http_client_close(z->c);
+		z->c = NULL;
+		goto out;
+	}
+	if (reply->status == 404) {
+		ret = GBA_ENOTFOUND;
+		goto out;
+	}
+	if (reply->status == 403) {
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	if (reply->status != 200) {
+		ret = GBA_EIO;
+		goto out;
+	}
+	ret = gba_zn_response_parse(reply->body, reply->body_len, &res);
+	if (ret < 0)
+		goto out;
+	if (res.impi[0] == '\0' || res.key_expiry < 0) {
+		/* the NAF needs the IMPI to bind certificates (--zn-release-impi) */
+		ret = GBA_EMISSING;
+		goto out;
+	}
+	memcpy(out->ks_naf, res.me_key, sizeof(out->ks_naf));
+	out->expires = res.key_expiry;
+	memcpy(out->impi, res.impi, sizeof(out->impi));
+	out->uss_json = res.uss_json;
+	res.uss_json = NULL;
+out:
+	if (body != NULL)
+		gba_zn_free(body, blen);
+	if (reply != NULL) {
+		gba_wipe((void *)reply->body, reply->body_len);
+		gba_http_reply_free(reply);
+	}
+	gba_zn_result_clear(&res);
+	if (ret < 0)
+		naf_key_clear(out);
+	return ret;
+}
+
+/* ---- USS for the policy engine ---- */
+
+#define NAF_MAX_USS 8u
+
+struct naf_uss_buf {
+	struct gba_zn_uss uss[NAF_MAX_USS];
+	const char *uids[NAF_MAX_USS][GBA_ZN_USS_UIDS];
+};
+
+int naf_policy_uss(const char *uss_json, struct gba_policy_uss *uss, size_t max, size_t *n,
+                   struct naf_uss_buf **buf)
+{
+	struct naf_uss_buf *b;
+	size_t i, j, cnt = 0;
+	int ret;
+
+	*n = 0;
+	*buf = NULL;
+	b = gba_calloc(1, sizeof(*b));
+	if (b == NULL)
+		return GBA_ENOMEM;
+	ret = gba_zn_uss_list(uss_json, uss_json != NULL ? strlen(uss_json) : 0, b->uss,
+	                      max < NAF_MAX_USS ? max : NAF_MAX_USS, &cnt);
+	if (ret < 0) {
+		gba_free(b);
+		return ret;
+	}
+	for (i = 0; i < cnt; i++) {
+		for (j = 0; j < b->uss[i].nuids; j++)
+			b->uids[i][j] = b->uss[i].uids[j];
+		uss[i].gsid = b->uss[i].gsid;
+		uss[i].flags = b->uss[i].flags;
+		uss[i].nflags = b->uss[i].nflags;
+		uss[i].uids = b->uids[i];
+		uss[i].nuids = b->uss[i].nuids;
+	}
+	*n = cnt;
+	*buf = b;
+	return 0;
+}
+
+void naf_uss_buf_free(struct naf_uss_buf *buf)
+{
+	gba_free(buf);
+}
+
+int naf_policy_key_type(enum gba_key_type t, enum gba_policy_key_type *out)
+{
+	switch (t) {
+	case GBA_KEY_EC_P256:
+		*out = GBA_POLICY_KEY_EC_P256;
+		return 0;
+	case GBA_KEY_EC_P384:
+		*out = GBA_POLICY_KEY_EC_P384;
+		return 0;
+	case GBA_KEY_ED25519:
+		*out = GBA_POLICY_KEY_ED25519;
+		return 0;
+	case GBA_KEY_RSA_2048:
+		*out = GBA_POLICY_KEY_RSA_2048;
+		return 0;
+	case GBA_KEY_RSA_3072:
+		*out = GBA_POLICY_KEY_RSA_3072;
+		return 0;
+	case GBA_KEY_RSA_4096:
+		*out = GBA_POLICY_KEY_RSA_4096;
+		return 0;
+	case GBA_KEY_TYPE_COUNT:
+		break;
+	}
+	return GBA_EUNSUPP;
+}
+
+/* ---- audit ---- */
+
+int naf_audit(const struct naf *n, enum gba_audit_type type, enum gba_audit_outcome o,
+              const char *reason, const char *peer, const char *impi, const char *btid,
+              const char *policy, const uint8_t *policy_sha256, const uint8_t *serial,
+              size_t serial_len, const char *subject)
+{
+	struct gba_audit_event ev;
+	char ph[65], sh[2 * GBA_STORE_MAX_SERIAL + 1];
+	int ret;
+
+	if (n->conf->audit == NULL)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.outcome = o;
+	ev.reason = reason;
+	ev.peer = peer;
+	ev.app = n->conf->fqdn;
+	ev.impi = impi != NULL && impi[0] != '\0' ? impi : NULL;
+	ev.btid = btid != NULL && btid[0] != '\0' ? btid : NULL;
+	ev.policy = policy != NULL && policy[0] != '\0' ? policy : NULL;
+	if (policy_sha256 != NULL && ev.policy != NULL) {
+		gba_hex_encode(policy_sha256, 32, ph);
+		ev.policy_sha256 = ph;
+	}
+	if (serial != NULL && serial_len > 0 && serial_len <= GBA_STORE_MAX_SERIAL) {
+		gba_hex_encode(serial, serial_len, sh);
+		ev.serial = sh;
+	}
+	ev.subject = subject;
+	ret = gba_audit_emit(n->conf->audit, &ev);
+	if (ret < 0)
+		gba_log_err(MOD, "audit record failed: %s", gba_strerror(ret));
+	return ret;
+}
+
+/* ---- issuing ---- */
+
+const struct naf_ca *naf_ca_find(const struct naf *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n->conf->ncas; i++)
+		if (strcmp(n->conf->cas[i].name, name) == 0)
+			return &n->conf->cas[i];
+	return NULL;
+}
+
+void naf_x509_template(const struct gba_policy_template *tmpl, const char **san,
+                       const char **eku, struct gba_x509_template *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < tmpl->nsan; i++)
+		san[i] = tmpl->san[i];
+	for (i = 0; i < tmpl->neku; i++)
+		eku[i] = tmpl->eku[i];
+	t->not_before = tmpl->not_before;
+	t->not_after = tmpl->not_after;
+	t->subject = tmpl->subject;
+	t->san = san;
+	t->nsan = tmpl->nsan;
+	/* policy key-usage bits are in the same order as GBA_X509_KU_* */
+	t->key_usage = tmpl->key_usage;
+	t->eku = eku;
+	t->neku = tmpl->neku;
+	t->ocsp_url = tmpl->ocsp_url[0] != '\0' ? tmpl->ocsp_url : NULL;
+	t->crl_url = tmpl->crl_url[0] != '\0' ? tmpl->crl_url : NULL;
+}
+
+int naf_issue_cert(struct naf *n, const struct naf_issue *is, uint8_t **der, size_t *len,
+                   struct gba_cert_record *rec)
+{
+	struct gba_x509_template t;
+	const char *san[GBA_POLICY_MAX_SAN], *eku[GBA_POLICY_MAX_EKU];
+	size_t l;
+	int ret;
+
+	(void)n;
+	*der = NULL;
+	*len = 0;
+	memset(rec, 0, sizeof(*rec));
+	naf_x509_template(is->tmpl, san, eku, &t);
+	t.spki = is->spki;
+	t.spki_len = is->spki_len;
+	rec->serial_len = 20;
+	ret = gba_x509_random_serial(rec->serial, rec->serial_len);
+	if (ret < 0)
+		return ret;
+	t.serial = rec->serial;
+	t.serial_len = rec->serial_len;
+	ret = gba_signer_issue(is->ca->issuer, &t, der, len);
+	if (ret < 0)
+		return ret;
+	l = strlen(is->ca->name);
+	memcpy(rec->ca, is->ca->name, l < GBA_STORE_MAX_CA ? l : GBA_STORE_MAX_CA);
+	l = strlen(is->impi);
+	memcpy(rec->impi, is->impi, l < GBA_MAX_IMPI_LEN ? l : GBA_MAX_IMPI_LEN);
+	l = strlen(is->app_id);
+	memcpy(rec->app_id, is->app_id, l < GBA_STORE_MAX_APP ? l : GBA_STORE_MAX_APP);
+	memcpy(rec->policy_sha256, is->policy_sha256, 32);
+	ret = gba_hash_fast(GBA_HASH_SHA256, is->spki, is->spki_len, rec->spki_sha256);
+	if (ret < 0) {
+		gba_free(*der);
+		*der = NULL;
+		return ret;
+	}
+	rec->issued_at = gba_time_now();
+	rec->not_before = t.not_before;
+	rec->not_after = t.not_after;
+	rec->status = GBA_CERT_VALID;
+	rec->der = *der;
+	rec->der_len = *len;
+	return 0;
+}
+
+int naf_commit(struct naf *n, const struct gba_cmc_txn *t)
+{
+	if (n->conf->committer != NULL)
+		return gba_store_committer_submit(n->conf->committer, t);
+	return gba_store_cmc_commit(n->store, t);
+}
+
+/* ---- pending blobs: a version octet, then length-prefixed fields ---- */
+
+#define PEND_VERSION 1u
+
+struct packer {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put_bytes(struct packer *k, const void *v, size_t len)
+{
+	if (k->err)
+		return;
+	if (len > 0xffffu || k->len + 2 + len > k->cap) {
+		k->err = GBA_ETOOBIG;
+		return;
+	}
+	k->p[k->len++] = (uint8_t)(len >> 8);
+	k->p[k->len++] = (uint8_t)len;
+	if (len > 0)
+		memcpy(k->p + k->len, v, len);
+	k->len += len;
+}
+
+static void put_str(struct packer *k, const char *s)
+{
+	put_bytes(k, s, strlen(s));
+}
+
+static void put_u64(struct packer *k, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+	put_bytes(k, b, 8);
+}
+
+int naf_pending_pack(const struct naf_issue *is, uint8_t **blob, size_t *len)
+{
+	struct packer k = { NULL, 0, GBA_STORE_MAX_PENDING, 0 };
+	const struct gba_policy_template *t = is->tmpl;
+	size_t i;
+
+	*blob = NULL;
+	*len = 0;
+	k.p = gba_malloc(k.cap);
+	if (k.p == NULL)
+		return GBA_ENOMEM;
+	k.p[k.len++] = PEND_VERSION;
+	put_str(&k, is->ca->name);
+	put_bytes(&k, is->policy_sha256, 32);
+	put_bytes(&k, is->spki, is->spki_len);
+	put_u64(&k, (uint64_t)(t->not_after - t->not_before));
+	put_str(&k, t->issuer);
+	put_str(&k, t->subject);
+	put_u64(&k, t->nsan);
+	for (i = 0; i < t->nsan; i++)
+		put_str(&k, t->san[i]);
+	put_u64(&k, t->key_usage);
+	put_u64(&k, t->neku);
+	for (i = 0; i < t->neku; i++)
+		put_str(&k, t->eku[i]);
+	put_str(&k, t->ocsp_url);
+	put_str(&k, t->crl_url);
+	if (k.err) {
+		gba_free(k.p);
+		return k.err;
+	}
+	*blob = k.p;
+	*len = k.len;
+	return 0;
+}
+
+struct unpacker {
+	const uint8_t *p;
+	size_t len, off;
+	int err;
+};
+
+static const uint8_t *get_bytes(struct unpacker *u, size_t *len)
+{
+	const uint8_t *v;
+
+	*len = 0;
+	if (u->err || u->len - u->off < 2) {
+		u->err = GBA_ESYNTAX;
+		return NULL;
+	}
+	*len = ((size_t)u->p[u->off] << 8) | u->p[u->off + 1];
+	u->off += 2;
+	if (u->len - u->off < *len) {
+		u->err = GBA_ESYNTAX;
+		*len = 0;
+		return NULL;
+	}
+	v = u->p + u->off;
+	u->off += *len;
+	return v;
+}
+
+static void get_str(struct unpacker *u, char *out, size_t cap)
+{
+	size_t len;
+	const uint8_t *v = get_bytes(u, &len);
+
+	out[0] = '\0';
+	if (u->err)
+		return;
+	if (len >= cap || memchr(v, 0, len) != NULL) {
+		u->err = GBA_ESYNTAX;
+		return;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
+static uint64_t get_u64(struct unpacker *u)
+{
+	size_t len, i;
+	const uint8_t *v = get_bytes(u, &len);
+	uint64_t r = 0;
+
+	if (u->err)
+		return 0;
+	if (len != 8) {
+		u->err = GBA_ESYNTAX;
+		return 0;
+	}
+	for (i = 0; i < 8; i++)
+		r = (r << 8) | v[i];
+	return r;
+}
+
+int naf_pending_unpack(const uint8_t *blob, size_t len, struct naf_unpacked *o)
+{
+	struct unpacker u = { blob, len, 1, 0 };
+	struct gba_policy_template *t = &o->tmpl;
+	const uint8_t *v;
+	uint64_t cnt, i;
+	size_t l;
+
+	memset(o, 0, sizeof(*o));
+	if (blob == NULL || len < 1 || blob[0] != PEND_VERSION)
+		return GBA_ESYNTAX;
+	get_str(&u, o->ca, sizeof(o->ca));
+	v = get_bytes(&u, &l);
+	if (!u.err && l == 32)
+		memcpy(o->policy_sha256, v, 32);
+	else
+		u.err = GBA_ESYNTAX;
+	o->spki = get_bytes(&u, &o->spki_len);
+	o->validity_s = (int64_t)get_u64(&u);
+	get_str(&u, t->issuer, sizeof(t->issuer));
+	get_str(&u, t->subject, sizeof(t->subject));
+	cnt = get_u64(&u);
+	if (cnt > GBA_POLICY_MAX_SAN)
+		u.err = GBA_ESYNTAX;
+	for (i = 0; i < cnt && !u.err; i++)
+		get_str(&u, t->san[i], sizeof(t->san[i]));
+	t->nsan = (size_t)cnt;
+	t->key_usage = (uint32_t)get_u64(&u);
+	cnt = get_u64(&u);
+	if (cnt > GBA_POLICY_MAX_EKU)
+		u.err = GBA_ESYNTAX;
+	for (i = 0; i < cnt && !u.err; i++)
+		get_str(&u, t->eku[i], sizeof(t->eku[i]));
+	t->neku = (size_t)cnt;
+	get_str(&u, t->ocsp_url, sizeof(t->ocsp_url));
+	get_str(&u, t->crl_url, sizeof(t->crl_url));
+	if (!u.err && (u.off != len || o->validity_s <= 0 || o->validity_s > 3650 * 86400LL ||
+	               o->spki_len == 0))
+		u.err = GBA_ESYNTAX;
+	if (u.err)
+		memset(o, 0, sizeof(*o));
+	return u.err;
+}
+
+/* ---- routing ---- */
+
+static int path_is(struct gba_str path, const char *p)
+{
+	size_t n = strlen(p);
+
+	if (path.len < n || memcmp(path.p, p, n) != 0)
+		return 0;
+	return path.len == n || path.p[n] == '?';
+}
+
+void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp)
+{
+	struct naf *n = ctx;
+
+	if (path_is(req->path, NAF_CMC_PATH)) {
+		naf_cmc_handle(n, req, resp);
+		return;
+	}
+	if (path_is(req->path, NAF_ENROL_PATH)) {
+		naf_portal_enrol(n, req, resp);
+		return;
+	}
+	if (path_is(req->path, NAF_CACERT_PATH)) {
+		naf_portal_cacert(n, req, resp);
+		return;
+	}
+	(void)gba_http_response_status(resp, 404);
+}
+
+/* ---- deciding ---- */
+
+static int fail_for(enum gba_policy_reason r)
+{
+	switch (r) {
+	case GBA_POLICY_R_KEY_TYPE:
+		return GBA_CMC_BAD_ALG;
+	case GBA_POLICY_R_RATE_LIMIT:
+		return GBA_CMC_TRY_LATER;
+	case GBA_POLICY_R_NO_USS:
+	case GBA_POLICY_R_FLAG:
+	case GBA_POLICY_R_IMPI:
+		return GBA_CMC_BAD_IDENTITY;
+	default:
+		return GBA_CMC_BAD_REQUEST;
+	}
+}
+
+int naf_decide(struct naf *n, const struct naf_enrol_req *r, struct gba_policy_decision *dec,
+               const char **why, int *fail)
+{
+	const struct gba_policy_set *set = NULL;
+	struct gba_policy_ctx ctx;
+	struct gba_policy_uss uss[8];
+	struct naf_uss_buf *ub = NULL;
+	enum gba_key_type kt;
+	enum gba_policy_key_type pkt = GBA_POLICY_KEY_EC_P256;
+	char sans[GBA_POLICY_MAX_SAN][GBA_POLICY_MAX_VALUE + 1];
+	size_t nuss = 0, nsans = 0, i;
+	uint32_t active = 0, recent = 0;
+	int64_t now = gba_time_now();
+	int ret;
+
+	memset(dec, 0, sizeof(*dec));
+	*why = NULL;
+	*fail = GBA_CMC_BAD_REQUEST;
+	ret = gba_x509_spki_type(r->spki, r->spki_len, &kt);
+	if (ret == GBA_EUNSUPP || (ret == 0 && naf_policy_key_type(kt, &pkt) != 0)) {
+		dec->reason = GBA_POLICY_R_KEY_TYPE;
+		dec->reason_text = gba_policy_reason_text(dec->reason);
+		*why = "key-type";
+		*fail = GBA_CMC_BAD_ALG;
+		return 0;
+	}
+	if (ret < 0) {
+		*why = "bad-public-key";
+		*fail = GBA_CMC_BAD_REQUEST;
+		dec->reason = GBA_POLICY_R_KEY_TYPE;
+		dec->reason_text = "the public key cannot be parsed";
+		return 0;
+	}
+	ret = gba_store_cert_count_active(n->store, r->impi, n->conf->fqdn, now, &active);
+	if (ret == 0)
+		ret = gba_store_cert_count_since(n->store, r->impi, n->conf->fqdn, now - 3600,
+		                                 &recent);
+	if (ret < 0)
+		return ret;
+	if (r->renewal && active > 0)
+		active--;   /* the certificate being renewed is replaced */
+	if (!r->renewal) {
+		ret = naf_policy_uss(r->uss_json, uss, 8, &nuss, &ub);
+		if (ret < 0 && ret != GBA_ENOMEM) {
+			nuss = 0;   /* a malformed GUSS counts as no USS */
+			ret = 0;
+		}
+		if (ret < 0)
+			return ret;
+	} else if (r->old != NULL) {
+		ret = gba_x509_cert_sans(r->old_der, r->old_der_len, sans, GBA_POLICY_MAX_SAN,
+		                         &nsans);
+		if (ret < 0)
+			return ret;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.app_id = n->conf->fqdn;
+	ctx.ua_id = n->ua_hex;
+	ctx.impi = r->impi;
+	ctx.btid = r->btid != NULL ? r->btid : "";
+	ctx.uss = nuss > 0 ? uss : NULL;
+	ctx.nuss = nuss;
+	ctx.method = r->method;
+	ctx.key_type = pkt;
+	ctx.active_certs = active;
+	ctx.requests_last_hour = recent;
+	ctx.now = now;
+	ctx.renewal = r->renewal;
+	set = gba_policy_store_acquire(n->conf->policies);
+	ret = gba_policy_evaluate(set, &ctx, dec);
+	gba_policy_store_release(n->conf->policies, set);
+	naf_uss_buf_free(ub);
+	if (ret < 0)
+		return ret;
+	if (!dec->allowed) {
+		*why = dec->reason_text;
+		*fail = fail_for(dec->reason);
+		return 0;
+	}
+	if (r->renewal && r->old != NULL) {
+		struct gba_policy_template *t = &dec->tmpl;
+		size_t l = strlen(r->old->subject);
+
+		if (r->old->not_after - dec->renewal_window_s > now) {
+			dec->allowed = false;
+			dec->pending = false;
+			*why = "outside the renewal window";
+			*fail = GBA_CMC_BAD_TIME;
+			return 0;
+		}
+		if (l > GBA_POLICY_MAX_VALUE)
+			return GBA_ETOOBIG;
+		memcpy(t->subject, r->old->subject, l + 1);
+		for (i = 0; i < nsans; i++)
+			memcpy(t->san[i], sans[i], sizeof(t->san[i]));
+		t->nsan = nsans;
+	}
+	return 0;
+}
