@@ -49,6 +49,7 @@
 #include "gba_milenage.h"
 #include "gba_store.h"
 #include "gba_x509.h"
+#include "naf.h"
 
 #define MOD "bsfd"
 #define MAX_ALLOW 64
@@ -71,17 +72,23 @@ struct options {
 	const char *audit_log;
 	const char *policy_dir;
 	const char *pid_file;
+	/* the in-process provisioning NAF (off unless --naf-port) */
+	int naf_port;
+	const char *naf_fqdn, *ca_dir, *ca_key, *ca_name, *naf_secret;
 	int audit_clear_ids;
 	int audit_syslog;
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
 	char d_naf[PATH_LEN], d_nafkey[PATH_LEN], d_audit[PATH_LEN];
+	char d_cadir[PATH_LEN], d_secret[PATH_LEN];
 };
 
 struct worker {
 	struct gba_hss *hss;
 	struct gba_store *store;
 	struct bsf *bsf;
+	struct naf_keysrc keysrc;
+	struct naf *naf;                     /* NULL without --naf-port */
 	struct worker *next;
 };
 
@@ -92,6 +99,11 @@ struct daemon {
 	pthread_mutex_t lock;
 	struct worker *workers;
 	struct gba_http_server *server;
+	/* the NAF, shared by the workers */
+	struct naf_ca ca;
+	struct naf_conf naf_conf;
+	struct gba_store_committer *committer;
+	uint8_t naf_secret[32];
 };
 
 static _Thread_local struct worker *this_worker;
@@ -123,8 +135,14 @@ static struct worker *worker_get(struct daemon *d)
 		ret = bsf_new(&w->bsf, &d->conf, w->hss, w->store);
 	if (ret == 0)
 		ret = bsf_subscribe(w->bsf, on_bootstrap, d);
+	if (ret == 0 && d->opt->naf_port >= 0) {
+		w->keysrc.get = naf_keysrc_store_get;
+		w->keysrc.ctx = w->store;
+		ret = naf_new(&w->naf, &d->naf_conf, w->store, &w->keysrc);
+	}
 	if (ret < 0) {
 		gba_log_err(MOD, "worker: cannot open the store: %s", gba_strerror(ret));
+		naf_free(w->naf);
 		bsf_free(w->bsf);
 		if (w->hss != NULL)
 			w->hss->ops->close(w->hss);
@@ -162,6 +180,18 @@ static void zn_handler(void *ctx, const struct gba_http_request *req,
 		return;
 	}
 	bsf_zn_handle(w->bsf, req, resp);
+}
+
+static void naf_handler(void *ctx, const struct gba_http_request *req,
+                        struct gba_http_response *resp)
+{
+	struct worker *w = worker_get(ctx);
+
+	if (w == NULL || w->naf == NULL) {
+		gba_http_response_status(resp, 503);
+		return;
+	}
+	naf_handle(w->naf, req, resp);
 }
 
 /* ---- demo provisioning ---- */
@@ -245,8 +275,32 @@ static int demo_setup(struct options *o)
 		ret = path_in(o->d_nafkey, o->demo_dir, "naf-key.pem");
 	if (ret == 0)
 		ret = path_in(o->d_audit, o->demo_dir, "audit.jsonl");
+	if (ret == 0)
+		ret = path_in(o->d_cadir, o->demo_dir, "ca");
+	if (ret == 0)
+		ret = path_in(o->d_secret, o->demo_dir, "naf-secret");
 	if (ret < 0)
 		return ret;
+	if (!exists(o->d_cadir)) {
+		struct gba_ca_init_conf cc;
+
+		memset(&cc, 0, sizeof(cc));
+		cc.dir = o->d_cadir;
+		cc.name = "gbacert demo";
+		cc.key_type = GBA_KEY_EC_P256;
+		cc.root_days = 3650;
+		cc.ca_days = 1825;
+		cc.signer_days = 365;
+		ret = gba_ca_init(&cc);
+		if (ret < 0)
+			return ret;
+	}
+	if (o->ca_dir == NULL)
+		o->ca_dir = o->d_cadir;
+	if (o->naf_secret == NULL)
+		o->naf_secret = o->d_secret;
+	if (o->naf_port < 0)
+		o->naf_port = 0;
 	if (!exists(o->d_ca) || !exists(o->d_cert) || !exists(o->d_naf)) {
 		char cakey[PATH_LEN];
 
@@ -471,7 +525,14 @@ static void usage(FILE *f)
 	        "  --audit-clear-ids       audit records carry IMPI and B-TID in clear\n"
 	        "  --audit-syslog          also copy each audit record to syslog (authpriv)\n"
 	        "  --policy-dir DIR        per-application YAML policies; SIGHUP reloads them\n"
-	        "  --pid-file F            write the daemon's pid to F (for gba-ctl policy reload)\n");
+	        "  --pid-file F            write the daemon's pid to F (for gba-ctl policy reload)\n"
+	        "  --naf-port N            the provisioning NAF (CMC, PKI portal); TLS when\n"
+	        "                          --tls-cert is set (off; needs --policy-dir, --ca-dir)\n"
+	        "  --naf-fqdn NAME         NAF FQDN: NAF_Id and Ua realm (naf.gbacert.test)\n"
+	        "  --ca-dir DIR            CA made by gba-ctl ca init (DIR/ca with --demo)\n"
+	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
+	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
+	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -540,6 +601,12 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "audit-syslog", no_argument, NULL, 'y' },
 		{ "policy-dir", required_argument, NULL, 'P' },
 		{ "pid-file", required_argument, NULL, 'Q' },
+		{ "naf-port", required_argument, NULL, 'n' },
+		{ "naf-fqdn", required_argument, NULL, 'N' },
+		{ "ca-dir", required_argument, NULL, 'e' },
+		{ "ca-key", required_argument, NULL, 'E' },
+		{ "ca-name", required_argument, NULL, 'm' },
+		{ "naf-secret", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -573,6 +640,12 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'y': o->audit_syslog = 1; break;
 		case 'P': o->policy_dir = optarg; break;
 		case 'Q': o->pid_file = optarg; break;
+		case 'n': bad = parse_u32(optarg, 65535, &v); o->naf_port = (int)v; break;
+		case 'N': o->naf_fqdn = optarg; break;
+		case 'e': o->ca_dir = optarg; break;
+		case 'E': o->ca_key = optarg; break;
+		case 'm': o->ca_name = optarg; break;
+		case 's': o->naf_secret = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -594,7 +667,7 @@ int main(int argc, char **argv)
 {
 	static struct options o;
 	static struct daemon d;
-	struct gba_http_listener_conf l[3];
+	struct gba_http_listener_conf l[4];
 	struct gba_http_server_conf sc;
 	struct housekeeper hk;
 	pthread_t hk_thread;
@@ -607,6 +680,9 @@ int main(int argc, char **argv)
 	o.ub_port = 8080;
 	o.ub_tls_port = -1;
 	o.zn_port = -1;
+	o.naf_port = -1;
+	o.naf_fqdn = "naf.gbacert.test";
+	o.ca_name = "gbacert-subscriber-ca";
 	o.ready_fd = -1;
 	o.lifetime = 86400;
 	o.challenge_lifetime = 60;
@@ -687,6 +763,31 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (o.naf_port >= 0) {
+		if (o.policy_dir == NULL || o.ca_dir == NULL) {
+			fprintf(stderr, "gba-bsfd: the NAF needs --policy-dir and --ca-dir\n");
+			return 2;
+		}
+		ret = naf_ca_load(&d.ca, o.ca_dir, o.ca_name, o.ca_key);
+		if (ret == 0)
+			ret = naf_secret_load(o.naf_secret != NULL ? o.naf_secret : "gbacert-naf.secret",
+			                      d.naf_secret);
+		if (ret == 0)
+			ret = gba_store_committer_start(&d.committer, o.db, o.key_file);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: cannot set up the NAF (CA in %s): %s\n", o.ca_dir,
+			        gba_strerror(ret));
+			return 1;
+		}
+		d.naf_conf.fqdn = o.naf_fqdn;
+		memcpy(d.naf_conf.ua_id, gba_ua_id_pki_portal, GBA_UA_ID_LEN);
+		d.naf_conf.cas = &d.ca;
+		d.naf_conf.ncas = 1;
+		d.naf_conf.policies = d.policies;
+		d.naf_conf.audit = d.conf.audit;
+		d.naf_conf.committer = d.committer;
+		d.naf_conf.digest_secret = d.naf_secret;
+	}
 	if (o.pid_file != NULL) {
 		FILE *pf = fopen(o.pid_file, "w");
 
@@ -727,6 +828,16 @@ int main(int argc, char **argv)
 		l[n].client_ca_file = o.zn_client_ca;
 		l[n].require_client_cert = 1;
 		l[n].handler = zn_handler;
+		l[n].ctx = &d;
+		n++;
+	}
+	if (o.naf_port >= 0) {
+		l[n].name = "naf";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.naf_port;
+		l[n].cert_file = o.tls_cert;
+		l[n].key_file = o.tls_key;
+		l[n].handler = naf_handler;
 		l[n].ctx = &d;
 		n++;
 	}
@@ -779,6 +890,7 @@ int main(int argc, char **argv)
 		struct worker *w = d.workers;
 
 		d.workers = w->next;
+		naf_free(w->naf);
 		bsf_free(w->bsf);
 		w->hss->ops->close(w->hss);
 		gba_store_close(w->store);
@@ -786,6 +898,9 @@ int main(int argc, char **argv)
 	}
 	if (audit_simple(&d, GBA_AUDIT_STOP) < 0)
 		gba_log_err(MOD, "cannot write the stop record to the audit log");
+	gba_store_committer_stop(d.committer);
+	naf_ca_unload(&d.ca);
+	gba_wipe(d.naf_secret, sizeof(d.naf_secret));
 	gba_audit_close(d.conf.audit);
 	gba_policy_store_free(d.policies);
 	if (o.pid_file != NULL)

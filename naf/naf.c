@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gba_crypto.h"
 #include "gba_err.h"
@@ -832,4 +834,135 @@ int naf_decide(struct naf *n, const struct naf_enrol_req *r, struct gba_policy_d
 		t->nsan = nsans;
 	}
 	return 0;
+}
+
+/* ---- set-up ---- */
+
+static int read_file(const char *path, char **out, size_t max)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return GBA_EIO;
+	buf = gba_malloc(max + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return GBA_ENOMEM;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		gba_free(buf);
+		return GBA_ETOOBIG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* The first CERTIFICATE of a PEM file, as DER. */
+static int pem_cert(const char *path, uint8_t **der, size_t *len)
+{
+	static const char b[] = "-----BEGIN CERTIFICATE-----", e[] = "-----END CERTIFICATE-----";
+	char *txt = NULL, *s, *t;
+	size_t o = 0;
+	int ret;
+
+	*der = NULL;
+	*len = 0;
+	ret = read_file(path, &txt, 64 * 1024);
+	if (ret < 0)
+		return ret;
+	s = strstr(txt, b);
+	t = s != NULL ? strstr(s, e) : NULL;
+	ret = GBA_ESYNTAX;
+	if (s == NULL || t == NULL)
+		goto out;
+	for (s += sizeof(b) - 1; s < t; s++)
+		if (*s != '\n' && *s != '\r' && *s != ' ')
+			txt[o++] = *s;
+	*der = gba_malloc(o);
+	if (*der == NULL) {
+		ret = GBA_ENOMEM;
+		goto out;
+	}
+	ret = gba_base64_decode(txt, o, *der, o);
+	if (ret <= 0) {
+		gba_free(*der);
+		*der = NULL;
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	*len = (size_t)ret;
+	ret = 0;
+out:
+	gba_free(txt);
+	return ret;
+}
+
+int naf_ca_load(struct naf_ca *ca, const char *dir, const char *name, const char *key_override)
+{
+	char key[4096], cert[4096], root[4096];
+	uint8_t *rder = NULL;
+	int ret;
+
+	memset(ca, 0, sizeof(*ca));
+	if (snprintf(key, sizeof(key), "%s/ca.key", dir) >= (int)sizeof(key) ||
+	    snprintf(cert, sizeof(cert), "%s/ca.pem", dir) >= (int)sizeof(cert) ||
+	    snprintf(root, sizeof(root), "%s/root.pem", dir) >= (int)sizeof(root))
+		return GBA_ETOOBIG;
+	ret = gba_signer_open(&ca->issuer, key_override != NULL ? key_override : key, cert);
+	if (ret < 0)
+		goto out;
+	snprintf(key, sizeof(key), "%s/cmc.key", dir);
+	snprintf(cert, sizeof(cert), "%s/cmc.pem", dir);
+	ret = gba_signer_open(&ca->cmc, key, cert);
+	if (ret < 0)
+		goto out;
+	ret = pem_cert(root, &rder, &ca->root_len);
+	if (ret < 0)
+		goto out;
+	ca->root = rder;
+	ca->name = name;
+out:
+	if (ret < 0)
+		naf_ca_unload(ca);
+	return ret;
+}
+
+void naf_ca_unload(struct naf_ca *ca)
+{
+	gba_signer_free(ca->issuer);
+	gba_signer_free(ca->cmc);
+	gba_free((void *)ca->root);
+	memset(ca, 0, sizeof(*ca));
+}
+
+int naf_secret_load(const char *path, uint8_t secret[32])
+{
+	FILE *f;
+	size_t n;
+	int fd, ret;
+
+	f = fopen(path, "rb");
+	if (f != NULL) {
+		n = fread(secret, 1, 32, f);
+		ret = n == 32 && fgetc(f) == EOF ? 0 : GBA_EIO;
+		fclose(f);
+		return ret;
+	}
+	ret = gba_rnd(GBA_RND_KEY, secret, 32);
+	if (ret < 0)
+		return ret;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return GBA_EIO;
+	ret = write(fd, secret, 32) == 32 ? 0 : GBA_EIO;
+	if (close(fd) != 0)
+		ret = GBA_EIO;
+	return ret;
 }

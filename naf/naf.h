@@ -119,4 +119,20 @@ void naf_free(struct naf *n);
 /* The handler (ctx is the struct naf). */
 void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp);
 
+/* ---- set-up shared by gba-bsfd and gba-nafd ---- */
+
+/*
+ * Load a CA directory made by `gba-ctl ca init`: ca.pem + ca.key (or
+ * key_override: a PEM path or a PKCS#11 URI), cmc.pem + cmc.key and
+ * root.pem.  Keys must be mode 0600 or stricter (GBA_EPERM otherwise).
+ * The CA is named `name` (the policies' certificate.issuer).  On
+ * success ca owns two signers and the root DER: naf_ca_unload.
+ */
+int naf_ca_load(struct naf_ca *ca, const char *dir, const char *name, const char *key_override);
+void naf_ca_unload(struct naf_ca *ca);
+
+/* Read or create (32 random octets, mode 0600) the Ua Digest nonce
+ * secret at path. */
+int naf_secret_load(const char *path, uint8_t secret[32]);
+
 #endif
