@@ -39,12 +39,14 @@
 static const char *prog = "gba-ctl";
 
 int ctl_audit_main(int argc, char **argv);   /* ctl_audit.c */
+int ctl_ca_main(int argc, char **argv);      /* ctl_ca.c */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gba-ctl [--db PATH] [--key-file PATH] subscriber COMMAND ...\n"
 	        "       gba-ctl audit verify FILE...   check an audit log's hash chain\n"
+	        "       gba-ctl ca init DIR [...]      create a CA directory (ca --help)\n"
 	        "\n"
 	        "  subscriber add IMPI --k HEX (--op HEX | --opc HEX) [--amf HEX] [--sqn HEX]\n"
 	        "                 [--lifetime SECONDS] [--guss-file FILE]\n"
@@ -703,6 +705,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "audit") == 0)
 		return ctl_audit_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return ctl_ca_main(argc - 1, argv + 1);
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
