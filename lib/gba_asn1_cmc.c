@@ -1375,12 +1375,23 @@ int gba_cmc_encode_octets(const uint8_t *p, size_t len, uint8_t **der, size_t *d
 
 int gba_cmc_encode_integer(const uint8_t *p, size_t len, uint8_t **der, size_t *dlen)
 {
+	int ret;
+
 	if (len == 0 || len > GBA_CMC_MAX_TXID) {
 		*der = NULL;
 		*dlen = 0;
 		return len == 0 ? GBA_EINVAL : GBA_ETOOBIG;
 	}
-	return encode_prim(&asn_DEF_INTEGER, p, len, der, dlen);
+	ret = encode_prim(&asn_DEF_INTEGER, p, len, der, dlen);
+	/* asn1c drops redundant leading octets: refuse rather than echo
+	 * a different value */
+	if (ret == 0 && (*dlen < len || memcmp(*der + *dlen - len, p, len) != 0)) {
+		gba_free(*der);
+		*der = NULL;
+		*dlen = 0;
+		ret = GBA_EINVAL;
+	}
+	return ret;
 }
 
 int gba_cmc_encode_utf8(const char *p, size_t len, uint8_t **der, size_t *dlen)
@@ -1443,6 +1454,8 @@ static int check_serial(struct gba_blob serial)
 	if (serial.len == 0 || serial.len > 64)
 		return GBA_EINVAL;
 	ret = encode_prim(&asn_DEF_INTEGER, serial.p, serial.len, &der, &len);
+	if (ret == 0 && (len < serial.len || memcmp(der + len - serial.len, serial.p, serial.len) != 0))
+		ret = GBA_EINVAL;
 	gba_free(der);
 	return ret;
 }
