@@ -3,6 +3,7 @@
  *
  *   gba-ctl [--db PATH] [--key-file PATH] subscriber add|show|list|remove|import
  *   gba-ctl policy check DIR                 (ctl_policy.c)
+ *   gba-ctl [--db PATH] [--key-file PATH] cert|pending|approve|reject   (ctl_cert.c)
  *
  * Every argument is checked before the database is opened, so bad input
  * changes nothing.  K, OP and OPc are never printed; the hex strings given
@@ -25,6 +26,7 @@
 #include "gba_mem.h"
 #include "gba_milenage.h"
 #include "gba_store.h"
+#include "ctl_cert.h"
 #include "ctl_policy.h"
 
 #define DEFAULT_DB       "./gbacert.db"
@@ -56,6 +58,8 @@ static void usage(FILE *f)
 	        "  subscriber import FILE    one subscriber per line: IMPI K OPC AMF SQN [LIFETIME]\n"
 	        "                            (hex fields, '#' starts a comment); all or nothing\n"
 	        "  policy check DIR          validate DIR/*.yaml, print the effective policies\n"
+	        "  cert list [--impi IMPI] | cert show SERIAL | pending list\n"
+	        "  approve TOKEN | reject TOKEN   decide a waiting certificate request\n"
 	        "\n"
 	        "  --db PATH         database (default " DEFAULT_DB ")\n"
 	        "  --key-file PATH   32-byte at-rest key, mode 0600 (default " DEFAULT_KEY ");\n"
@@ -292,6 +296,11 @@ static int open_store(struct gba_store **st, const char *db, const char *key, in
 		return -1;
 	}
 	return 0;
+}
+
+int ctl_open_store(struct gba_store **st, const char *db, const char *key, int must_exist)
+{
+	return open_store(st, db, key, must_exist);
 }
 
 /* ---- subscriber add ---- */
@@ -725,6 +734,8 @@ int main(int argc, char **argv)
 	}
 	if (i < argc && strcmp(argv[i], "policy") == 0)
 		return ctl_policy_main(argc - i - 1, argv + i + 1);
+	if (i < argc && ctl_cert_command(argv[i]))
+		return ctl_cert_main(argc - i, argv + i, db, key);
 	if (i + 1 >= argc || strcmp(argv[i], "subscriber") != 0) {
 		if (i < argc && strcmp(argv[i], "subscriber") != 0)
 			fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[i]);

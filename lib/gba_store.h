@@ -230,7 +230,13 @@ enum gba_cert_status {
 	GBA_CERT_HOLD = 2                 /* certificateHold (issue 6) */
 };
 
-/* One issued certificate. */
+/* One issued certificate.  The store checks (GBA_EINVAL): serial is the
+ * minimal content octets of a non-negative INTEGER (so equal numbers
+ * are equal octets); ca is 1..GBA_STORE_MAX_CA printable ASCII
+ * characters, spaces allowed; impi and app_id follow the identity rule
+ * of gba_store_impi_check (app_id at most GBA_STORE_MAX_APP); status and
+ * reason (0..10) in range; not_before <= not_after; der 1..
+ * GBA_STORE_MAX_CERT octets. */
 struct gba_cert_record {
 	uint8_t serial[GBA_STORE_MAX_SERIAL];   /* INTEGER content octets, unique */
 	size_t serial_len;
@@ -247,7 +253,8 @@ struct gba_cert_record {
 	uint8_t *der;                           /* certificate DER */
 	size_t der_len;                         /* owned when read from the store */
 };
-/* Free der (when owned) and clear the record. */
+/* Free der (gba_free) and clear the record: for records the store
+ * filled in, not for ones whose der the caller borrowed. */
 void gba_cert_record_clear(struct gba_cert_record *r);
 
 /* A request waiting for manual approval.  The blob is opaque to the
@@ -265,10 +272,11 @@ struct gba_pending {
 	int state;                              /* enum gba_pending_state */
 	int64_t created, expires;
 	uint8_t serial[GBA_STORE_MAX_SERIAL];   /* state ISSUED: the certificate */
-	size_t serial_len;
+	size_t serial_len;                      /* 0 in every other state */
 	uint8_t *blob;                          /* owned when read */
 	size_t blob_len;                        /* 1..GBA_STORE_MAX_PENDING */
 };
+/* Free blob (gba_free) and clear; as gba_cert_record_clear. */
 void gba_pending_clear(struct gba_pending *p);
 
 /*
@@ -307,9 +315,12 @@ int gba_store_cmc_commit_batch(struct gba_store *st, const struct gba_cmc_txn *c
 /*
  * Group commit: one thread with its own handle commits, in one batch,
  * whatever transactions the workers have queued while the previous
- * batch was being written.  gba_store_committer_submit blocks the
- * calling worker until its transaction is durable (or failed) and
- * returns its result.  Thread-safe.  Stop waits for queued work.
+ * batch was being written (up to 256 per batch).  gba_store_committer_
+ * submit blocks the calling worker until its transaction is durable (or
+ * failed) and returns its result; t must stay valid until then.
+ * Thread-safe.  Stop waits for queued work; a submit that starts after
+ * stop has begun fails with GBA_EINVAL, and none may start after stop
+ * returns (c is freed).
  */
 struct gba_store_committer;
 int gba_store_committer_start(struct gba_store_committer **out, const char *path,
@@ -322,7 +333,8 @@ void gba_store_committer_stop(struct gba_store_committer *c);
 int gba_store_cert_get(struct gba_store *st, const uint8_t *serial, size_t serial_len,
                        struct gba_cert_record *out);
 /* The IMPI's certificates for app that are VALID and not expired at
- * now; and how many it was issued since `since`. */
+ * now (now <= not_after: RFC 5280 notAfter is inclusive); and how many
+ * it was issued since `since` (issued_at >= since, any status). */
 int gba_store_cert_count_active(struct gba_store *st, const char *impi, const char *app_id,
                                 int64_t now, uint32_t *count);
 int gba_store_cert_count_since(struct gba_store *st, const char *impi, const char *app_id,
@@ -335,7 +347,10 @@ int gba_store_cert_list(struct gba_store *st, const char *impi,
 
 /* Pending requests.  get: GBA_ENOTFOUND when unknown (caller owns
  * out->blob).  set_state moves `from` -> `to` atomically (GBA_ENOTFOUND
- * when the token is not in state `from`): gba-ctl approve/reject. */
+ * when the token is not in state `from`): gba-ctl approve/reject.  from
+ * and to are WAITING, APPROVED or REJECTED (GBA_EINVAL otherwise): only
+ * a CMC transaction (pend_issued) sets ISSUED, which needs the serial
+ * and is final.  list: oldest first, with the same rules as cert_list. */
 int gba_store_pending_get(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],
                           struct gba_pending *out);
 int gba_store_pending_set_state(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],

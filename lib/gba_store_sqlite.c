@@ -19,6 +19,17 @@
  * bootstraps(expires).  No foreign keys: the BSF tables are also used
  * with a remote HSS, where the subscribers table is empty.
  *
+ * Schema version 2 adds the CA's records (not secret, so not sealed):
+ *   certificates(serial PK, ca, impi, app_id, policy_sha256, spki_sha256,
+ *                issued_at, not_before, not_after, status, reason,
+ *                revoked_at, invalidity_date, der)
+ *   cmc_nonces(nonce PK, expires)
+ *   pending(token PK, impi, app_id, state, created, expires, serial,
+ *           blob)                 serial is NULL until state ISSUED
+ * with indexes on certificates(impi, app_id, issued_at),
+ * certificates(spki_sha256), cmc_nonces(expires) and pending(expires).
+ * A version 1 database is upgraded in place when it is opened.
+ *
  * A sealed column is gba_aead_seal output (nonce || ciphertext || tag)
  * whose associated data (struct ad below) is a label naming the column
  * followed by the row's identity and every other column that is written
@@ -49,7 +60,7 @@
 #include "gba_milenage.h"
 #include "gba_store.h"
 
-#define SCHEMA_VERSION  1
+#define SCHEMA_VERSION  2
 #define BUSY_TIMEOUT_MS 5000
 #define SEAL_OVERHEAD   (GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
 #define SEALED_MAX      (GBA_SECRET_MAX + SEAL_OVERHEAD)
@@ -551,6 +562,41 @@ static const char schema_v1[] =
 	"CREATE INDEX bootstraps_expires ON bootstraps(expires);"
 	"PRAGMA user_version = 1;";
 
+/* Version 1 -> 2: the CA's tables. */
+static const char schema_v2[] =
+	"CREATE TABLE certificates("
+	" serial BLOB PRIMARY KEY NOT NULL CHECK(length(serial) BETWEEN 1 AND 20),"
+	" ca TEXT NOT NULL CHECK(length(ca) BETWEEN 1 AND 64),"
+	" impi TEXT NOT NULL CHECK(length(impi) BETWEEN 1 AND 255),"
+	" app_id TEXT NOT NULL CHECK(length(app_id) BETWEEN 1 AND 253),"
+	" policy_sha256 BLOB NOT NULL CHECK(length(policy_sha256) = 32),"
+	" spki_sha256 BLOB NOT NULL CHECK(length(spki_sha256) = 32),"
+	" issued_at INTEGER NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" status INTEGER NOT NULL CHECK(status BETWEEN 0 AND 2),"
+	" reason INTEGER NOT NULL DEFAULT 0,"
+	" revoked_at INTEGER NOT NULL DEFAULT 0,"
+	" invalidity_date INTEGER NOT NULL DEFAULT 0,"
+	" der BLOB NOT NULL CHECK(length(der) BETWEEN 1 AND 16384));"
+	"CREATE INDEX certificates_impi_app ON certificates(impi, app_id, issued_at);"
+	"CREATE INDEX certificates_spki ON certificates(spki_sha256);"
+	"CREATE TABLE cmc_nonces("
+	" nonce BLOB PRIMARY KEY NOT NULL CHECK(length(nonce) BETWEEN 1 AND 64),"
+	" expires INTEGER NOT NULL);"
+	"CREATE INDEX cmc_nonces_expires ON cmc_nonces(expires);"
+	"CREATE TABLE pending("
+	" token BLOB PRIMARY KEY NOT NULL CHECK(length(token) = 16),"
+	" impi TEXT NOT NULL CHECK(length(impi) BETWEEN 1 AND 255),"
+	" app_id TEXT NOT NULL CHECK(length(app_id) BETWEEN 1 AND 253),"
+	" state INTEGER NOT NULL CHECK(state BETWEEN 0 AND 3),"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" serial BLOB CHECK(serial IS NULL OR length(serial) BETWEEN 1 AND 20),"
+	" blob BLOB NOT NULL CHECK(length(blob) BETWEEN 1 AND 32768));"
+	"CREATE INDEX pending_expires ON pending(expires);"
+	"PRAGMA user_version = 2;";
+
 static void ad_keycheck(struct ad *a)
 {
 	a->len = 0;
@@ -628,8 +674,10 @@ out:
 
 /*
  * Under the write lock: a database at user_version 0 with no tables is
- * new (create the key if missing, then schema v1); version 1 needs its
- * existing key; anything else is refused.
+ * new (create the key if missing, then schema v1); versions 1 and 2 need
+ * their existing key; anything else is refused.  Then each upgrade step
+ * up to SCHEMA_VERSION runs, in the same transaction, so a concurrent
+ * opener sees either the old or the new schema.
  */
 static int migrate(struct gba_store *st, const char *key_path)
 {
@@ -665,7 +713,8 @@ static int migrate(struct gba_store *st, const char *key_path)
 		ret = keycheck_write(st);
 		if (ret < 0)
 			goto out;
-	} else if (ver == SCHEMA_VERSION) {
+		ver = 1;
+	} else if (ver >= 1 && ver <= SCHEMA_VERSION) {
 		ret = key_load(key_path, st->key);
 		if (ret == GBA_ENOTFOUND)
 			ret = GBA_EIO;   /* never make a new key for old data */
@@ -677,6 +726,11 @@ static int migrate(struct gba_store *st, const char *key_path)
 	} else {
 		ret = GBA_EUNSUPP;
 		goto out;
+	}
+	if (ver == 1) {
+		ret = exec_fixed(st->db, schema_v2);
+		if (ret < 0)
+			goto out;
 	}
 	ret = commit(st);
 	if (ret == 0)
@@ -1503,6 +1557,8 @@ int gba_store_purge(struct gba_store *st, int64_t now)
 	static const char *const sql[] = {
 		"DELETE FROM challenges WHERE expires <= ?1",
 		"DELETE FROM bootstraps WHERE expires <= ?1",
+		"DELETE FROM cmc_nonces WHERE expires <= ?1",
+		"DELETE FROM pending WHERE expires <= ?1 AND state <> 3",   /* 3: ISSUED */
 	};
 	sqlite3_stmt *s = NULL;
 	int64_t n = 0;
@@ -1539,5 +1595,694 @@ out:
 	sqlite3_finalize(s);
 	if (txn)
 		rollback(st);
+	return ret;
+}
+
+/* ---- the CA's records (issue 5) ---- */
+
+#define CERT_COLS                                                                  \
+	"serial, ca, impi, app_id, policy_sha256, spki_sha256, issued_at, not_before," \
+	" not_after, status, reason, revoked_at, invalidity_date, der"
+#define PENDING_COLS "token, impi, app_id, state, created, expires, serial, blob"
+#define CRL_REASON_MAX 10   /* aACompromise (RFC 5280 5.3.1) */
+
+/* 1..GBA_STORE_MAX_CA printable ASCII characters, spaces allowed. */
+static int ca_check(const char *s, size_t *lenp)
+{
+	size_t i, len;
+
+	if (s == NULL)
+		return GBA_EINVAL;
+	len = strnlen(s, GBA_STORE_MAX_CA + 1);
+	if (len == 0 || len > GBA_STORE_MAX_CA)
+		return GBA_EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e)
+			return GBA_EINVAL;
+	}
+	if (lenp != NULL)
+		*lenp = len;
+	return 0;
+}
+
+/* The content octets of a non-negative DER INTEGER, 1..20 octets and
+ * minimal, so that equal numbers are equal BLOBs (the uniqueness of
+ * the primary key is then the uniqueness of the serial number). */
+static int serial_check(const uint8_t *serial, size_t len)
+{
+	if (serial == NULL || len == 0 || len > GBA_STORE_MAX_SERIAL)
+		return GBA_EINVAL;
+	if ((serial[0] & 0x80) != 0)
+		return GBA_EINVAL;
+	if (len > 1 && serial[0] == 0 && (serial[1] & 0x80) == 0)
+		return GBA_EINVAL;
+	return 0;
+}
+
+static int cert_check(const struct gba_cert_record *r)
+{
+	int ret;
+
+	if (r == NULL)
+		return GBA_EINVAL;
+	ret = serial_check(r->serial, r->serial_len);
+	if (ret == 0)
+		ret = ca_check(r->ca, NULL);
+	if (ret == 0)
+		ret = id_check(r->impi, GBA_MAX_IMPI_LEN, NULL);
+	if (ret == 0)
+		ret = id_check(r->app_id, GBA_STORE_MAX_APP, NULL);
+	if (ret < 0)
+		return ret;
+	if (r->status < GBA_CERT_VALID || r->status > GBA_CERT_HOLD || r->reason < 0 ||
+	    r->reason > CRL_REASON_MAX || r->revoked_at < 0 || r->invalidity_date < 0 ||
+	    r->not_before > r->not_after)
+		return GBA_EINVAL;
+	if (r->der == NULL || r->der_len == 0 || r->der_len > GBA_STORE_MAX_CERT)
+		return GBA_EINVAL;
+	return 0;
+}
+
+static int pending_check(const struct gba_pending *p)
+{
+	int ret;
+
+	if (p == NULL)
+		return GBA_EINVAL;
+	ret = id_check(p->impi, GBA_MAX_IMPI_LEN, NULL);
+	if (ret == 0)
+		ret = id_check(p->app_id, GBA_STORE_MAX_APP, NULL);
+	if (ret < 0)
+		return ret;
+	if (p->state < GBA_PENDING_WAITING || p->state > GBA_PENDING_ISSUED)
+		return GBA_EINVAL;
+	/* A serial exactly when issued. */
+	if (p->state == GBA_PENDING_ISSUED)
+		ret = serial_check(p->serial, p->serial_len);
+	else if (p->serial_len != 0)
+		ret = GBA_EINVAL;
+	if (ret < 0)
+		return ret;
+	if (p->blob == NULL || p->blob_len == 0 || p->blob_len > GBA_STORE_MAX_PENDING)
+		return GBA_EINVAL;
+	return 0;
+}
+
+/* Everything about t that can be checked without the database. */
+static int txn_check(const struct gba_cmc_txn *t)
+{
+	size_t i;
+	int ret;
+
+	if (t == NULL)
+		return GBA_EINVAL;
+	if (t->nonce != NULL && (t->nonce_len == 0 || t->nonce_len > GBA_STORE_MAX_NONCE))
+		return GBA_EINVAL;
+	if ((t->ncerts > 0 && t->certs == NULL) || (t->npend_new > 0 && t->pend_new == NULL))
+		return GBA_EINVAL;
+	if (t->pend_issued != NULL && t->ncerts == 0)
+		return GBA_EINVAL;   /* the serial comes from certs[0] */
+	for (i = 0; i < t->ncerts; i++) {
+		ret = cert_check(&t->certs[i]);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < t->npend_new; i++) {
+		ret = pending_check(&t->pend_new[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Step an INSERT or UPDATE prepared in s to completion; a primary key
+ * collision is dup_code.  Finalizes s. */
+static int step_done(sqlite3_stmt *s, int rc, int dup_code)
+{
+	int ret = 0;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = dup_code;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int nonce_insert(struct gba_store *st, const struct gba_cmc_txn *t)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st, "INSERT INTO cmc_nonces(nonce, expires) VALUES(?1, ?2)", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, t->nonce, t->nonce_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, t->nonce_expires);
+	return step_done(s, rc, GBA_EREPLAY);
+}
+
+static int cert_insert(struct gba_store *st, const struct gba_cert_record *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st,
+	           "INSERT INTO certificates(" CERT_COLS ")"
+	           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, r->serial, r->serial_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, r->ca, strlen(r->ca));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 3, r->impi, strlen(r->impi));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 4, r->app_id, strlen(r->app_id));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 5, r->policy_sha256, sizeof(r->policy_sha256));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 6, r->spki_sha256, sizeof(r->spki_sha256));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 7, r->issued_at);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 8, r->not_before);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 9, r->not_after);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 10, r->status);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 11, r->reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 12, r->revoked_at);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 13, r->invalidity_date);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 14, r->der, r->der_len);
+	return step_done(s, rc, GBA_EDUP);
+}
+
+static int pending_insert(struct gba_store *st, const struct gba_pending *p)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st,
+	           "INSERT INTO pending(" PENDING_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, p->token, sizeof(p->token));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, p->impi, strlen(p->impi));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 3, p->app_id, strlen(p->app_id));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 4, p->state);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, p->created);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 6, p->expires);
+	if (rc == SQLITE_OK)
+		rc = p->serial_len != 0 ? bind_blob(s, 7, p->serial, p->serial_len)
+		                        : sqlite3_bind_null(s, 7);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 8, p->blob, p->blob_len);
+	return step_done(s, rc, GBA_EDUP);
+}
+
+/* APPROVED -> ISSUED with the serial; GBA_ENOTFOUND when the token is
+ * unknown or in any other state. */
+static int pending_issue(struct gba_store *st, const uint8_t *token,
+                         const struct gba_cert_record *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st,
+	           "UPDATE pending SET state = 3, serial = ?2 WHERE token = ?1 AND state = 1",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, token, GBA_STORE_TOKEN_LEN);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 2, c->serial, c->serial_len);
+	ret = step_done(s, rc, GBA_EIO);
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = GBA_ENOTFOUND;
+	return ret;
+}
+
+/* The writes of one checked transaction, under the caller's savepoint.
+ * The nonce goes first, so a replay is GBA_EREPLAY whatever else the
+ * request carries. */
+static int txn_apply(struct gba_store *st, const struct gba_cmc_txn *t)
+{
+	size_t i;
+	int ret = 0;
+
+	if (t->nonce != NULL)
+		ret = nonce_insert(st, t);
+	for (i = 0; ret == 0 && i < t->ncerts; i++)
+		ret = cert_insert(st, &t->certs[i]);
+	for (i = 0; ret == 0 && i < t->npend_new; i++)
+		ret = pending_insert(st, &t->pend_new[i]);
+	if (ret == 0 && t->pend_issued != NULL)
+		ret = pending_issue(st, t->pend_issued, &t->certs[0]);
+	return ret;
+}
+
+int gba_store_cmc_commit_batch(struct gba_store *st, const struct gba_cmc_txn *const *txns,
+                               size_t n, int *results)
+{
+	size_t i;
+	int r, ret = 0, txn = 0;
+
+	if (results == NULL)
+		return GBA_EINVAL;
+	if (st == NULL || (txns == NULL && n > 0)) {
+		ret = GBA_EINVAL;
+		goto out;
+	}
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		results[i] = txn_check(txns[i]);
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	for (i = 0; i < n; i++) {
+		if (results[i] < 0)
+			continue;
+		ret = exec_fixed(st->db, "SAVEPOINT cmc_txn");
+		if (ret < 0)
+			goto out;
+		r = txn_apply(st, txns[i]);
+		if (r == 0) {
+			ret = exec_fixed(st->db, "RELEASE cmc_txn");
+			if (ret < 0)
+				goto out;
+			continue;
+		}
+		if (sqlite3_get_autocommit(st->db)) {
+			/* SQLite rolled the whole transaction back (I/O error,
+			 * disk full, ...): nothing of the batch stands. */
+			txn = 0;
+			ret = r;
+			goto out;
+		}
+		ret = exec_fixed(st->db, "ROLLBACK TO cmc_txn; RELEASE cmc_txn");
+		if (ret < 0)
+			goto out;
+		results[i] = r;
+	}
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	if (txn)
+		rollback(st);
+	if (ret < 0)
+		for (i = 0; i < n; i++)
+			results[i] = ret;
+	return ret;
+}
+
+int gba_store_cmc_commit(struct gba_store *st, const struct gba_cmc_txn *t)
+{
+	int r = 0, ret;
+
+	ret = gba_store_cmc_commit_batch(st, &t, 1, &r);
+	return ret < 0 ? ret : r;
+}
+
+/* A BLOB column of min..max bytes. */
+static int col_blob_var(sqlite3_stmt *s, int i, size_t min, size_t max, const uint8_t **p,
+                        size_t *len)
+{
+	int n;
+
+	if (sqlite3_column_type(s, i) != SQLITE_BLOB)
+		return GBA_EIO;
+	*p = sqlite3_column_blob(s, i);
+	if (*p == NULL)
+		return GBA_ENOMEM;
+	n = sqlite3_column_bytes(s, i);
+	if (n < 0 || (size_t)n < min || (size_t)n > max)
+		return GBA_EIO;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* A TEXT column that passes check (id_check's rule with max, or the CA
+ * name rule), copied NUL-terminated into out[max + 1]. */
+static int col_id(sqlite3_stmt *s, int i, size_t max, int is_ca, char *out)
+{
+	const char *t = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = col_text(s, i, max, &t, &len);
+	if (ret < 0)
+		return ret;
+	memcpy(out, t, len);
+	out[len] = '\0';
+	ret = is_ca ? ca_check(out, NULL) : id_check(out, max, NULL);
+	return ret < 0 ? GBA_EIO : 0;
+}
+
+/* One certificates row (CERT_COLS) into *r.  der is copied with
+ * gba_malloc when copy_der, else borrowed from the statement (valid
+ * until its next step). */
+static int cert_row(sqlite3_stmt *s, struct gba_cert_record *r, int copy_der)
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int64_t v[7];
+	int i, ret;
+
+	ret = col_blob_var(s, 0, 1, GBA_STORE_MAX_SERIAL, &p, &len);
+	if (ret < 0)
+		return ret;
+	memcpy(r->serial, p, len);
+	r->serial_len = len;
+	ret = col_id(s, 1, GBA_STORE_MAX_CA, 1, r->ca);
+	if (ret == 0)
+		ret = col_id(s, 2, GBA_MAX_IMPI_LEN, 0, r->impi);
+	if (ret == 0)
+		ret = col_id(s, 3, GBA_STORE_MAX_APP, 0, r->app_id);
+	if (ret == 0)
+		ret = col_blob(s, 4, r->policy_sha256, sizeof(r->policy_sha256));
+	if (ret == 0)
+		ret = col_blob(s, 5, r->spki_sha256, sizeof(r->spki_sha256));
+	for (i = 0; ret == 0 && i < 7; i++)
+		ret = col_int(s, 6 + i, INT64_MIN, INT64_MAX, &v[i]);
+	if (ret < 0)
+		return ret;
+	if (v[3] < GBA_CERT_VALID || v[3] > GBA_CERT_HOLD || v[4] < 0 || v[4] > CRL_REASON_MAX)
+		return GBA_EIO;
+	r->issued_at = v[0];
+	r->not_before = v[1];
+	r->not_after = v[2];
+	r->status = (int)v[3];
+	r->reason = (int)v[4];
+	r->revoked_at = v[5];
+	r->invalidity_date = v[6];
+	ret = col_blob_var(s, 13, 1, GBA_STORE_MAX_CERT, &p, &len);
+	if (ret < 0)
+		return ret;
+	if (copy_der) {
+		r->der = gba_malloc(len);
+		if (r->der == NULL)
+			return GBA_ENOMEM;
+		memcpy(r->der, p, len);
+	} else {
+		r->der = (uint8_t *)(uintptr_t)p;   /* borrowed, never written */
+	}
+	r->der_len = len;
+	return 0;
+}
+
+int gba_store_cert_get(struct gba_store *st, const uint8_t *serial, size_t serial_len,
+                       struct gba_cert_record *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = serial_check(serial, serial_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st, "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_blob(s, 1, serial, serial_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = cert_row(s, out, 1);
+out:
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_cert_record_clear(out);
+	return ret;
+}
+
+/* count(*) of a query on (impi, app_id, t). */
+static int cert_count(struct gba_store *st, const char *sql, const char *impi,
+                      const char *app_id, int64_t t, uint32_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	size_t impi_len = 0, app_len = 0;
+	int64_t n = 0;
+	int rc, ret;
+
+	if (count == NULL)
+		return GBA_EINVAL;
+	*count = 0;
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret == 0)
+		ret = id_check(app_id, GBA_STORE_MAX_APP, &app_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st, sql, &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, app_id, app_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, t);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = db_err(rc);
+		goto out;
+	}
+	ret = col_int(s, 0, 0, INT64_MAX, &n);
+	if (ret < 0)
+		goto out;
+	*count = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* not_after is inclusive (RFC 5280 4.1.2.5): valid while now <= not_after. */
+int gba_store_cert_count_active(struct gba_store *st, const char *impi, const char *app_id,
+                                int64_t now, uint32_t *count)
+{
+	return cert_count(st,
+	                  "SELECT count(*) FROM certificates WHERE impi = ?1 AND app_id = ?2"
+	                  " AND status = 0 AND not_after >= ?3",
+	                  impi, app_id, now, count);
+}
+
+int gba_store_cert_count_since(struct gba_store *st, const char *impi, const char *app_id,
+                               int64_t since, uint32_t *count)
+{
+	return cert_count(st,
+	                  "SELECT count(*) FROM certificates WHERE impi = ?1 AND app_id = ?2"
+	                  " AND issued_at >= ?3",
+	                  impi, app_id, since, count);
+}
+
+int gba_store_cert_list(struct gba_store *st, const char *impi,
+                        int (*fn)(void *ctx, const struct gba_cert_record *r), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	struct gba_cert_record r;
+	size_t impi_len = 0;
+	int rc = SQLITE_OK, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	if (impi != NULL) {
+		ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+		if (ret < 0)
+			return ret;
+		ret = prep(st,
+		           "SELECT " CERT_COLS " FROM certificates WHERE impi = ?1"
+		           " ORDER BY issued_at DESC, serial DESC",
+		           &s);
+		if (ret == 0)
+			rc = bind_str(s, 1, impi, impi_len);
+	} else {
+		ret = prep(st,
+		           "SELECT " CERT_COLS " FROM certificates ORDER BY issued_at DESC, serial DESC",
+		           &s);
+	}
+	if (ret < 0)
+		goto out;
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		memset(&r, 0, sizeof(r));
+		ret = cert_row(s, &r, 0);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, &r);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* One pending row (PENDING_COLS) into *p; blob copied or borrowed as in
+ * cert_row. */
+static int pending_row(sqlite3_stmt *s, struct gba_pending *p, int copy_blob)
+{
+	const uint8_t *b = NULL;
+	size_t len = 0;
+	int64_t state = 0;
+	int ret;
+
+	ret = col_blob(s, 0, p->token, sizeof(p->token));
+	if (ret == 0)
+		ret = col_id(s, 1, GBA_MAX_IMPI_LEN, 0, p->impi);
+	if (ret == 0)
+		ret = col_id(s, 2, GBA_STORE_MAX_APP, 0, p->app_id);
+	if (ret == 0)
+		ret = col_int(s, 3, GBA_PENDING_WAITING, GBA_PENDING_ISSUED, &state);
+	if (ret == 0)
+		ret = col_int(s, 4, INT64_MIN, INT64_MAX, &p->created);
+	if (ret == 0)
+		ret = col_int(s, 5, INT64_MIN, INT64_MAX, &p->expires);
+	if (ret < 0)
+		return ret;
+	p->state = (int)state;
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+		ret = col_blob_var(s, 6, 1, GBA_STORE_MAX_SERIAL, &b, &len);
+		if (ret < 0)
+			return ret;
+		memcpy(p->serial, b, len);
+		p->serial_len = len;
+	}
+	if ((p->state == GBA_PENDING_ISSUED) != (p->serial_len != 0))
+		return GBA_EIO;
+	ret = col_blob_var(s, 7, 1, GBA_STORE_MAX_PENDING, &b, &len);
+	if (ret < 0)
+		return ret;
+	if (copy_blob) {
+		p->blob = gba_malloc(len);
+		if (p->blob == NULL)
+			return GBA_ENOMEM;
+		memcpy(p->blob, b, len);
+	} else {
+		p->blob = (uint8_t *)(uintptr_t)b;   /* borrowed, never written */
+	}
+	p->blob_len = len;
+	return 0;
+}
+
+int gba_store_pending_get(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],
+                          struct gba_pending *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL || token == NULL)
+		return GBA_EINVAL;
+	ret = prep(st, "SELECT " PENDING_COLS " FROM pending WHERE token = ?1", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_blob(s, 1, token, GBA_STORE_TOKEN_LEN);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = pending_row(s, out, 1);
+out:
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_pending_clear(out);
+	return ret;
+}
+
+int gba_store_pending_set_state(struct gba_store *st, const uint8_t token[GBA_STORE_TOKEN_LEN],
+                                int from, int to)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (st == NULL || token == NULL)
+		return GBA_EINVAL;
+	/* ISSUED needs a serial: only a CMC transaction (pend_issued) sets
+	 * it, and it is final. */
+	if (from < GBA_PENDING_WAITING || from >= GBA_PENDING_ISSUED ||
+	    to < GBA_PENDING_WAITING || to >= GBA_PENDING_ISSUED)
+		return GBA_EINVAL;
+	ret = prep(st, "UPDATE pending SET state = ?3 WHERE token = ?1 AND state = ?2", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, token, GBA_STORE_TOKEN_LEN);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 2, from);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 3, to);
+	ret = step_done(s, rc, GBA_EIO);
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = GBA_ENOTFOUND;
+	return ret;
+}
+
+int gba_store_pending_list(struct gba_store *st,
+                           int (*fn)(void *ctx, const struct gba_pending *p), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	struct gba_pending p;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	ret = prep(st, "SELECT " PENDING_COLS " FROM pending ORDER BY created, token", &s);
+	if (ret < 0)
+		goto out;
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		memset(&p, 0, sizeof(p));
+		ret = pending_row(s, &p, 0);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, &p);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
 	return ret;
 }

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -823,7 +824,7 @@ START_TEST(unknown_schema_and_foreign_files_refused)
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
 	gba_store_close(st);
 	st = NULL;
-	raw_exec(e.db, "PRAGMA user_version = 2");
+	raw_exec(e.db, "PRAGMA user_version = 3");
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), GBA_EUNSUPP);
 	ck_assert_ptr_null(st);
 	/* Some other application's database (version 0, with tables). */
@@ -933,6 +934,715 @@ START_TEST(allocation_failures_are_clean)
 }
 END_TEST
 
+/* ---- the CA's records (issue 5) ---- */
+
+static const uint8_t test_der[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };   /* not parsed */
+
+/* A certificate with a 2-octet serial (id >> 8, id & 0xff; id < 0x8000). */
+static void make_cert(struct gba_cert_record *r, unsigned id, const char *impi,
+                      const char *app, int64_t issued_at, int64_t not_after, int status)
+{
+	memset(r, 0, sizeof(*r));
+	ck_assert_uint_lt(id, 0x8000);
+	r->serial[0] = (uint8_t)(id >> 8);
+	r->serial[1] = (uint8_t)(id & 0xff);
+	r->serial_len = r->serial[0] == 0 && r->serial[1] < 0x80 ? 1 : 2;
+	if (r->serial_len == 1)
+		r->serial[0] = r->serial[1];
+	memcpy(r->ca, "Test Issuing CA", sizeof("Test Issuing CA"));
+	memcpy(r->impi, impi, strlen(impi) + 1);
+	memcpy(r->app_id, app, strlen(app) + 1);
+	memset(r->policy_sha256, 0x11, 32);
+	memset(r->spki_sha256, (int)(id & 0xff), 32);
+	r->issued_at = issued_at;
+	r->not_before = issued_at - 60;
+	r->not_after = not_after;
+	r->status = status;
+	if (status != GBA_CERT_VALID) {
+		r->reason = 1;
+		r->revoked_at = issued_at + 1;
+	}
+	r->der = (uint8_t *)(uintptr_t)test_der;   /* borrowed: never cleared */
+	r->der_len = sizeof(test_der);
+}
+
+static void make_pending(struct gba_pending *p, uint8_t tok, const char *impi, int64_t expires)
+{
+	memset(p, 0, sizeof(*p));
+	memset(p->token, tok, sizeof(p->token));
+	memcpy(p->impi, impi, strlen(impi) + 1);
+	memcpy(p->app_id, "naf.example.org", sizeof("naf.example.org"));
+	p->state = GBA_PENDING_WAITING;
+	p->created = expires - 100;
+	p->expires = expires;
+	p->blob = (uint8_t *)(uintptr_t)"request";   /* borrowed */
+	p->blob_len = 7;
+}
+
+/* One txn: a nonce (NULL: none) and n certificates. */
+static void make_txn(struct gba_cmc_txn *t, const char *nonce, const struct gba_cert_record *c,
+                     size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	if (nonce != NULL) {
+		t->nonce = (const uint8_t *)nonce;
+		t->nonce_len = strlen(nonce);
+		t->nonce_expires = 1000;
+	}
+	t->certs = c;
+	t->ncerts = n;
+}
+
+static int cert_exists(struct gba_store *st, const struct gba_cert_record *c)
+{
+	struct gba_cert_record r;
+	int ret = gba_store_cert_get(st, c->serial, c->serial_len, &r);
+
+	gba_cert_record_clear(&r);
+	ck_assert_msg(ret == 0 || ret == GBA_ENOTFOUND, "cert_get %d", ret);
+	return ret == 0;
+}
+
+static int count_cb(void *ctx, const struct gba_cert_record *r)
+{
+	(void)r;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static unsigned cert_total(struct gba_store *st)
+{
+	unsigned n = 0;
+
+	ck_assert_int_eq(gba_store_cert_list(st, NULL, count_cb, &n), 0);
+	return n;
+}
+
+START_TEST(cert_round_trip_and_duplicate_serial)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[2], r;
+	struct gba_cmc_txn t;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x1234, "a@x", "naf.example.org", 1000, 5000, GBA_CERT_VALID);
+	c[0].invalidity_date = 77;
+	make_txn(&t, "nonce-1", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_cert_get(st, c[0].serial, c[0].serial_len, &r), 0);
+	ck_assert_uint_eq(r.serial_len, 2);
+	ck_assert_mem_eq(r.serial, c[0].serial, 2);
+	ck_assert_str_eq(r.ca, "Test Issuing CA");
+	ck_assert_str_eq(r.impi, "a@x");
+	ck_assert_str_eq(r.app_id, "naf.example.org");
+	ck_assert_mem_eq(r.policy_sha256, c[0].policy_sha256, 32);
+	ck_assert_mem_eq(r.spki_sha256, c[0].spki_sha256, 32);
+	ck_assert_int_eq(r.issued_at, 1000);
+	ck_assert_int_eq(r.not_before, 940);
+	ck_assert_int_eq(r.not_after, 5000);
+	ck_assert_int_eq(r.status, GBA_CERT_VALID);
+	ck_assert_int_eq(r.invalidity_date, 77);
+	ck_assert_uint_eq(r.der_len, sizeof(test_der));
+	ck_assert_ptr_ne(r.der, test_der);
+	ck_assert_mem_eq(r.der, test_der, sizeof(test_der));
+	gba_cert_record_clear(&r);
+	ck_assert_ptr_null(r.der);
+
+	/* The same serial again, with a new certificate before it: GBA_EDUP
+	 * and nothing of the txn stays (its nonce can be used again). */
+	make_cert(&c[0], 0x0101, "a@x", "naf.example.org", 1001, 5000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x1234, "b@x", "naf.example.org", 1001, 5000, GBA_CERT_VALID);
+	make_txn(&t, "nonce-2", c, 2);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EDUP);
+	ck_assert(!cert_exists(st, &c[0]));
+	ck_assert_int_eq(gba_store_cert_get(st, c[1].serial, c[1].serial_len, &r), 0);
+	ck_assert_str_eq(r.impi, "a@x");   /* the original */
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(cert_total(st), 1);
+	make_txn(&t, "nonce-2", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_uint_eq(cert_total(st), 2);
+
+	/* Bad input: GBA_EINVAL, nothing written. */
+	make_cert(&c[0], 0x0202, "a@x", "naf.example.org", 1, 2, GBA_CERT_VALID);
+	make_txn(&t, "nonce-3", c, 1);
+	c[0].serial_len = 0;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	c[0].serial_len = 21;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	c[0].serial_len = 2;
+	c[0].serial[0] = 0x82;   /* negative */
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	c[0].serial[0] = 0x00;   /* not minimal */
+	c[0].serial[1] = 0x02;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a x", "naf.example.org", 1, 2, GBA_CERT_VALID);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "", 1, 2, GBA_CERT_VALID);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, GBA_CERT_VALID);
+	c[0].not_before = 3;   /* after not_after */
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, 3);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, GBA_CERT_VALID);
+	c[0].der = NULL;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, GBA_CERT_VALID);
+	c[0].der_len = GBA_STORE_MAX_CERT + 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, GBA_CERT_VALID);
+	c[0].ca[0] = '\0';
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x0202, "a@x", "n", 1, 2, GBA_CERT_VALID);
+	t.nonce_len = GBA_STORE_MAX_NONCE + 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_txn(&t, "nonce-3", c, 0);
+	t.pend_issued = c[0].serial;   /* no certificate for it */
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_cmc_commit(st, NULL), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_cert_get(st, c[0].serial, 0, &r), GBA_EINVAL);
+	ck_assert_uint_eq(cert_total(st), 2);
+	/* ... and the nonce was never recorded. */
+	make_txn(&t, "nonce-3", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(replayed_nonce_changes_nothing)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[2];
+	struct gba_pending p;
+	struct gba_cmc_txn t;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 1, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_txn(&t, "N", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	make_cert(&c[0], 2, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_cert(&c[1], 3, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_pending(&p, 0x44, "a@x", 100);
+	make_txn(&t, "N", c, 2);
+	t.pend_new = &p;
+	t.npend_new = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EREPLAY);
+	ck_assert(!cert_exists(st, &c[0]));
+	ck_assert(!cert_exists(st, &c[1]));
+	ck_assert_int_eq(gba_store_pending_get(st, p.token, &p), GBA_ENOTFOUND);
+	ck_assert_uint_eq(cert_total(st), 1);
+	/* Nonces are octets: "N\0" is another nonce. */
+	make_pending(&p, 0x44, "a@x", 100);
+	t.nonce = (const uint8_t *)"N\0";
+	t.nonce_len = 2;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_uint_eq(cert_total(st), 3);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(batch_failures_are_per_txn)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[5];
+	struct gba_cmc_txn t[5];
+	const struct gba_cmc_txn *tp[5];
+	int res[5], i;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 10, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_cert(&c[1], 11, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_cert(&c[2], 10, "b@x", "naf", 10, 20, GBA_CERT_VALID);   /* serial of c[0] */
+	make_cert(&c[3], 13, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_cert(&c[4], 14, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	make_txn(&t[0], "n0", &c[0], 1);
+	make_txn(&t[1], "n0", &c[1], 1);   /* replays t[0] in the same batch */
+	make_txn(&t[2], "n2", &c[2], 1);   /* duplicate serial */
+	make_txn(&t[3], "n3", &c[3], 1);
+	make_txn(&t[4], "n4", &c[4], 1);
+	t[4].nonce_len = 0;                /* invalid */
+	for (i = 0; i < 5; i++) {
+		tp[i] = &t[i];
+		res[i] = 99;
+	}
+	ck_assert_int_eq(gba_store_cmc_commit_batch(st, tp, 5, res), 0);
+	ck_assert_int_eq(res[0], 0);
+	ck_assert_int_eq(res[1], GBA_EREPLAY);
+	ck_assert_int_eq(res[2], GBA_EDUP);
+	ck_assert_int_eq(res[3], 0);
+	ck_assert_int_eq(res[4], GBA_EINVAL);
+	ck_assert(cert_exists(st, &c[0]));
+	ck_assert(!cert_exists(st, &c[1]));
+	ck_assert(cert_exists(st, &c[3]));
+	ck_assert(!cert_exists(st, &c[4]));
+	ck_assert_uint_eq(cert_total(st), 2);
+	/* t[2]'s nonce was rolled back with it. */
+	make_cert(&c[2], 12, "b@x", "naf", 10, 20, GBA_CERT_VALID);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t[2]), 0);
+	ck_assert_int_eq(gba_store_cmc_commit_batch(st, tp, 0, res), 0);
+	ck_assert_int_eq(gba_store_cmc_commit_batch(NULL, tp, 1, res), GBA_EINVAL);
+	ck_assert_int_eq(res[0], GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(pending_states_and_issue_cas)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[2];
+	struct gba_pending p[2], r;
+	struct gba_cmc_txn t;
+	uint8_t unknown[GBA_STORE_TOKEN_LEN];
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_pending(&p[0], 0xaa, "a@x", 500);
+	make_pending(&p[1], 0xbb, "b@x", 600);
+	make_txn(&t, "np", NULL, 0);
+	t.pend_new = p;
+	t.npend_new = 2;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	make_txn(&t, "np2", NULL, 0);
+	t.pend_new = p;
+	t.npend_new = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EDUP);   /* same token */
+	ck_assert_int_eq(gba_store_pending_get(st, p[0].token, &r), 0);
+	ck_assert_int_eq(r.state, GBA_PENDING_WAITING);
+	ck_assert_str_eq(r.impi, "a@x");
+	ck_assert_str_eq(r.app_id, "naf.example.org");
+	ck_assert_int_eq(r.created, 400);
+	ck_assert_int_eq(r.expires, 500);
+	ck_assert_uint_eq(r.serial_len, 0);
+	ck_assert_uint_eq(r.blob_len, 7);
+	ck_assert_mem_eq(r.blob, "request", 7);
+	gba_pending_clear(&r);
+
+	/* Not approved yet: issuing fails and the certificate is not kept. */
+	make_cert(&c[0], 0x300, "a@x", "naf.example.org", 10, 20, GBA_CERT_VALID);
+	make_txn(&t, "ni1", c, 1);
+	t.pend_issued = p[0].token;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_ENOTFOUND);
+	ck_assert(!cert_exists(st, &c[0]));
+
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[0].token, GBA_PENDING_WAITING,
+	                                             GBA_PENDING_APPROVED), 0);
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[0].token, GBA_PENDING_WAITING,
+	                                             GBA_PENDING_APPROVED), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[0].token, GBA_PENDING_APPROVED,
+	                                             GBA_PENDING_ISSUED), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[0].token, -1, 0), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert(cert_exists(st, &c[0]));
+	ck_assert_int_eq(gba_store_pending_get(st, p[0].token, &r), 0);
+	ck_assert_int_eq(r.state, GBA_PENDING_ISSUED);
+	ck_assert_uint_eq(r.serial_len, c[0].serial_len);
+	ck_assert_mem_eq(r.serial, c[0].serial, c[0].serial_len);
+	gba_pending_clear(&r);
+	/* Only once: a second issue for the same token fails. */
+	make_cert(&c[1], 0x301, "a@x", "naf.example.org", 10, 20, GBA_CERT_VALID);
+	make_txn(&t, "ni2", &c[1], 1);
+	t.pend_issued = p[0].token;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_ENOTFOUND);
+	ck_assert(!cert_exists(st, &c[1]));
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[0].token, GBA_PENDING_ISSUED,
+	                                             GBA_PENDING_WAITING), GBA_EINVAL);
+
+	/* Rejected: cannot be issued. */
+	ck_assert_int_eq(gba_store_pending_set_state(st, p[1].token, GBA_PENDING_WAITING,
+	                                             GBA_PENDING_REJECTED), 0);
+	make_txn(&t, "ni3", &c[1], 1);
+	t.pend_issued = p[1].token;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_ENOTFOUND);
+	memset(unknown, 0xcc, sizeof(unknown));
+	ck_assert_int_eq(gba_store_pending_get(st, unknown, &r), GBA_ENOTFOUND);
+	ck_assert_ptr_null(r.blob);
+	ck_assert_int_eq(gba_store_pending_set_state(st, unknown, 0, 1), GBA_ENOTFOUND);
+
+	/* Bad pending records. */
+	make_pending(&p[0], 0xdd, "a b", 500);
+	make_txn(&t, "nb", NULL, 0);
+	t.pend_new = p;
+	t.npend_new = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_pending(&p[0], 0xdd, "a@x", 500);
+	p[0].blob_len = 0;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_pending(&p[0], 0xdd, "a@x", 500);
+	p[0].serial_len = 1;   /* a serial but not ISSUED */
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_pending(&p[0], 0xdd, "a@x", 500);
+	p[0].state = 4;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(cert_counts)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[7];
+	struct gba_cmc_txn t;
+	uint32_t n = 99;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 1, "a@x", "naf1", 100, 1000, GBA_CERT_VALID);
+	make_cert(&c[1], 2, "a@x", "naf1", 200, 500, GBA_CERT_VALID);     /* expires */
+	make_cert(&c[2], 3, "a@x", "naf1", 300, 1000, GBA_CERT_REVOKED);
+	make_cert(&c[3], 4, "a@x", "naf1", 400, 1000, GBA_CERT_HOLD);
+	make_cert(&c[4], 5, "a@x", "naf2", 500, 1000, GBA_CERT_VALID);    /* other app */
+	make_cert(&c[5], 6, "b@x", "naf1", 600, 1000, GBA_CERT_VALID);    /* other IMPI */
+	make_cert(&c[6], 7, "a@x", "naf1", 700, 2000, GBA_CERT_VALID);
+	make_txn(&t, NULL, c, 7);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", "naf1", 450, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", "naf1", 500, &n), 0);
+	ck_assert_uint_eq(n, 3);   /* notAfter is inclusive */
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", "naf1", 501, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", "naf1", 1001, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", "naf2", 0, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "c@x", "naf1", 0, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(gba_store_cert_count_since(st, "a@x", "naf1", 0, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(gba_store_cert_count_since(st, "a@x", "naf1", 300, &n), 0);
+	ck_assert_uint_eq(n, 3);   /* issued_at >= since, revoked included */
+	ck_assert_int_eq(gba_store_cert_count_since(st, "a@x", "naf1", 701, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	n = 99;
+	ck_assert_int_eq(gba_store_cert_count_since(st, "a x", "naf1", 0, &n), GBA_EINVAL);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(gba_store_cert_count_active(st, "a@x", NULL, 0, &n), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+struct list_ctx {
+	int64_t issued[16];
+	unsigned n, stop_at;
+};
+
+static int list_cb(void *ctx, const struct gba_cert_record *r)
+{
+	struct list_ctx *l = ctx;
+
+	ck_assert_uint_lt(l->n, 16);
+	ck_assert_mem_eq(r->der, test_der, sizeof(test_der));
+	l->issued[l->n++] = r->issued_at;
+	return l->n == l->stop_at ? 42 : 0;
+}
+
+static int pend_cb(void *ctx, const struct gba_pending *p)
+{
+	(void)p;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+START_TEST(cert_list_purge_and_reopen)
+{
+	struct env e;
+	struct gba_store *st = NULL, *st2 = NULL;
+	struct gba_cert_record c[3];
+	struct gba_pending p[3];
+	struct gba_cmc_txn t;
+	struct list_ctx l;
+	unsigned np = 0;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_open(&st2, e.db, e.key), 0);
+	make_cert(&c[0], 1, "a@x", "naf", 100, 1000, GBA_CERT_VALID);
+	make_cert(&c[1], 2, "b@x", "naf", 300, 1000, GBA_CERT_VALID);
+	make_cert(&c[2], 3, "a@x", "naf", 200, 1000, GBA_CERT_VALID);
+	make_txn(&t, "old", c, 3);
+	t.nonce_expires = 100;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	make_txn(&t, "new", NULL, 0);
+	t.nonce_expires = 300;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	/* Visible through another handle at once. */
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(gba_store_cert_list(st2, NULL, list_cb, &l), 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_int_eq(l.issued[0], 300);   /* newest first */
+	ck_assert_int_eq(l.issued[1], 200);
+	ck_assert_int_eq(l.issued[2], 100);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(gba_store_cert_list(st2, "a@x", list_cb, &l), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(l.issued[0], 200);
+	memset(&l, 0, sizeof(l));
+	l.stop_at = 1;
+	ck_assert_int_eq(gba_store_cert_list(st2, NULL, list_cb, &l), 42);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(gba_store_cert_list(st2, "a x", list_cb, &l), GBA_EINVAL);
+
+	/* Pending: waiting and expiring at 100 (purged), issued expiring at
+	 * 100 (kept), waiting expiring at 300 (kept until then). */
+	make_pending(&p[0], 1, "a@x", 100);
+	make_pending(&p[1], 2, "a@x", 100);
+	p[1].state = GBA_PENDING_ISSUED;
+	memcpy(p[1].serial, c[0].serial, c[0].serial_len);
+	p[1].serial_len = c[0].serial_len;
+	make_pending(&p[2], 3, "a@x", 300);
+	make_txn(&t, NULL, NULL, 0);
+	t.pend_new = p;
+	t.npend_new = 3;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_purge(st, 99), 0);
+	ck_assert_int_eq(gba_store_purge(st, 200), 2);   /* nonce "old", p[0] */
+	ck_assert_int_eq(gba_store_purge(st, 200), 0);
+	ck_assert_int_eq(gba_store_pending_list(st2, pend_cb, &np), 0);
+	ck_assert_uint_eq(np, 2);
+	/* "old" may be used again, "new" not yet. */
+	make_txn(&t, "new", NULL, 0);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EREPLAY);
+	make_txn(&t, "old", NULL, 0);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_purge(st, 5000), 3);   /* "new", "old", p[2]; not p[1] */
+	gba_store_close(st2);
+	gba_store_close(st);
+
+	/* A new handle sees everything that was committed. */
+	st = NULL;
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_uint_eq(cert_total(st), 3);
+	np = 0;
+	ck_assert_int_eq(gba_store_pending_list(st, pend_cb, &np), 0);
+	ck_assert_uint_eq(np, 1);
+	ck_assert(cert_exists(st, &c[1]));
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+static int64_t raw_user_version(const char *db)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+START_TEST(schema_v1_database_is_upgraded)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_subscriber s;
+	struct gba_cert_record c;
+	struct gba_cmc_txn t;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	add_sub(st, "old@x", 32);
+	gba_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(raw_user_version(e.db), 2);
+	/* Turn it into what the version 1 code made. */
+	raw_exec(e.db, "DROP TABLE certificates; DROP TABLE cmc_nonces; DROP TABLE pending;"
+	               " PRAGMA user_version = 1;");
+	ck_assert_int_eq(raw_user_version(e.db), 1);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(raw_user_version(e.db), 2);
+	ck_assert_int_eq(gba_store_subscriber_get(st, "old@x", &s), 0);
+	ck_assert_uint_eq(gba_sqn_get(s.sqn), 32);
+	gba_subscriber_clear(&s);
+	make_cert(&c, 5, "old@x", "naf", 1, 2, GBA_CERT_VALID);
+	make_txn(&t, "n", &c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	st = NULL;
+	/* Opening again does not upgrade twice. */
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert(cert_exists(st, &c));
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+#define CM_THREADS 4
+#define CM_SUBMITS 200
+#define CM_REPLAYS 10
+
+struct cm_worker {
+	struct gba_store_committer *c;
+	unsigned id;
+	int bad;          /* submits with an unexpected result */
+	pthread_t th;
+};
+
+static void cm_nonce(char *buf, size_t len, unsigned id, unsigned i)
+{
+	snprintf(buf, len, "nonce-%u-%u", id, i);
+}
+
+static void *cm_main(void *arg)
+{
+	struct cm_worker *w = arg;
+	struct gba_cert_record c;
+	struct gba_cmc_txn t;
+	char nonce[32];
+	unsigned i;
+	int r;
+
+	for (i = 0; i < CM_SUBMITS; i++) {
+		make_cert(&c, w->id * 1000 + i + 1, "a@x", "naf", (int64_t)i, 10000, GBA_CERT_VALID);
+		cm_nonce(nonce, sizeof(nonce), w->id, i);
+		make_txn(&t, nonce, &c, 1);
+		r = gba_store_committer_submit(w->c, &t);
+		if (r != 0)
+			w->bad++;
+		if (i % (CM_SUBMITS / CM_REPLAYS) == 0) {
+			/* The same nonce with a new serial: a replay. */
+			make_cert(&c, w->id * 1000 + 500 + i / (CM_SUBMITS / CM_REPLAYS), "a@x",
+			          "naf", 0, 10000, GBA_CERT_VALID);
+			r = gba_store_committer_submit(w->c, &t);
+			if (r != GBA_EREPLAY)
+				w->bad++;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(committer_concurrent_submits)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_store_committer *c = NULL;
+	struct cm_worker w[CM_THREADS];
+	struct gba_cert_record r;
+	unsigned i, j;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);   /* creates the key */
+	gba_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(gba_store_committer_start(&c, e.db, e.key), 0);
+	for (i = 0; i < CM_THREADS; i++) {
+		w[i].c = c;
+		w[i].id = i + 1;
+		w[i].bad = 0;
+		ck_assert_int_eq(pthread_create(&w[i].th, NULL, cm_main, &w[i]), 0);
+	}
+	for (i = 0; i < CM_THREADS; i++)
+		ck_assert_int_eq(pthread_join(w[i].th, NULL), 0);
+	gba_store_committer_stop(c);
+	for (i = 0; i < CM_THREADS; i++)
+		ck_assert_msg(w[i].bad == 0, "worker %u: %d unexpected results", i, w[i].bad);
+	/* Every acknowledged transaction is there, through a new handle;
+	 * none of the replays is. */
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_uint_eq(cert_total(st), CM_THREADS * CM_SUBMITS);
+	for (i = 0; i < CM_THREADS; i++)
+		for (j = 0; j < CM_SUBMITS; j++) {
+			make_cert(&r, (i + 1) * 1000 + j + 1, "a@x", "naf", 0, 1, GBA_CERT_VALID);
+			ck_assert_msg(cert_exists(st, &r), "worker %u submit %u lost", i, j);
+		}
+	gba_store_close(st);
+	/* Bad arguments. */
+	ck_assert_int_eq(gba_store_committer_submit(NULL, NULL), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_committer_start(NULL, e.db, e.key), GBA_EINVAL);
+	c = (struct gba_store_committer *)1;
+	ck_assert_int_eq(gba_store_committer_start(&c, e.db, "/nonexistent/key"), GBA_EIO);
+	ck_assert_ptr_null(c);
+	gba_store_committer_stop(NULL);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(ca_records_allocation_failures)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_store_committer *cm = NULL;
+	struct gba_cert_record c, r;
+	struct gba_pending p, q;
+	struct gba_cmc_txn t;
+	long n;
+	int ret, step;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c, 9, "a@x", "naf", 1, 2, GBA_CERT_VALID);
+	make_pending(&p, 7, "a@x", 100);
+	make_txn(&t, "n", &c, 1);
+	t.pend_new = &p;
+	t.npend_new = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	for (step = 0; step < 3; step++) {
+		for (n = 0;; n++) {
+			memset(&r, 0xa5, sizeof(r));
+			memset(&q, 0xa5, sizeof(q));
+			gba_mem_fail_after(n);
+			switch (step) {
+			case 0:
+				ret = gba_store_cert_get(st, c.serial, c.serial_len, &r);
+				break;
+			case 1:
+				ret = gba_store_pending_get(st, p.token, &q);
+				break;
+			default:
+				ret = gba_store_committer_start(&cm, e.db, e.key);
+				break;
+			}
+			gba_mem_fail_reset();
+			if (ret == 0)
+				break;
+			ck_assert_msg(ret == GBA_ENOMEM, "step %d n %ld ret %d", step, n, ret);
+			if (step == 0)
+				ck_assert_ptr_null(r.der);
+			else if (step == 1)
+				ck_assert_ptr_null(q.blob);
+			else
+				ck_assert_ptr_null(cm);
+			ck_assert_msg(n < 1000, "step %d never succeeds", step);
+		}
+		ck_assert_int_gt(n, 0);   /* the call allocates: this tested something */
+		if (step == 0) {
+			ck_assert_mem_eq(r.der, test_der, sizeof(test_der));
+			gba_cert_record_clear(&r);
+		} else if (step == 1) {
+			ck_assert_mem_eq(q.blob, "request", 7);
+			gba_pending_clear(&q);
+		} else {
+			make_cert(&c, 10, "a@x", "naf", 1, 2, GBA_CERT_VALID);
+			make_txn(&t, "n2", &c, 1);
+			ck_assert_int_eq(gba_store_committer_submit(cm, &t), 0);
+			gba_store_committer_stop(cm);
+			cm = NULL;
+		}
+	}
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("gba_store");
@@ -955,6 +1665,15 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, key_file_permissions_refused);
 	tcase_add_test(tc, unknown_schema_and_foreign_files_refused);
 	tcase_add_test(tc, allocation_failures_are_clean);
+	tcase_add_test(tc, cert_round_trip_and_duplicate_serial);
+	tcase_add_test(tc, replayed_nonce_changes_nothing);
+	tcase_add_test(tc, batch_failures_are_per_txn);
+	tcase_add_test(tc, pending_states_and_issue_cas);
+	tcase_add_test(tc, cert_counts);
+	tcase_add_test(tc, cert_list_purge_and_reopen);
+	tcase_add_test(tc, schema_v1_database_is_upgraded);
+	tcase_add_test(tc, committer_concurrent_submits);
+	tcase_add_test(tc, ca_records_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# ctl.sh - gba-ctl subscriber add/show/list/remove/import, end to end.
+# ctl.sh - gba-ctl subscriber add/show/list/remove/import, cert list/show,
+# pending list, approve and reject, end to end.
 #
 #  * show and list never print K, OP or OPc, and the database file does
 #    not hold them in clear;
@@ -205,6 +206,93 @@ expect 1 "remove again" subscriber remove bob@example.org
 expect 0 "list after remove" subscriber list
 printf 'alice@example.org\nimp1@example.org\nimp2@example.org\n' | cmp -s - out.txt &&
 	pass "list after remove" || { fail "list after remove"; sed 's/^/    /' out.txt; }
+
+# ---- CA records: cert list/show, pending list, approve, reject ----
+# Rows go in through the store's API (tests/store_tool); any octets do
+# as "DER": cert show prints their base64.
+st() { "$top_builddir/tests/store_tool" "$tmp/t.db" "$tmp/t.key" "$@"; }
+printf '\060\003\002\001\005' >c1.der
+head -c 700 /dev/urandom >c2.der
+TOK1=00112233445566778899aabbccddeeff
+TOK2=ffeeddccbbaa99887766554433221100
+TOK3=0123456789abcdef0123456789abcdef
+st cert 0a1b alice@example.org naf.example.org 1700000000 1800000000 0 c1.der &&
+	st cert 0080 bob@example.org naf.example.org 1700000100 1800000000 1 c2.der &&
+	st pending "$TOK1" alice@example.org naf.example.org 1700000000 4102444800 &&
+	st pending "$TOK2" bob@example.org naf.example.org 1700000001 4102444800 &&
+	st pending "$TOK3" bob@example.org naf.example.org 1700000002 4102444800 &&
+	pass "store_tool rows" || fail "store_tool rows"
+
+expect 0 "cert list" cert list
+printf '%s\n' "0080 revoked 2027-01-15T08:00:00Z bob@example.org naf.example.org" \
+	"0a1b valid 2027-01-15T08:00:00Z alice@example.org naf.example.org" | cmp -s - out.txt &&
+	pass "cert list, newest first" || { fail "cert list output"; sed 's/^/    /' out.txt; }
+expect 0 "cert list --impi" cert list --impi alice@example.org
+[ "$(wc -l <out.txt)" = 1 ] && grep -q '^0a1b valid ' out.txt && pass "cert list --impi output" ||
+	{ fail "cert list --impi output"; sed 's/^/    /' out.txt; }
+expect 1 "cert list with a bad IMPI" cert list --impi "a b"
+expect 2 "cert list with an extra argument" cert list extra
+expect 0 "cert show" cert show 0a1b
+grep -q '^Serial: *0a1b$' out.txt && grep -q '^Status: *valid$' out.txt &&
+	grep -q '^IMPI: *alice@example.org$' out.txt && grep -q '^Application: *naf.example.org$' out.txt &&
+	grep -q '^Not after: *2027-01-15T08:00:00Z$' out.txt &&
+	pass "cert show fields" || { fail "cert show fields"; sed 's/^/    /' out.txt; }
+sed -n '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/p' out.txt | sed '1d;$d' |
+	base64 -d >shown.der 2>/dev/null && cmp -s shown.der c1.der &&
+	pass "cert show prints the certificate as PEM" || { fail "cert show PEM"; sed 's/^/    /' out.txt; }
+expect 0 "cert show without the leading zero" cert show 80
+grep -q '^Serial: *0080$' out.txt && grep -q '^Status: *revoked$' out.txt &&
+	pass "serial 80 is 0080" || { fail "serial 80"; sed 's/^/    /' out.txt; }
+sed -n '/^-----BEGIN CERTIFICATE-----$/,/^-----END CERTIFICATE-----$/p' out.txt | sed '1d;$d' |
+	base64 -d >shown.der 2>/dev/null && cmp -s shown.der c2.der &&
+	pass "cert show PEM of 700 octets" || fail "cert show PEM of 700 octets"
+expect 0 "cert show with extra leading zeros" cert show 00000A1B
+expect 1 "cert show unknown serial" cert show 0bad
+grep -q 'no certificate' err.txt && pass "unknown serial message" || fail "unknown serial message"
+expect 1 "cert show with a serial that is not hex" cert show 0x12
+expect 1 "cert show with a serial over 20 octets" cert show "80$(printf '%038d' 0)"
+expect 2 "cert show without a serial" cert show
+expect 2 "unknown cert command" cert frob
+expect 2 "cert without a command" cert
+"$CTL" --db missing2.db --key-file t.key cert list >out.txt 2>err.txt
+[ $? = 1 ] && [ ! -e missing2.db ] && pass "cert list on a missing database creates nothing" ||
+	fail "cert list on a missing database"
+
+expect 0 "pending list" pending list
+printf '%s\n' "$TOK1 waiting 2100-01-01T00:00:00Z alice@example.org naf.example.org" \
+	"$TOK2 waiting 2100-01-01T00:00:00Z bob@example.org naf.example.org" \
+	"$TOK3 waiting 2100-01-01T00:00:00Z bob@example.org naf.example.org" | cmp -s - out.txt &&
+	pass "pending list output" || { fail "pending list output"; sed 's/^/    /' out.txt; }
+
+# expect_pending_unchanged RC DESCRIPTION ARGS...
+expect_pending_unchanged() {
+	ctl pending list >before.txt 2>&1
+	expect "$@"
+	ctl pending list >after.txt 2>&1
+	cmp -s before.txt after.txt && pass "$2: requests unchanged" ||
+		{ fail "$2: requests changed"; diff before.txt after.txt | sed 's/^/    /'; }
+}
+expect 0 "approve" approve "$TOK1"
+grep -q "^approved $TOK1\$" out.txt && pass "approve message" || fail "approve message"
+expect_pending_unchanged 1 "approve twice" approve "$TOK1"
+grep -q 'is approved, not waiting' err.txt && pass "approve twice message" ||
+	{ fail "approve twice message"; sed 's/^/    /' err.txt; }
+expect_pending_unchanged 1 "reject an approved request" reject "$TOK1"
+expect 0 "reject" reject "$TOK2"
+grep -q "^rejected $TOK2\$" out.txt && pass "reject message" || fail "reject message"
+expect_pending_unchanged 1 "approve a rejected request" approve "$TOK2"
+grep -q 'is rejected, not waiting' err.txt && pass "approve rejected message" ||
+	fail "approve rejected message"
+expect_pending_unchanged 1 "approve an unknown token" approve 0000000000000000000000000000000f
+grep -q 'no pending request' err.txt && pass "unknown token message" || fail "unknown token message"
+expect_pending_unchanged 1 "approve a short token" approve 0011
+expect_pending_unchanged 1 "approve a token that is not hex" approve "zz${TOK1#??}"
+expect_pending_unchanged 2 "approve without a token" approve
+expect_pending_unchanged 2 "reject with two tokens" reject "$TOK3" "$TOK3"
+expect 0 "pending list after decisions" pending list
+grep -q "^$TOK1 approved " out.txt && grep -q "^$TOK2 rejected " out.txt &&
+	grep -q "^$TOK3 waiting " out.txt && pass "states after decisions" ||
+	{ fail "states after decisions"; sed 's/^/    /' out.txt; }
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -1,0 +1,128 @@
+/*
+ * store_tool.c - puts CA records into a store through the public API,
+ * for tests/ctl.sh (a test helper, never installed):
+ *
+ *   store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES
+ *   store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS DERFILE
+ *
+ * SERIALHEX is the serial's content octets as stored; STATUS is 0 valid,
+ * 1 revoked, 2 hold.  Exit 0 on success, 1 with the store's error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_mem.h"
+#include "gba_store.h"
+
+static int num(const char *s, int64_t *v)
+{
+	char *end = NULL;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int text(char *out, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int read_file(const char *path, uint8_t *buf, size_t size, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return -1;
+	*len = fread(buf, 1, size, f);
+	fclose(f);
+	return *len == 0 || *len == size ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t der[GBA_STORE_MAX_CERT + 1];
+	struct gba_store *st = NULL;
+	struct gba_cert_record c;
+	struct gba_pending p;
+	struct gba_cmc_txn t;
+	int64_t v[3];
+	size_t n;
+	int ret = GBA_EINVAL;
+
+	memset(&c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
+	memset(&t, 0, sizeof(t));
+	if (argc == 9 && strcmp(argv[3], "pending") == 0) {
+		n = strlen(argv[4]);
+		if (n != 2 * GBA_STORE_TOKEN_LEN ||
+		    gba_hex_decode(argv[4], n, p.token, GBA_STORE_TOKEN_LEN) != 0 ||
+		    text(p.impi, sizeof(p.impi), argv[5]) < 0 ||
+		    text(p.app_id, sizeof(p.app_id), argv[6]) < 0 || num(argv[7], &v[0]) < 0 ||
+		    num(argv[8], &v[1]) < 0)
+			goto usage;
+		p.state = GBA_PENDING_WAITING;
+		p.created = v[0];
+		p.expires = v[1];
+		p.blob = (uint8_t *)(uintptr_t)"test request";
+		p.blob_len = 12;
+		t.pend_new = &p;
+		t.npend_new = 1;
+	} else if (argc == 11 && strcmp(argv[3], "cert") == 0) {
+		n = strlen(argv[4]);
+		if (n == 0 || n % 2 != 0 || n / 2 > GBA_STORE_MAX_SERIAL ||
+		    gba_hex_decode(argv[4], n, c.serial, n / 2) != 0 ||
+		    text(c.impi, sizeof(c.impi), argv[5]) < 0 ||
+		    text(c.app_id, sizeof(c.app_id), argv[6]) < 0 || num(argv[7], &v[0]) < 0 ||
+		    num(argv[8], &v[1]) < 0 || num(argv[9], &v[2]) < 0 || v[2] < 0 || v[2] > 2 ||
+		    read_file(argv[10], der, sizeof(der), &c.der_len) < 0)
+			goto usage;
+		c.serial_len = n / 2;
+		memcpy(c.ca, "Test CA", sizeof("Test CA"));
+		memset(c.policy_sha256, 0xab, sizeof(c.policy_sha256));
+		memset(c.spki_sha256, 0xcd, sizeof(c.spki_sha256));
+		c.issued_at = v[0];
+		c.not_before = v[0];
+		c.not_after = v[1];
+		c.status = (int)v[2];
+		if (c.status != GBA_CERT_VALID) {
+			c.reason = 1;
+			c.revoked_at = v[0] + 1;
+		}
+		c.der = der;
+		t.certs = &c;
+		t.ncerts = 1;
+	} else {
+		goto usage;
+	}
+	ret = gba_store_open(&st, argv[1], argv[2]);
+	if (ret == 0)
+		ret = gba_store_cmc_commit(st, &t);
+	gba_store_close(st);
+	if (ret < 0) {
+		fprintf(stderr, "store_tool: %s\n", gba_strerror(ret));
+		return 1;
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES\n"
+	                "       store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS "
+	                "DERFILE\n");
+	return 2;
+}
