@@ -1895,3 +1895,61 @@ out:
 	gnutls_x509_crt_deinit(crt);
 	return ret;
 }
+
+int gba_x509_cert_sans(const uint8_t *der, size_t len, char (*out)[GBA_X509_SAN_MAX + 1],
+                       size_t max, size_t *n)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	char buf[GBA_X509_SAN_MAX + 1];
+	const char *pfx;
+	size_t size;
+	unsigned seq;
+	int type, ret = 0;
+
+	*n = 0;
+	if (der == NULL || len == 0 || len > 65536)
+		return GBA_EINVAL;
+	if (gnutls_x509_crt_init(&crt) != 0)
+		return GBA_ENOMEM;
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) != 0) {
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	for (seq = 0; seq < 64; seq++) {
+		size = sizeof(buf) - 8;
+		type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, &size, NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+			ret = GBA_ETOOBIG;
+			goto out;
+		}
+		if (type < 0) {
+			ret = GBA_ESYNTAX;
+			goto out;
+		}
+		if (type == GNUTLS_SAN_URI)
+			pfx = "uri:";
+		else if (type == GNUTLS_SAN_DNSNAME)
+			pfx = "dns:";
+		else if (type == GNUTLS_SAN_RFC822NAME)
+			pfx = "email:";
+		else
+			continue;
+		if (strlen(buf) != size || *n >= max || strlen(pfx) + size > GBA_X509_SAN_MAX) {
+			ret = strlen(buf) != size ? GBA_ESYNTAX : GBA_ETOOBIG;
+			goto out;
+		}
+		memcpy(out[*n], pfx, strlen(pfx));
+		memcpy(out[*n] + strlen(pfx), buf, size + 1);
+		(*n)++;
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	if (ret < 0)
+		*n = 0;
+	return ret;
+}

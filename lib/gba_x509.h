@@ -299,4 +299,15 @@ struct gba_ca_init_conf {
 };
 int gba_ca_init(const struct gba_ca_init_conf *conf);
 
+/*
+ * The subjectAltNames of a certificate (DER) as "uri:...", "dns:..." or
+ * "email:..." strings (other kinds are skipped), at most max, each
+ * NUL-terminated in a row of GBA_X509_SAN_MAX + 1 octets.  A renewal
+ * carries them over.  GBA_ESYNTAX for a bad certificate, GBA_ETOOBIG
+ * when a name does not fit or there are more than max.
+ */
+#define GBA_X509_SAN_MAX 1024u
+int gba_x509_cert_sans(const uint8_t *der, size_t len, char (*out)[GBA_X509_SAN_MAX + 1],
+                       size_t max, size_t *n);
+
 #endif

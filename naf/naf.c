@@ -745,7 +745,7 @@ int naf_decide(struct naf *n, const struct naf_enrol_req *r, struct gba_policy_d
 	struct naf_uss_buf *ub = NULL;
 	enum gba_key_type kt;
 	enum gba_policy_key_type pkt = GBA_POLICY_KEY_EC_P256;
-	char sans[GBA_POLICY_MAX_SAN][GBA_POLICY_MAX_VALUE + 1];
+	char sans[GBA_POLICY_MAX_SAN][GBA_X509_SAN_MAX + 1];
 	size_t nuss = 0, nsans = 0, i;
 	uint32_t active = 0, recent = 0;
 	int64_t now = gba_time_now();
@@ -829,8 +829,11 @@ int naf_decide(struct naf *n, const struct naf_enrol_req *r, struct gba_policy_d
 		if (l > GBA_POLICY_MAX_VALUE)
 			return GBA_ETOOBIG;
 		memcpy(t->subject, r->old->subject, l + 1);
-		for (i = 0; i < nsans; i++)
-			memcpy(t->san[i], sans[i], sizeof(t->san[i]));
+		for (i = 0; i < nsans; i++) {
+			if (strlen(sans[i]) > GBA_POLICY_MAX_VALUE)
+				return GBA_ETOOBIG;
+			memcpy(t->san[i], sans[i], strlen(sans[i]) + 1);
+		}
 		t->nsan = nsans;
 	}
 	return 0;

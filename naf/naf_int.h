@@ -93,11 +93,6 @@ int naf_policy_uss(const char *uss_json, struct gba_policy_uss *uss, size_t max,
                    struct naf_uss_buf **buf);
 void naf_uss_buf_free(struct naf_uss_buf *buf);
 
-/* SANs of a certificate as "uri:...", "dns:...", "email:..." (others
- * skipped), at most max.  (gba_x509.c) */
-int gba_x509_cert_sans(const uint8_t *der, size_t len, char (*out)[GBA_POLICY_MAX_VALUE + 1],
-                       size_t max, size_t *n);
-
 /* ---- deciding one request (naf.c) ---- */
 
 struct naf_enrol_req {
