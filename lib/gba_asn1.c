@@ -29,11 +29,16 @@
 #include "OCSPResponse.h"
 #include "PKIData.h"
 #include "PKIResponse.h"
+#include "RevocationInfoChoices.h"
+#include "RevocationInfoChoice.h"
+#include "Extensions.h"
+#include "Extension.h"
 #include "SignedAttributes.h"
 #include "SignedData.h"
 #include "SignerInfo.h"
 
 #include "gba_asn1.h"
+#include "gba_asn1_int.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_limits.h"
@@ -105,6 +110,9 @@ static const uint8_t oid_attr_signing_time[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05
 };
 static const uint8_t oid_sha256[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+static const uint8_t oid_sha384[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02 };
+static const uint8_t oid_sha512[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03 };
+static const uint8_t oid_ext_ski[] = { 0x55, 0x1d, 0x0e };
 static const uint8_t oid_rsa_sha256[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b
 };
@@ -116,14 +124,14 @@ const struct gba_oid gba_oid_cct_pkidata = OID(oid_cct_pkidata);
 const struct gba_oid gba_oid_cct_pkiresponse = OID(oid_cct_pkiresponse);
 const struct gba_oid gba_oid_data = OID(oid_data);
 
-static int oid_is(const OBJECT_IDENTIFIER_t *o, const uint8_t *p, size_t len)
+/* ---- helpers shared with gba_asn1_cmc.c (gba_asn1_int.h) ---- */
+
+int gba_asn1_oid_is(const OBJECT_IDENTIFIER_t *o, const uint8_t *p, size_t len)
 {
 	return o->size >= 0 && (size_t)o->size == len && memcmp(o->buf, p, len) == 0;
 }
 
-/* ---- small helpers ---- */
-
-static void set_err(struct gba_der_error *err, size_t off, const char *reason)
+void gba_asn1_set_err(struct gba_der_error *err, size_t off, const char *reason)
 {
 	if (err != NULL) {
 		err->offset = off;
@@ -131,8 +139,7 @@ static void set_err(struct gba_der_error *err, size_t off, const char *reason)
 	}
 }
 
-/* Copy bytes into a primitive (OID, INTEGER) or OCTET STRING-like field. */
-static int set_bytes(uint8_t **bufp, int *sizep, const void *p, size_t len)
+int gba_asn1_set_bytes(uint8_t **bufp, int *sizep, const void *p, size_t len)
 {
 	uint8_t *b;
 
@@ -150,11 +157,7 @@ static int set_bytes(uint8_t **bufp, int *sizep, const void *p, size_t len)
 	return 0;
 }
 
-#define SET_OID(o, a) set_bytes(&(o)->buf, &(o)->size, (a), sizeof(a))
-#define SET_OCTETS(o, p, n) set_bytes(&(o)->buf, &(o)->size, (p), (n))
-
-/* DER-encode into a new buffer. */
-static int encode_alloc(asn_TYPE_descriptor_t *td, void *sptr, uint8_t **out, size_t *outlen)
+int gba_asn1_encode_alloc(asn_TYPE_descriptor_t *td, void *sptr, uint8_t **out, size_t *outlen)
 {
 	asn_enc_rval_t er;
 	uint8_t *buf;
@@ -179,13 +182,8 @@ static int encode_alloc(asn_TYPE_descriptor_t *td, void *sptr, uint8_t **out, si
 	return 0;
 }
 
-/*
- * The five strict-decoding steps.  *out, on success, is a new structure
- * of type td (ASN_STRUCT_FREE it).  base is added to reported offsets
- * (for values nested in a larger input).
- */
-static int decode_strict(asn_TYPE_descriptor_t *td, const uint8_t *buf, size_t len,
-                         size_t base, void **out, struct gba_der_error *err)
+int gba_asn1_decode_strict(asn_TYPE_descriptor_t *td, const uint8_t *buf, size_t len,
+                           size_t base, void **out, struct gba_der_error *err)
 {
 	asn_codec_ctx_t ctx;
 	asn_dec_rval_t rv;
@@ -207,32 +205,32 @@ static int decode_strict(asn_TYPE_descriptor_t *td, const uint8_t *buf, size_t l
 	ctx.max_stack_size = GBA_MAX_ASN1_STACK;
 	rv = ber_decode(&ctx, td, &p, buf, len);
 	if (rv.code != RC_OK) {
-		set_err(err, base + rv.consumed, rv.code == RC_WMORE ?
-		        "value ends early for this ASN.1 type" :
-		        "does not match the ASN.1 type");
+		gba_asn1_set_err(err, base + rv.consumed, rv.code == RC_WMORE ?
+		                 "value ends early for this ASN.1 type" :
+		                 "does not match the ASN.1 type");
 		ret = rv.code == RC_WMORE ? GBA_ETRUNC : GBA_ESYNTAX;
 		goto out;
 	}
 	if (rv.consumed != len) {
-		set_err(err, base + rv.consumed, "trailing bytes after the value");
+		gba_asn1_set_err(err, base + rv.consumed, "trailing bytes after the value");
 		ret = GBA_ESYNTAX;
 		goto out;
 	}
 	if (asn_check_constraints(td, p, cmsg, &cmsg_len) != 0) {
-		set_err(err, base, "value violates an ASN.1 constraint");
+		gba_asn1_set_err(err, base, "value violates an ASN.1 constraint");
 		ret = GBA_ECONSTRAINT;
 		goto out;
 	}
-	ret = encode_alloc(td, p, &re, &relen);
+	ret = gba_asn1_encode_alloc(td, p, &re, &relen);
 	if (ret < 0) {
-		set_err(err, base, "value cannot be re-encoded");
+		gba_asn1_set_err(err, base, "value cannot be re-encoded");
 		goto out;
 	}
 	if (relen != len || memcmp(re, buf, len) != 0) {
 		for (i = 0; i < len && i < relen && re[i] == buf[i]; i++)
 			;
-		set_err(err, base + i,
-		        "not DER: re-encoding differs (SET OF order, DEFAULT value or unknown extension)");
+		gba_asn1_set_err(err, base + i,
+		                 "not DER: re-encoding differs (SET OF order, DEFAULT value or unknown extension)");
 		ret = GBA_ENOTDER;
 		goto out;
 	}
@@ -246,16 +244,104 @@ out:
 	return ret;
 }
 
+int gba_asn1_decode_into(asn_TYPE_descriptor_t *td, const uint8_t *buf, size_t len,
+                         void *dst, size_t dst_size)
+{
+	struct gba_der_error err;
+	void *p = NULL;
+	int ret;
+
+	ret = gba_asn1_decode_strict(td, buf, len, 0, &p, &err);
+	if (ret < 0)
+		return ret;
+	memcpy(dst, p, dst_size);   /* the members now belong to dst */
+	gba_free(p);
+	return 0;
+}
+
+int gba_asn1_put_gt(GeneralizedTime_t *gt, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999)
+		return GBA_EINVAL;
+	return asn_time2GT(gt, &tm, 1) != NULL ? 0 : GBA_ENOMEM;
+}
+
+int gba_asn1_get_gt(const GeneralizedTime_t *gt, int64_t *t)
+{
+	time_t r;
+
+	errno = 0;
+	r = asn_GT2time(gt, NULL, 1);
+	if (r == (time_t)-1)
+		return GBA_ESYNTAX;
+	*t = (int64_t)r;
+	return 0;
+}
+
+int gba_asn1_tlv(const uint8_t *p, size_t n, struct gba_tlv *t)
+{
+	size_t hl = 2, clen = 0, k, nlen;
+
+	memset(t, 0, sizeof(*t));
+	if (n < 2)
+		return GBA_ETRUNC;
+	if ((p[0] & 0x1f) == 0x1f)
+		return GBA_ESYNTAX;     /* high tag numbers: not used here */
+	if (p[1] < 0x80) {
+		clen = p[1];
+	} else {
+		nlen = p[1] & 0x7fu;
+		if (nlen == 0 || nlen > sizeof(size_t) || nlen > 4)
+			return GBA_ESYNTAX;
+		if (n < 2 + nlen)
+			return GBA_ETRUNC;
+		for (k = 0; k < nlen; k++)
+			clen = (clen << 8) | p[2 + k];
+		hl += nlen;
+	}
+	if (clen > n - hl)
+		return GBA_ETRUNC;
+	t->p = p;
+	t->len = hl + clen;
+	t->c = p + hl;
+	t->clen = clen;
+	t->tag = p[0];
+	return 0;
+}
+
+int gba_asn1_tlv_child(const struct gba_tlv *parent, size_t idx, struct gba_tlv *child)
+{
+	const uint8_t *p = parent->c, *end = parent->c + parent->clen;
+	size_t i;
+	int ret;
+
+	if ((parent->tag & 0x20) == 0)
+		return GBA_ESYNTAX;
+	for (i = 0;; i++) {
+		if (p >= end)
+			return GBA_ENOTFOUND;
+		ret = gba_asn1_tlv(p, (size_t)(end - p), child);
+		if (ret < 0)
+			return ret;
+		if (i == idx)
+			return 0;
+		p += child->len;
+	}
+}
+
 int gba_asn1_check(enum gba_pdu pdu, const uint8_t *buf, size_t len, struct gba_der_error *err)
 {
 	void *p = NULL;
 	int ret;
 
 	if ((unsigned)pdu >= GBA_PDU_COUNT) {
-		set_err(err, 0, "unknown PDU");
+		gba_asn1_set_err(err, 0, "unknown PDU");
 		return GBA_EINVAL;
 	}
-	ret = decode_strict(pdu_td[pdu], buf, len, 0, &p, err);
+	ret = gba_asn1_decode_strict(pdu_td[pdu], buf, len, 0, &p, err);
 	if (ret == 0)
 		ASN_STRUCT_FREE(*pdu_td[pdu], p);
 	return ret;
@@ -269,7 +355,7 @@ int gba_asn1_print(enum gba_pdu pdu, const uint8_t *buf, size_t len)
 
 	if ((unsigned)pdu >= GBA_PDU_COUNT)
 		return GBA_EINVAL;
-	ret = decode_strict(pdu_td[pdu], buf, len, 0, &p, &err);
+	ret = gba_asn1_decode_strict(pdu_td[pdu], buf, len, 0, &p, &err);
 	if (ret < 0)
 		return ret;
 	if (asn_fprint(stdout, pdu_td[pdu], p) != 0)
@@ -278,45 +364,7 @@ int gba_asn1_print(enum gba_pdu pdu, const uint8_t *buf, size_t len)
 	return ret;
 }
 
-/* Decode a value and move it into caller-owned storage of that type. */
-static int decode_into(asn_TYPE_descriptor_t *td, const uint8_t *buf, size_t len,
-                       void *dst, size_t dst_size)
-{
-	struct gba_der_error err;
-	void *p = NULL;
-	int ret;
-
-	ret = decode_strict(td, buf, len, 0, &p, &err);
-	if (ret < 0)
-		return ret;
-	memcpy(dst, p, dst_size);   /* the members now belong to dst */
-	gba_free(p);
-	return 0;
-}
-
 /* ---- times ---- */
-
-static int put_gt(GeneralizedTime_t *gt, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999)
-		return GBA_EINVAL;
-	return asn_time2GT(gt, &tm, 1) != NULL ? 0 : GBA_ENOMEM;
-}
-
-static int get_gt(const GeneralizedTime_t *gt, int64_t *t)
-{
-	time_t r;
-
-	errno = 0;
-	r = asn_GT2time(gt, NULL, 1);
-	if (r == (time_t)-1)
-		return GBA_ESYNTAX;
-	*t = (int64_t)r;
-	return 0;
-}
 
 /* RFC 5652 11.3: UTCTime for 1950..2049, GeneralizedTime otherwise. */
 static int put_cms_time(CMSTime_t *ct, int64_t t)
@@ -331,7 +379,7 @@ static int put_cms_time(CMSTime_t *ct, int64_t t)
 		return asn_time2UT(&ct->choice.utcTime, &tm, 1) != NULL ? 0 : GBA_ENOMEM;
 	}
 	ct->present = CMSTime_PR_generalTime;
-	return put_gt(&ct->choice.generalTime, t);
+	return gba_asn1_put_gt(&ct->choice.generalTime, t);
 }
 
 /* ---- CMS SignedData ---- */
@@ -339,6 +387,7 @@ static int put_cms_time(CMSTime_t *ct, int64_t t)
 struct gba_cms_msg {
 	ContentInfo_t *ci;
 	SignedData_t *sd;
+	uint8_t *sid_issuer;    /* gba_cms_signer's sid issuer Name DER */
 };
 
 void gba_cms_msg_free(struct gba_cms_msg *msg)
@@ -349,6 +398,7 @@ void gba_cms_msg_free(struct gba_cms_msg *msg)
 		ASN_STRUCT_FREE(asn_DEF_SignedData, msg->sd);
 	if (msg->ci != NULL)
 		ASN_STRUCT_FREE(asn_DEF_ContentInfo, msg->ci);
+	gba_free(msg->sid_issuer);
 	gba_free(msg);
 }
 
@@ -364,16 +414,16 @@ int gba_cms_parse(const uint8_t *buf, size_t len, struct gba_cms_view *view,
 	msg = gba_calloc(1, sizeof(*msg));
 	if (msg == NULL)
 		return GBA_ENOMEM;
-	ret = decode_strict(&asn_DEF_ContentInfo, buf, len, 0, (void **)&msg->ci, err);
+	ret = gba_asn1_decode_strict(&asn_DEF_ContentInfo, buf, len, 0, (void **)&msg->ci, err);
 	if (ret < 0)
 		goto out;
-	if (!oid_is(&msg->ci->contentType, oid_signed_data, sizeof(oid_signed_data))) {
-		set_err(err, 0, "ContentInfo does not hold a SignedData");
+	if (!gba_asn1_oid_is(&msg->ci->contentType, oid_signed_data, sizeof(oid_signed_data))) {
+		gba_asn1_set_err(err, 0, "ContentInfo does not hold a SignedData");
 		ret = GBA_EUNSUPP;
 		goto out;
 	}
 	/* content is the last element, so the SignedData ends the input */
-	ret = decode_strict(&asn_DEF_SignedData, msg->ci->content.buf,
+	ret = gba_asn1_decode_strict(&asn_DEF_SignedData, msg->ci->content.buf,
 	                    (size_t)msg->ci->content.size, len - (size_t)msg->ci->content.size,
 	                    (void **)&msg->sd, err);
 	if (ret < 0)
@@ -405,7 +455,7 @@ static int add_attr(SignedAttributes_t *attrs, const uint8_t *oid, size_t oid_le
 	v = gba_calloc(1, sizeof(*v));
 	if (a == NULL || v == NULL)
 		goto fail;
-	ret = set_bytes(&a->attrType.buf, &a->attrType.size, oid, oid_len);
+	ret = gba_asn1_set_bytes(&a->attrType.buf, &a->attrType.size, oid, oid_len);
 	if (ret < 0)
 		goto fail;
 	ret = GBA_ENOMEM;
@@ -425,9 +475,43 @@ fail:
 	return ret;
 }
 
-static int set_sha256_alg(AlgorithmIdentifier_t *alg)
+/* digestAlgorithm OIDs of the hashes a CMS signer may use. */
+static const struct {
+	enum gba_hash_alg hash;
+	const uint8_t *oid;
+	size_t len;
+} digest_algs[] = {
+	{ GBA_HASH_SHA256, oid_sha256, sizeof(oid_sha256) },
+	{ GBA_HASH_SHA384, oid_sha384, sizeof(oid_sha384) },
+	{ GBA_HASH_SHA512, oid_sha512, sizeof(oid_sha512) },
+};
+
+static int set_digest_alg(AlgorithmIdentifier_t *alg, enum gba_hash_alg hash)
 {
-	return SET_OID(&alg->algorithm, oid_sha256);
+	size_t i;
+
+	for (i = 0; i < sizeof(digest_algs) / sizeof(digest_algs[0]); i++)
+		if (digest_algs[i].hash == hash)
+			return gba_asn1_set_bytes(&alg->algorithm.buf, &alg->algorithm.size,
+			                          digest_algs[i].oid, digest_algs[i].len);
+	return GBA_EINVAL;
+}
+
+static int get_digest_alg(const AlgorithmIdentifier_t *alg, enum gba_hash_alg *hash)
+{
+	size_t i;
+
+	/* RFC 5754: parameters absent (NULL is tolerated by RFC 5754 3) */
+	if (alg->parameters != NULL &&
+	    (alg->parameters->size != 2 || memcmp(alg->parameters->buf, der_null, 2) != 0))
+		return GBA_EUNSUPP;
+	for (i = 0; i < sizeof(digest_algs) / sizeof(digest_algs[0]); i++) {
+		if (gba_asn1_oid_is(&alg->algorithm, digest_algs[i].oid, digest_algs[i].len)) {
+			*hash = digest_algs[i].hash;
+			return 0;
+		}
+	}
+	return GBA_EUNSUPP;
 }
 
 /* sid = issuerAndSerialNumber of the signer certificate. */
@@ -441,11 +525,11 @@ static int set_sid(SignerInfo_t *si, const struct gba_blob *cert)
 	asn_dec_rval_t rv;
 	int ret;
 
-	ret = decode_strict(&asn_DEF_Certificate, cert->p, cert->len, 0, (void **)&c, &err);
+	ret = gba_asn1_decode_strict(&asn_DEF_Certificate, cert->p, cert->len, 0, (void **)&c, &err);
 	if (ret < 0)
 		return ret;
 	si->sid.present = SignerIdentifier_PR_issuerAndSerialNumber;
-	ret = encode_alloc(&asn_DEF_Name, &c->tbsCertificate.issuer, &der, &der_len);
+	ret = gba_asn1_encode_alloc(&asn_DEF_Name, &c->tbsCertificate.issuer, &der, &der_len);
 	if (ret < 0)
 		goto out;
 	dst = &si->sid.choice.issuerAndSerialNumber.issuer;
@@ -454,7 +538,7 @@ static int set_sid(SignerInfo_t *si, const struct gba_blob *cert)
 		ret = GBA_EINTERNAL;
 		goto out;
 	}
-	ret = set_bytes(&si->sid.choice.issuerAndSerialNumber.serialNumber.buf,
+	ret = gba_asn1_set_bytes(&si->sid.choice.issuerAndSerialNumber.serialNumber.buf,
 	                &si->sid.choice.issuerAndSerialNumber.serialNumber.size,
 	                c->tbsCertificate.serialNumber.buf,
 	                (size_t)c->tbsCertificate.serialNumber.size);
@@ -473,11 +557,30 @@ static int add_cert(CertificateSet_t *set, const struct gba_blob *cert)
 		return GBA_ENOMEM;
 	ret = gba_asn1_check(GBA_PDU_CERTIFICATE, cert->p, cert->len, NULL);
 	if (ret == 0)
-		ret = set_bytes(&a->buf, &a->size, cert->p, cert->len);
+		ret = gba_asn1_set_bytes(&a->buf, &a->size, cert->p, cert->len);
 	if (ret == 0 && ASN_SET_ADD(&set->list, a) != 0)
 		ret = GBA_ENOMEM;
 	if (ret < 0)
 		ASN_STRUCT_FREE(asn_DEF_ANY, a);
+	return ret;
+}
+
+static int add_crl(RevocationInfoChoices_t *set, const struct gba_blob *crl)
+{
+	RevocationInfoChoice_t *r = gba_calloc(1, sizeof(*r));
+	int ret;
+
+	if (r == NULL)
+		return GBA_ENOMEM;
+	r->present = RevocationInfoChoice_PR_crl;
+	ret = gba_asn1_decode_into(&asn_DEF_CertificateList, crl->p, crl->len, &r->choice.crl,
+	                           sizeof(r->choice.crl));
+	if (ret < 0)
+		r->present = RevocationInfoChoice_PR_NOTHING;
+	if (ret == 0 && ASN_SET_ADD(&set->list, r) != 0)
+		ret = GBA_ENOMEM;
+	if (ret < 0)
+		ASN_STRUCT_FREE(asn_DEF_RevocationInfoChoice, r);
 	return ret;
 }
 
@@ -496,7 +599,7 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 	OBJECT_IDENTIFIER_t ctype;
 	OCTET_STRING_t md;
 	CMSTime_t st;
-	uint8_t digest[GBA_SHA256_LEN];
+	uint8_t digest[64];
 	uint8_t *tbs = NULL, *sig = NULL, *out = NULL;
 	size_t tbs_len = 0, sig_len = 0, out_len = 0, i;
 	struct gba_cms_view view;
@@ -510,7 +613,10 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 	memset(&md, 0, sizeof(md));
 	memset(&st, 0, sizeof(st));
 	if (req->econtent.len > GBA_MAX_DER_LEN || req->sign == NULL ||
-	    req->signer_cert.len == 0 || req->econtent_type.len == 0 || req->sig_alg.len == 0)
+	    (req->signer_cert.len == 0 && req->signer_ski.len == 0) ||
+	    req->econtent_type.len == 0 || req->sig_alg.len == 0 ||
+	    gba_hash_len(req->hash) > sizeof(digest) ||
+	    (req->ncerts > 0 && req->certs == NULL) || (req->ncrls > 0 && req->crls == NULL))
 		return GBA_EINVAL;
 
 	ci = gba_calloc(1, sizeof(*ci));
@@ -520,17 +626,19 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 	if (ci == NULL || sd == NULL || si == NULL || dalg == NULL)
 		goto out;
 
-	/* RFC 5652 5.1: version 3 for any eContentType but id-data */
-	if (asn_long2INTEGER(&sd->version, oid_is_data(req) ? 1 : 3) != 0)
+	/* RFC 5652 5.1: version 3 for any eContentType but id-data, or
+	 * when a SignerInfo is version 3 (sid = subjectKeyIdentifier) */
+	if (asn_long2INTEGER(&sd->version,
+	                     oid_is_data(req) && req->signer_cert.len > 0 ? 1 : 3) != 0)
 		goto out;
-	ret = set_sha256_alg(dalg);
+	ret = set_digest_alg(dalg, req->hash);
 	if (ret < 0)
 		goto out;
 	ret = GBA_ENOMEM;
 	if (ASN_SET_ADD(&sd->digestAlgorithms.list, dalg) != 0)
 		goto out;
 	dalg = NULL;
-	ret = set_bytes(&sd->encapContentInfo.eContentType.buf,
+	ret = gba_asn1_set_bytes(&sd->encapContentInfo.eContentType.buf,
 	                &sd->encapContentInfo.eContentType.size,
 	                req->econtent_type.p, req->econtent_type.len);
 	if (ret < 0)
@@ -539,35 +647,57 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 	sd->encapContentInfo.eContent = gba_calloc(1, sizeof(OCTET_STRING_t));
 	if (sd->encapContentInfo.eContent == NULL)
 		goto out;
-	ret = SET_OCTETS(sd->encapContentInfo.eContent, req->econtent.p, req->econtent.len);
+	ret = GBA_SET_OCTETS(sd->encapContentInfo.eContent, req->econtent.p, req->econtent.len);
 	if (ret < 0)
 		goto out;
 
-	ret = GBA_ENOMEM;
-	sd->certificates = gba_calloc(1, sizeof(*sd->certificates));
-	if (sd->certificates == NULL)
-		goto out;
-	ret = add_cert(sd->certificates, &req->signer_cert);
-	for (i = 0; ret == 0 && i < req->ncerts; i++)
-		ret = add_cert(sd->certificates, &req->certs[i]);
-	if (ret < 0)
-		goto out;
+	/* certificates: der_encode sorts the SET OF as DER wants */
+	if (req->signer_cert.len > 0 || req->ncerts > 0) {
+		ret = GBA_ENOMEM;
+		sd->certificates = gba_calloc(1, sizeof(*sd->certificates));
+		if (sd->certificates == NULL)
+			goto out;
+		ret = 0;
+		if (req->signer_cert.len > 0)
+			ret = add_cert(sd->certificates, &req->signer_cert);
+		for (i = 0; ret == 0 && i < req->ncerts; i++)
+			ret = add_cert(sd->certificates, &req->certs[i]);
+		if (ret < 0)
+			goto out;
+	}
+	if (req->ncrls > 0) {
+		ret = GBA_ENOMEM;
+		sd->crls = gba_calloc(1, sizeof(*sd->crls));
+		if (sd->crls == NULL)
+			goto out;
+		for (i = 0; i < req->ncrls; i++) {
+			ret = add_crl(sd->crls, &req->crls[i]);
+			if (ret < 0)
+				goto out;
+		}
+	}
 
-	/* SignerInfo */
+	/* SignerInfo: version 1 with issuerAndSerialNumber, 3 with a key id */
 	ret = GBA_ENOMEM;
-	if (asn_long2INTEGER(&si->version, 1) != 0)
+	if (asn_long2INTEGER(&si->version, req->signer_cert.len > 0 ? 1 : 3) != 0)
 		goto out;
-	ret = set_sid(si, &req->signer_cert);
+	if (req->signer_cert.len > 0) {
+		ret = set_sid(si, &req->signer_cert);
+	} else {
+		si->sid.present = SignerIdentifier_PR_subjectKeyIdentifier;
+		ret = GBA_SET_OCTETS(&si->sid.choice.subjectKeyIdentifier, req->signer_ski.p,
+		                     req->signer_ski.len);
+	}
 	if (ret < 0)
 		goto out;
-	ret = set_sha256_alg(&si->digestAlgorithm);
+	ret = set_digest_alg(&si->digestAlgorithm, req->hash);
 	if (ret < 0)
 		goto out;
 	ret = GBA_ENOMEM;
 	si->signedAttrs = gba_calloc(1, sizeof(*si->signedAttrs));
 	if (si->signedAttrs == NULL)
 		goto out;
-	ret = set_bytes(&ctype.buf, &ctype.size, req->econtent_type.p, req->econtent_type.len);
+	ret = gba_asn1_set_bytes(&ctype.buf, &ctype.size, req->econtent_type.p, req->econtent_type.len);
 	if (ret == 0)
 		ret = add_attr(si->signedAttrs, oid_attr_content_type, sizeof(oid_attr_content_type),
 		               &asn_DEF_OBJECT_IDENTIFIER, &ctype);
@@ -577,15 +707,15 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 		ret = add_attr(si->signedAttrs, oid_attr_signing_time, sizeof(oid_attr_signing_time),
 		               &asn_DEF_CMSTime, &st);
 	if (ret == 0)
-		ret = gba_hash_fast(GBA_HASH_SHA256, req->econtent.p, req->econtent.len, digest);
+		ret = gba_hash_fast(req->hash, req->econtent.p, req->econtent.len, digest);
 	if (ret == 0)
-		ret = SET_OCTETS(&md, digest, sizeof(digest));
+		ret = GBA_SET_OCTETS(&md, digest, gba_hash_len(req->hash));
 	if (ret == 0)
 		ret = add_attr(si->signedAttrs, oid_attr_message_digest,
 		               sizeof(oid_attr_message_digest), &asn_DEF_OCTET_STRING, &md);
 	if (ret < 0)
 		goto out;
-	ret = set_bytes(&si->signatureAlgorithm.algorithm.buf, &si->signatureAlgorithm.algorithm.size,
+	ret = gba_asn1_set_bytes(&si->signatureAlgorithm.algorithm.buf, &si->signatureAlgorithm.algorithm.size,
 	                req->sig_alg.p, req->sig_alg.len);
 	if (ret < 0)
 		goto out;
@@ -596,20 +726,20 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 		si->signatureAlgorithm.parameters = gba_calloc(1, sizeof(ANY_t));
 		if (si->signatureAlgorithm.parameters == NULL)
 			goto out;
-		ret = set_bytes(&si->signatureAlgorithm.parameters->buf,
+		ret = gba_asn1_set_bytes(&si->signatureAlgorithm.parameters->buf,
 		                &si->signatureAlgorithm.parameters->size, der_null, sizeof(der_null));
 		if (ret < 0)
 			goto out;
 	}
 
 	/* The signature covers the DER of the attributes as a SET OF. */
-	ret = encode_alloc(&asn_DEF_SignedAttributes, si->signedAttrs, &tbs, &tbs_len);
+	ret = gba_asn1_encode_alloc(&asn_DEF_SignedAttributes, si->signedAttrs, &tbs, &tbs_len);
 	if (ret < 0)
 		goto out;
 	ret = req->sign(req->sign_ctx, tbs, tbs_len, &sig, &sig_len);
 	if (ret < 0)
 		goto out;
-	ret = SET_OCTETS(&si->signature, sig, sig_len);
+	ret = GBA_SET_OCTETS(&si->signature, sig, sig_len);
 	if (ret < 0)
 		goto out;
 	ret = GBA_ENOMEM;
@@ -617,13 +747,13 @@ int gba_cms_sign(const struct gba_cms_sign_req *req, uint8_t **der, size_t *len)
 		goto out;
 	si = NULL;
 
-	ret = SET_OID(&ci->contentType, oid_signed_data);
+	ret = GBA_SET_OID(&ci->contentType, oid_signed_data);
 	if (ret < 0)
 		goto out;
 	ret = GBA_ENOMEM;
 	if (ANY_fromType(&ci->content, &asn_DEF_SignedData, sd) != 0)
 		goto out;
-	ret = encode_alloc(&asn_DEF_ContentInfo, ci, &out, &out_len);
+	ret = gba_asn1_encode_alloc(&asn_DEF_ContentInfo, ci, &out, &out_len);
 	if (ret < 0)
 		goto out;
 	/* What we sign we also decode strictly, as a peer would. */
@@ -665,7 +795,7 @@ static int find_attr(const SignedAttributes_t *attrs, const uint8_t *oid, size_t
 	for (i = 0; i < attrs->list.count; i++) {
 		const CMSAttribute_t *a = attrs->list.array[i];
 
-		if (!oid_is(&a->attrType, oid, oid_len))
+		if (!gba_asn1_oid_is(&a->attrType, oid, oid_len))
 			continue;
 		if (found++ > 0 || a->attrValues.list.count != 1)
 			return GBA_EDUP;
@@ -679,12 +809,14 @@ static int cert_matches_sid(const ANY_t *c, const SignerIdentifier_t *sid, int *
 {
 	struct gba_der_error err;
 	Certificate_t *cert = NULL;
+	OCTET_STRING_t *ski = NULL;
 	uint8_t *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	int ret;
+	int i, ret;
 
 	*match = 0;
-	ret = decode_strict(&asn_DEF_Certificate, c->buf, (size_t)c->size, 0, (void **)&cert, &err);
+	ret = gba_asn1_decode_strict(&asn_DEF_Certificate, c->buf, (size_t)c->size, 0,
+	                             (void **)&cert, &err);
 	if (ret < 0)
 		return ret;
 	if (sid->present == SignerIdentifier_PR_issuerAndSerialNumber) {
@@ -694,15 +826,33 @@ static int cert_matches_sid(const ANY_t *c, const SignerIdentifier_t *sid, int *
 		    memcmp(ias->serialNumber.buf, cert->tbsCertificate.serialNumber.buf,
 		           (size_t)ias->serialNumber.size) != 0)
 			goto out;
-		ret = encode_alloc(&asn_DEF_Name, (void *)(uintptr_t)&ias->issuer, &a, &alen);
+		ret = gba_asn1_encode_alloc(&asn_DEF_Name, (void *)(uintptr_t)&ias->issuer, &a, &alen);
 		if (ret == 0)
-			ret = encode_alloc(&asn_DEF_Name, &cert->tbsCertificate.issuer, &b, &blen);
+			ret = gba_asn1_encode_alloc(&asn_DEF_Name, &cert->tbsCertificate.issuer, &b,
+			                            &blen);
 		if (ret == 0)
 			*match = alen == blen && memcmp(a, b, alen) == 0;
+		goto out;
 	}
-	/* sid = subjectKeyIdentifier is matched by the X.509 layer later
-	 * (it needs the certificate's extension); not used by CCMs. */
+	/* sid = subjectKeyIdentifier: the certificate's SKI extension */
+	for (i = 0; cert->tbsCertificate.extensions != NULL &&
+	            i < cert->tbsCertificate.extensions->list.count; i++) {
+		const Extension_t *e = cert->tbsCertificate.extensions->list.array[i];
+		const OCTET_STRING_t *want = &sid->choice.subjectKeyIdentifier;
+
+		if (!gba_asn1_oid_is(&e->extnID, oid_ext_ski, sizeof(oid_ext_ski)))
+			continue;
+		ret = gba_asn1_decode_strict(&asn_DEF_OCTET_STRING, e->extnValue.buf,
+		                             (size_t)e->extnValue.size, 0, (void **)&ski, &err);
+		if (ret < 0)
+			goto out;
+		*match = ski->size == want->size &&
+		         memcmp(ski->buf, want->buf, (size_t)ski->size) == 0;
+		break;
+	}
 out:
+	if (ski != NULL)
+		ASN_STRUCT_FREE(asn_DEF_OCTET_STRING, ski);
 	gba_free(a);
 	gba_free(b);
 	ASN_STRUCT_FREE(asn_DEF_Certificate, cert);
@@ -718,7 +868,9 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 	OBJECT_IDENTIFIER_t *ct = NULL;
 	OCTET_STRING_t *md = NULL;
 	const OCTET_STRING_t *ec = sd->encapContentInfo.eContent;
-	uint8_t digest[GBA_SHA256_LEN];
+	uint8_t digest[64];
+	enum gba_hash_alg hash = GBA_HASH_SHA256;
+	size_t dlen;
 	int i, match, ret;
 
 	memset(sv, 0, sizeof(*sv));
@@ -726,16 +878,17 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 	*tbs_len = 0;
 	ret = GBA_EUNSUPP;
 	if (sd->signerInfos.list.count != 1) {
-		set_err(err, 0, "SignedData must have exactly one signer");
+		gba_asn1_set_err(err, 0, "SignedData must have exactly one signer");
 		goto out;
 	}
 	si = sd->signerInfos.list.array[0];
-	if (!oid_is(&si->digestAlgorithm.algorithm, oid_sha256, sizeof(oid_sha256))) {
-		set_err(err, 0, "signer digest algorithm is not SHA-256");
+	if (get_digest_alg(&si->digestAlgorithm, &hash) < 0) {
+		gba_asn1_set_err(err, 0, "signer digest algorithm is not SHA-256, SHA-384 or SHA-512");
 		goto out;
 	}
+	dlen = gba_hash_len(hash);
 	if (si->signedAttrs == NULL || ec == NULL) {
-		set_err(err, 0, "signed attributes or eContent missing");
+		gba_asn1_set_err(err, 0, "signed attributes or eContent missing");
 		ret = GBA_EMISSING;
 		goto out;
 	}
@@ -750,7 +903,7 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 	                        (size_t)ct->size) != 0))
 		ret = GBA_ESIG;
 	if (ret < 0) {
-		set_err(err, 0, "contentType attribute missing, repeated or not the eContentType");
+		gba_asn1_set_err(err, 0, "contentType attribute missing, repeated or not the eContentType");
 		goto out;
 	}
 	ret = find_attr(si->signedAttrs, oid_attr_message_digest, sizeof(oid_attr_message_digest),
@@ -760,12 +913,12 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 	if (ret == 0 && ANY_to_type((ANY_t *)(uintptr_t)v, &asn_DEF_OCTET_STRING, (void **)&md) != 0)
 		ret = GBA_ESYNTAX;
 	if (ret == 0)
-		ret = gba_hash_fast(GBA_HASH_SHA256, ec->buf, (size_t)ec->size, digest);
-	if (ret == 0 && (md->size != (int)sizeof(digest) ||
-	                 !gba_ct_equal(md->buf, digest, sizeof(digest))))
+		ret = gba_hash_fast(hash, ec->buf, (size_t)ec->size, digest);
+	if (ret == 0 && (md->size < 0 || (size_t)md->size != dlen ||
+	                 !gba_ct_equal(md->buf, digest, dlen)))
 		ret = GBA_ESIG;
 	if (ret < 0) {
-		set_err(err, 0, "messageDigest attribute missing, repeated or wrong");
+		gba_asn1_set_err(err, 0, "messageDigest attribute missing, repeated or wrong");
 		goto out;
 	}
 	for (i = 0; sd->certificates != NULL && i < sd->certificates->list.count; i++) {
@@ -773,7 +926,7 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 
 		ret = cert_matches_sid(c, &si->sid, &match);
 		if (ret < 0) {
-			set_err(err, 0, "a carried certificate does not decode");
+			gba_asn1_set_err(err, 0, "a carried certificate does not decode");
 			goto out;
 		}
 		if (match) {
@@ -782,16 +935,38 @@ int gba_cms_signer(struct gba_cms_msg *msg, struct gba_cms_signer_view *sv,
 			break;
 		}
 	}
-	if (sv->cert.len == 0) {
-		set_err(err, 0, "the signer's certificate is not in the SignedData");
-		ret = GBA_ENOTFOUND;
-		goto out;
+	if (si->sid.present == SignerIdentifier_PR_subjectKeyIdentifier) {
+		/* no certificate is fine: the signer is a key being certified */
+		sv->ski.p = si->sid.choice.subjectKeyIdentifier.buf;
+		sv->ski.len = (size_t)si->sid.choice.subjectKeyIdentifier.size;
+		if (sv->ski.len == 0) {
+			gba_asn1_set_err(err, 0, "empty subjectKeyIdentifier in sid");
+			ret = GBA_ESYNTAX;
+			goto out;
+		}
+	} else {
+		if (sv->cert.len == 0) {
+			gba_asn1_set_err(err, 0, "the signer's certificate is not in the SignedData");
+			ret = GBA_ENOTFOUND;
+			goto out;
+		}
+		gba_free(msg->sid_issuer);
+		msg->sid_issuer = NULL;
+		ret = gba_asn1_encode_alloc(&asn_DEF_Name,
+		                            (void *)(uintptr_t)&si->sid.choice.issuerAndSerialNumber.issuer,
+		                            &msg->sid_issuer, &sv->sid_issuer.len);
+		if (ret < 0)
+			goto out;
+		sv->sid_issuer.p = msg->sid_issuer;
+		sv->sid_serial.p = si->sid.choice.issuerAndSerialNumber.serialNumber.buf;
+		sv->sid_serial.len = (size_t)si->sid.choice.issuerAndSerialNumber.serialNumber.size;
 	}
+	sv->hash = hash;
 	sv->sig_alg.p = si->signatureAlgorithm.algorithm.buf;
 	sv->sig_alg.len = (size_t)si->signatureAlgorithm.algorithm.size;
 	sv->signature.p = si->signature.buf;
 	sv->signature.len = (size_t)si->signature.size;
-	ret = encode_alloc(&asn_DEF_SignedAttributes, si->signedAttrs, tbs, tbs_len);
+	ret = gba_asn1_encode_alloc(&asn_DEF_SignedAttributes, si->signedAttrs, tbs, tbs_len);
 out:
 	if (ct != NULL)
 		ASN_STRUCT_FREE(asn_DEF_OBJECT_IDENTIFIER, ct);
@@ -830,7 +1005,7 @@ static int add_ccm_cert(void *list, const struct gba_blob *b)
 	Certificate_t *c = NULL;
 	int ret;
 
-	ret = decode_strict(&asn_DEF_Certificate, b->p, b->len, 0, (void **)&c, &err);
+	ret = gba_asn1_decode_strict(&asn_DEF_Certificate, b->p, b->len, 0, (void **)&c, &err);
 	if (ret < 0)
 		return ret;
 	if (ASN_SEQUENCE_ADD(list, c) != 0) {
@@ -876,32 +1051,32 @@ int gba_ccm_encode(const struct gba_ccm *ccm, uint8_t **der, size_t *len)
 	    asn_ulong2INTEGER(&m->sequenceNumber, (unsigned long)ccm->seq) != 0 ||
 	    asn_long2INTEGER(&m->action, (long)ccm->action) != 0)
 		goto out;
-	ret = SET_OCTETS(&m->messageId, ccm->message_id, sizeof(ccm->message_id));
+	ret = GBA_SET_OCTETS(&m->messageId, ccm->message_id, sizeof(ccm->message_id));
 	if (ret == 0)
-		ret = put_gt(&m->issuedAt, ccm->issued_at);
+		ret = gba_asn1_put_gt(&m->issuedAt, ccm->issued_at);
 	if (ret < 0)
 		goto out;
 	switch (ccm->subscriber_kind) {
 	case GBA_CCM_SUB_IMPI:
 		m->subscriber.present = CCMSubscriber_PR_impi;
-		ret = SET_OCTETS(&m->subscriber.choice.impi, ccm->subscriber.p, ccm->subscriber.len);
+		ret = GBA_SET_OCTETS(&m->subscriber.choice.impi, ccm->subscriber.p, ccm->subscriber.len);
 		break;
 	case GBA_CCM_SUB_BTID:
 		m->subscriber.present = CCMSubscriber_PR_btid;
-		ret = SET_OCTETS(&m->subscriber.choice.btid, ccm->subscriber.p, ccm->subscriber.len);
+		ret = GBA_SET_OCTETS(&m->subscriber.choice.btid, ccm->subscriber.p, ccm->subscriber.len);
 		break;
 	default:
 		ret = GBA_EINVAL;
 	}
 	if (ret < 0)
 		goto out;
-	ret = SET_OCTETS(&m->applicationId, ccm->application_id.p, ccm->application_id.len);
+	ret = GBA_SET_OCTETS(&m->applicationId, ccm->application_id.p, ccm->application_id.len);
 	if (ret < 0)
 		goto out;
 	if (ccm->certificate.len > 0) {
 		struct gba_der_error err;
 
-		ret = decode_strict(&asn_DEF_Certificate, ccm->certificate.p, ccm->certificate.len,
+		ret = gba_asn1_decode_strict(&asn_DEF_Certificate, ccm->certificate.p, ccm->certificate.len,
 		                    0, (void **)&m->certificate, &err);
 		if (ret < 0)
 			goto out;
@@ -916,12 +1091,12 @@ int gba_ccm_encode(const struct gba_ccm *ccm, uint8_t **der, size_t *len)
 			goto out;
 		if (ccm->revocation_kind == GBA_CCM_REV_OCSP) {
 			m->revocation->present = CCMRevocationStatus_PR_ocsp;
-			ret = decode_into(&asn_DEF_OCSPResponse, ccm->revocation.p, ccm->revocation.len,
+			ret = gba_asn1_decode_into(&asn_DEF_OCSPResponse, ccm->revocation.p, ccm->revocation.len,
 			                  &m->revocation->choice.ocsp,
 			                  sizeof(m->revocation->choice.ocsp));
 		} else if (ccm->revocation_kind == GBA_CCM_REV_CRL) {
 			m->revocation->present = CCMRevocationStatus_PR_crl;
-			ret = decode_into(&asn_DEF_CertificateList, ccm->revocation.p,
+			ret = gba_asn1_decode_into(&asn_DEF_CertificateList, ccm->revocation.p,
 			                  ccm->revocation.len, &m->revocation->choice.crl,
 			                  sizeof(m->revocation->choice.crl));
 		} else {
@@ -937,9 +1112,9 @@ int gba_ccm_encode(const struct gba_ccm *ccm, uint8_t **der, size_t *len)
 		m->validity = gba_calloc(1, sizeof(*m->validity));
 		if (m->validity == NULL)
 			goto out;
-		ret = put_gt(&m->validity->notBefore, ccm->not_before);
+		ret = gba_asn1_put_gt(&m->validity->notBefore, ccm->not_before);
 		if (ret == 0)
-			ret = put_gt(&m->validity->notAfter, ccm->not_after);
+			ret = gba_asn1_put_gt(&m->validity->notAfter, ccm->not_after);
 		if (ret < 0)
 			goto out;
 	}
@@ -948,7 +1123,7 @@ int gba_ccm_encode(const struct gba_ccm *ccm, uint8_t **der, size_t *len)
 		m->renewBy = gba_calloc(1, sizeof(*m->renewBy));
 		if (m->renewBy == NULL)
 			goto out;
-		ret = put_gt(m->renewBy, ccm->renew_by);
+		ret = gba_asn1_put_gt(m->renewBy, ccm->renew_by);
 		if (ret < 0)
 			goto out;
 	}
@@ -956,7 +1131,7 @@ int gba_ccm_encode(const struct gba_ccm *ccm, uint8_t **der, size_t *len)
 		ret = GBA_ECONSTRAINT;
 		goto out;
 	}
-	ret = encode_alloc(&asn_DEF_CertConfigMessage, m, der, len);
+	ret = gba_asn1_encode_alloc(&asn_DEF_CertConfigMessage, m, der, len);
 out:
 	ASN_STRUCT_FREE(asn_DEF_CertConfigMessage, m);
 	return ret;
@@ -993,7 +1168,7 @@ static int msg_encode(struct gba_ccm_msg *msg, asn_TYPE_descriptor_t *td, void *
 
 	if (msg->nbufs >= CCM_MAX_BUFS)
 		return GBA_EINTERNAL;
-	ret = encode_alloc(td, p, &der, &len);
+	ret = gba_asn1_encode_alloc(td, p, &der, &len);
 	if (ret < 0)
 		return ret;
 	msg->bufs[msg->nbufs++] = der;
@@ -1032,34 +1207,34 @@ int gba_ccm_decode(const uint8_t *der, size_t len, struct gba_ccm *ccm,
 	msg = gba_calloc(1, sizeof(*msg));
 	if (msg == NULL)
 		return GBA_ENOMEM;
-	ret = decode_strict(&asn_DEF_CertConfigMessage, der, len, 0, (void **)&msg->m, err);
+	ret = gba_asn1_decode_strict(&asn_DEF_CertConfigMessage, der, len, 0, (void **)&msg->m, err);
 	if (ret < 0)
 		goto out;
 	m = msg->m;
 	ret = GBA_EUNSUPP;
 	if (asn_INTEGER2long(&m->version, &l) != 0 || l != 1) {
-		set_err(err, 0, "unsupported CCM version");
+		gba_asn1_set_err(err, 0, "unsupported CCM version");
 		goto out;
 	}
 	ret = GBA_ECONSTRAINT;
 	if (m->messageId.size != (int)sizeof(ccm->message_id)) {
-		set_err(err, 0, "messageId is not 16 octets");
+		gba_asn1_set_err(err, 0, "messageId is not 16 octets");
 		goto out;
 	}
 	memcpy(ccm->message_id, m->messageId.buf, sizeof(ccm->message_id));
 	if (asn_INTEGER2ulong(&m->sequenceNumber, &ul) != 0) {
-		set_err(err, 0, "sequenceNumber exceeds 64 bits");
+		gba_asn1_set_err(err, 0, "sequenceNumber exceeds 64 bits");
 		goto out;
 	}
 	ccm->seq = ul;
 	if (asn_INTEGER2long(&m->action, &l) != 0 || l < 0 || l > GBA_CCM_REMOVE) {
-		set_err(err, 0, "unknown CCM action");
+		gba_asn1_set_err(err, 0, "unknown CCM action");
 		goto out;
 	}
 	ccm->action = (enum gba_ccm_action)l;
-	ret = get_gt(&m->issuedAt, &ccm->issued_at);
+	ret = gba_asn1_get_gt(&m->issuedAt, &ccm->issued_at);
 	if (ret < 0) {
-		set_err(err, 0, "issuedAt is not a valid time");
+		gba_asn1_set_err(err, 0, "issuedAt is not a valid time");
 		goto out;
 	}
 	if (m->subscriber.present == CCMSubscriber_PR_impi) {
@@ -1111,19 +1286,19 @@ int gba_ccm_decode(const uint8_t *der, size_t len, struct gba_ccm *ccm,
 	}
 	if (m->validity != NULL) {
 		ccm->has_validity = 1;
-		ret = get_gt(&m->validity->notBefore, &ccm->not_before);
+		ret = gba_asn1_get_gt(&m->validity->notBefore, &ccm->not_before);
 		if (ret == 0)
-			ret = get_gt(&m->validity->notAfter, &ccm->not_after);
+			ret = gba_asn1_get_gt(&m->validity->notAfter, &ccm->not_after);
 		if (ret < 0) {
-			set_err(err, 0, "validity is not a valid time");
+			gba_asn1_set_err(err, 0, "validity is not a valid time");
 			goto out;
 		}
 	}
 	if (m->renewBy != NULL) {
 		ccm->has_renew_by = 1;
-		ret = get_gt(m->renewBy, &ccm->renew_by);
+		ret = gba_asn1_get_gt(m->renewBy, &ccm->renew_by);
 		if (ret < 0) {
-			set_err(err, 0, "renewBy is not a valid time");
+			gba_asn1_set_err(err, 0, "renewBy is not a valid time");
 			goto out;
 		}
 	}
