@@ -480,9 +480,23 @@ START_TEST(test_response_checks)
 	/* our nonce not echoed */
 	ck_assert_int_eq(ue_cmc_response(der, len, root.der[0], root.len[0], txid, other, &sp, 1,
 	                                 time(NULL), &res, &why), GBA_EREPLAY);
-	/* another trust anchor */
-	ck_assert_int_eq(ue_cmc_response(der, len, ca.der[0], ca.len[0], txid, nonce, &sp, 1,
-	                                 time(NULL), &res, &why) < 0, 1);
+	/* an unrelated trust anchor */
+	{
+		struct gba_signer *other_ca = NULL;
+		const uint8_t *oc;
+		size_t ocl = 0;
+
+		ck_assert_int_eq(gba_signer_generate_ca(&other_ca, "Other", 1), 0);
+		oc = gba_signer_cert(other_ca, &ocl);
+		ck_assert_int_eq(ue_cmc_response(der, len, oc, ocl, txid, nonce, &sp, 1, time(NULL),
+		                                 &res, &why), GBA_ESIG);
+		gba_signer_free(other_ca);
+	}
+	/* another transactionId */
+	txid_b[0] ^= 1;
+	ck_assert_int_eq(ue_cmc_response(der, len, root.der[0], root.len[0], txid, nonce, &sp, 1,
+	                                 time(NULL), &res, &why), GBA_EAUTH);
+	txid_b[0] ^= 1;
 	/* a tampered byte anywhere fails */
 	der[len - 5] ^= 0x01;
 	ck_assert_int_eq(ue_cmc_response(der, len, root.der[0], root.len[0], txid, nonce, &sp, 1,
