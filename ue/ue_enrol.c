@@ -299,10 +299,9 @@ static int session_keys(const struct opts *o, struct session *s, int force)
 	return ret;
 }
 
-/* Connect to the NAF; the FQDN defaults to the URL host. */
-static int session_open(const struct opts *o, struct session *s)
+/* The NAF FQDN (default: the URL host) and the URL's path prefix. */
+static int session_target(const struct opts *o, struct session *s)
 {
-	struct gba_http_client_conf cc;
 	const char *p;
 	size_t n;
 	int ret;
@@ -326,6 +325,15 @@ static int session_open(const struct opts *o, struct session *s)
 	if (n > 0)
 		memcpy(s->base, p, n);
 	s->base[n] = '\0';
+	return 0;
+}
+
+/* Connect to the NAF. */
+static int session_connect(const struct opts *o, struct session *s)
+{
+	struct gba_http_client_conf cc;
+	int ret;
+
 	memset(&cc, 0, sizeof(cc));
 	cc.mode = o->mode;
 	cc.ca_file = o->ca;
@@ -688,9 +696,11 @@ int ue_cmd_enrol(int argc, char **argv)
 	if (ret == 0)
 		ret = load_anchor(o.trust, &s);
 	if (ret == 0)
-		ret = session_open(&o, &s);
+		ret = session_target(&o, &s);
 	if (ret == 0)
 		ret = session_keys(&o, &s, 0);
+	if (ret == 0)
+		ret = session_connect(&o, &s);
 	for (i = 0; ret == 0 && i < o.count; i++)
 		ret = gba_key_generate(&keys[i], o.key_type);
 	if (ret == 0)
@@ -787,9 +797,11 @@ int ue_cmd_poll(int argc, char **argv)
 	if (ret == 0)
 		ret = load_anchor(o.trust, &s);
 	if (ret == 0)
-		ret = session_open(&o, &s);
+		ret = session_target(&o, &s);
 	if (ret == 0)
 		ret = session_keys(&o, &s, 0);
+	if (ret == 0)
+		ret = session_connect(&o, &s);
 	if (ret == 0)
 		ret = exchange_spkis(&x, keys, p.nkeys);
 	if (ret < 0)
@@ -898,7 +910,9 @@ int ue_cmd_renew(int argc, char **argv)
 	newkeys[0] = fresh;
 	ret = load_anchor(o.trust, &s);
 	if (ret == 0)
-		ret = session_open(&o, &s);
+		ret = session_target(&o, &s);
+	if (ret == 0)
+		ret = session_connect(&o, &s);
 	if (ret == 0)
 		ret = exchange_spkis(&x, reqkey, 1);
 	if (ret == 0)
@@ -1090,9 +1104,11 @@ int ue_cmd_portal_enrol(int argc, char **argv)
 	if (ret == 0 && o.trust != NULL)
 		ret = load_anchor(o.trust, &s);
 	if (ret == 0)
-		ret = session_open(&o, &s);
+		ret = session_target(&o, &s);
 	if (ret == 0)
 		ret = session_keys(&o, &s, 0);
+	if (ret == 0)
+		ret = session_connect(&o, &s);
 	if (ret == 0)
 		ret = gba_key_generate(&key, o.key_type);
 	if (ret == 0)
@@ -1245,9 +1261,11 @@ int ue_cmd_ca_cert(int argc, char **argv)
 		goto out;
 	}
 	have_ci = 1;
-	ret = session_open(&o, &s);
+	ret = session_target(&o, &s);
 	if (ret == 0)
 		ret = session_keys(&o, &s, 0);
+	if (ret == 0)
+		ret = session_connect(&o, &s);
 	if (ret == 0)
 		ret = get_ca_cert(&o, &s, ci.issuer_der, ci.issuer_der_len, &ca);
 	if (ret == GBA_ENOTFOUND) {
