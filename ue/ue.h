@@ -2,6 +2,9 @@
 #ifndef UE_H
 #define UE_H
 
+#include "gba_http.h"
+#include "ue_usim.h"
+
 /* Print the GBA reference vectors (TS 35.208 set 1 subscriber). */
 int ue_demo_vectors(void);
 
@@ -16,5 +19,26 @@ int ue_demo_ccm(const char *outdir);
 int ue_cmd_init(int argc, char **argv);
 int ue_cmd_bootstrap(int argc, char **argv);
 int ue_cmd_ks_naf(int argc, char **argv);
+/* ue_enrol.c: enrol, renew, rekey, poll, portal-enrol, ca-cert.
+ * Exit status 0 issued/done, 1 refused, 2 usage, 3 pending, 4 error. */
+int ue_cmd_enrol(int argc, char **argv);
+int ue_cmd_renew(int argc, char **argv);    /* also "rekey" (argv[0]) */
+int ue_cmd_poll(int argc, char **argv);
+int ue_cmd_portal_enrol(int argc, char **argv);
+int ue_cmd_ca_cert(int argc, char **argv);
+
+/* Ub bootstrapping (ue_bootstrap.c), reused by the enrolment commands. */
+struct ue_ub_opts {
+	const char *state;           /* the state file Ks is saved to */
+	const char *url;             /* BSF URL */
+	const char *realm;           /* NULL: the URL's host */
+	const char *ca;              /* TLS trust; NULL: system store */
+	enum gba_http_client_mode mode;
+	int quiet;                   /* report the B-TID on stderr, not stdout */
+};
+/* The host of an http(s) URL (no brackets for IPv6). */
+int ue_url_host(const char *url, char *out, size_t size);
+/* Run Ub; on success u holds (and the state file has) B-TID, RAND, Ks. */
+int ue_bootstrap_run(const struct ue_ub_opts *o, struct ue_usim *u);
 
 #endif

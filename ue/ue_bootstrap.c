@@ -27,8 +27,7 @@
 
 static const char user_agent[] = "gba-ue/" PACKAGE_VERSION " 3gpp-gba-tmpi";
 
-/* The host of an http(s) URL, for the default realm. */
-static int url_host(const char *url, char *out, size_t size)
+int ue_url_host(const char *url, char *out, size_t size)
 {
 	const char *p = strstr(url, "://"), *end;
 	size_t n;
@@ -68,15 +67,7 @@ static int get_root(struct gba_http_client *c, const char *authz, struct gba_htt
 	return ret;
 }
 
-struct ub_opts {
-	const char *state;
-	const char *url;
-	const char *realm;
-	const char *ca;
-	enum gba_http_client_mode mode;
-};
-
-static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
+int ue_bootstrap_run(const struct ue_ub_opts *o, struct ue_usim *u)
 {
 	static struct gba_auth scratch;   /* the parser's 4 KiB arena */
 	static struct ue_ub_challenge ch;
@@ -97,7 +88,7 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 	}
 	if (o->realm != NULL)
 		snprintf(realm, sizeof(realm), "%s", o->realm);
-	else if (url_host(o->url, realm, sizeof(realm)) < 0)
+	else if (ue_url_host(o->url, realm, sizeof(realm)) < 0)
 		realm[0] = '\0';
 	ret = ue_ub_initial_authz(u->impi, realm, authz, sizeof(authz));
 	if (ret == 0)
@@ -181,8 +172,8 @@ static int run_bootstrap(const struct ub_opts *o, struct ue_usim *u)
 	if (ret == 0)
 		ret = ue_usim_save(u, o->state);
 	if (ret == 0)
-		printf("B-TID: %s\nlifetime: %s\nprotocol: %s\n", u->btid, u->lifetime,
-		       r->version == GBA_HTTP_2 ? "HTTP/2" : "HTTP/1.1");
+		fprintf(o->quiet ? stderr : stdout, "B-TID: %s\nlifetime: %s\nprotocol: %s\n",
+		        u->btid, u->lifetime, r->version == GBA_HTTP_2 ? "HTTP/2" : "HTTP/1.1");
 out:
 	gba_wipe(res, sizeof(res));
 	gba_wipe(ck, sizeof(ck));
@@ -206,7 +197,7 @@ int ue_cmd_bootstrap(int argc, char **argv)
 		{ "trace", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ub_opts o = { "gba-ue.state", NULL, NULL, NULL, GBA_HTTP_CLIENT_AUTO };
+	struct ue_ub_opts o = { "gba-ue.state", NULL, NULL, NULL, GBA_HTTP_CLIENT_AUTO, 0 };
 	struct ue_usim u;
 	int ch, ret;
 
@@ -233,7 +224,7 @@ int ue_cmd_bootstrap(int argc, char **argv)
 		fprintf(stderr, "gba-ue: cannot load USIM state %s: %s\n", o.state, gba_strerror(ret));
 		return 1;
 	}
-	ret = run_bootstrap(&o, &u);
+	ret = ue_bootstrap_run(&o, &u);
 	ue_usim_clear(&u);
 	if (ret < 0) {
 		fprintf(stderr, "gba-ue: bootstrap failed: %s\n", gba_strerror(ret));

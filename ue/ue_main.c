@@ -5,6 +5,8 @@
  *   init       create the simulated USIM's state file
  *   bootstrap  run Ub against a BSF and keep Ks in the state file
  *   ks-naf     print Ks_NAF for a NAF FQDN and Ua protocol id
+ *   enrol, renew, rekey, poll, portal-enrol, ca-cert
+ *              certificates from the provisioning NAF (ue_enrol.c)
  *   demo       the GBA key hierarchy on the TS 35.208 test subscriber and
  *              a CCM built, signed, verified and decoded by our codecs
  */
@@ -27,6 +29,20 @@ static void usage(FILE *f)
 	        "              run GBA bootstrapping (Ub) and keep B-TID and Ks\n"
 	        "  ks-naf [--state F] NAF_FQDN UA_ID_HEX10\n"
 	        "              print Ks_NAF for that NAF (tests)\n"
+	        "  enrol APP --naf URL --trust PEM --out DIR [--naf-fqdn FQDN] [--key-type T]\n"
+	        "        [--crmf] [--count N]\n"
+	        "              CMC enrolment authenticated by Ks_NAF (identityProofV2)\n"
+	        "  renew | rekey --naf URL --trust PEM --out DIR [--key-type T (rekey)]\n"
+	        "              CMC request signed by DIR/cert.pem + key.pem\n"
+	        "  poll --naf URL --trust PEM --out DIR\n"
+	        "              queryPending for DIR/pending.txt\n"
+	        "  portal-enrol APP --naf URL --out DIR [--trust PEM] [--response single|chain]\n"
+	        "        [--key-type T] [--der]\n"
+	        "              TS 33.221 PKCS#10 enrolment under Ua Digest\n"
+	        "  ca-cert --issuer-of CERTPEM --naf URL [--out DIR]\n"
+	        "              GET /getcertificate for the certificate's issuer\n"
+	        "    (these also take [--state F] [--bsf URL] [--ca PEM] [--http1|--http2]\n"
+	        "     [--trace]; exit 0 issued, 1 refused, 2 usage, 3 pending, 4 error)\n"
 	        "  demo [--out DIR]\n"
 	        "              print the GBA reference vectors and a signed, decoded demo CCM;\n"
 	        "              --out also writes DIR/ca.pem and DIR/ccm.der\n");
@@ -51,6 +67,16 @@ int main(int argc, char **argv)
 		return ue_cmd_bootstrap(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ks-naf") == 0)
 		return ue_cmd_ks_naf(argc - 1, argv + 1);
+	if (strcmp(argv[1], "enrol") == 0)
+		return ue_cmd_enrol(argc - 1, argv + 1);
+	if (strcmp(argv[1], "renew") == 0 || strcmp(argv[1], "rekey") == 0)
+		return ue_cmd_renew(argc - 1, argv + 1);
+	if (strcmp(argv[1], "poll") == 0)
+		return ue_cmd_poll(argc - 1, argv + 1);
+	if (strcmp(argv[1], "portal-enrol") == 0)
+		return ue_cmd_portal_enrol(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ca-cert") == 0)
+		return ue_cmd_ca_cert(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") != 0) {
 		fprintf(stderr, "gba-ue: unknown command '%s'\n", argv[1]);
 		usage(stderr);
