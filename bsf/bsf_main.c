@@ -763,6 +763,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Every thread (workers, the committer) inherits this mask; only the housekeeping thread takes signals. */
+	sigemptyset(&hk.set);
+	sigaddset(&hk.set, SIGTERM);
+	sigaddset(&hk.set, SIGINT);
+	sigaddset(&hk.set, SIGHUP);
+	sigaddset(&hk.set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &hk.set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (o.naf_port >= 0) {
 		if (o.policy_dir == NULL || o.ca_dir == NULL) {
 			fprintf(stderr, "gba-bsfd: the NAF needs --policy-dir and --ca-dir\n");
@@ -846,14 +854,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* Workers inherit this mask; only the housekeeping thread takes signals. */
-	sigemptyset(&hk.set);
-	sigaddset(&hk.set, SIGTERM);
-	sigaddset(&hk.set, SIGINT);
-	sigaddset(&hk.set, SIGHUP);
-	sigaddset(&hk.set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &hk.set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.listeners = l;

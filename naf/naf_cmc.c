@@ -762,10 +762,13 @@ static int respond(struct cmc *c, struct gba_http_response *resp)
 	ret = gba_cmc_response_encode(&r, &pkir, &plen);
 	if (ret < 0)
 		return ret;
-	/* the issuing CA certificate, so that the UE can reach the root */
-	if (c->nout > 0 || c->nok > 0) {
-		cert = gba_signer_cert(ca->issuer, &olen);
-		(void)out_cert(c, cert, olen, NULL);
+	/* the issuing CA certificate, so that the UE can reach the root
+	 * from the CMC signer and from issued certificates */
+	cert = gba_signer_cert(ca->issuer, &olen);
+	ret = out_cert(c, cert, olen, NULL);
+	if (ret < 0) {
+		gba_free(pkir);
+		return ret;
 	}
 	memset(&sr, 0, sizeof(sr));
 	sr.econtent_type = gba_oid_cct_pkiresponse;
