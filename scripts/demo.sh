@@ -22,8 +22,8 @@ NAF=naf.gbacert.test
 
 mkdir -p "$dir"
 rm -f "$dir/ports"
-"$BSFD" --demo "$dir" --fqdn "$FQDN" --ub-port 0 --ub-tls-port 0 --zn-port 0 \
-	--policy-dir "$top/policies" --port-file "$dir/ports" 2> "$dir/bsfd.log" &
+"$BSFD" --demo "$dir" --fqdn "$FQDN" --ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
+	--naf-fqdn "$NAF" --policy-dir "$top/policies" --port-file "$dir/ports" 2> "$dir/bsfd.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT INT TERM
 i=0
@@ -40,7 +40,9 @@ port() { awk -v n="$1" '$1 == n { print $2 }' "$dir/ports"; }
 UB=$(port ub)
 UBTLS=$(port ub-tls)
 ZN=$(port zn)
-echo "gba-bsfd is up: Ub http://127.0.0.1:$UB, Ub https://127.0.0.1:$UBTLS, Zn https port $ZN"
+NAFPORT=$(port naf)
+echo "gba-bsfd is up: Ub http://127.0.0.1:$UB, Ub https://127.0.0.1:$UBTLS, Zn https port $ZN,"
+echo "  provisioning NAF $NAF (CMC, PKI portal) https://127.0.0.1:$NAFPORT"
 
 if [ ! -f "$dir/ue.state" ]; then
 	"$UE" init --state "$dir/ue.state" --impi "$IMPI" \
@@ -70,6 +72,16 @@ else
 	echo "demo: Ks_NAF mismatch (BSF '$bsf_key', UE '$ue_key')" >&2
 	exit 1
 fi
+
+echo
+echo "== CMC enrolment: gba-ue asks $NAF for a certificate (P-256, identityProofV2 from Ks_NAF)"
+rm -rf "$dir/cert"
+"$UE" enrol "$NAF" --state "$dir/ue.state" --bsf "http://127.0.0.1:$UB" \
+	--naf "https://127.0.0.1:$NAFPORT" --ca "$dir/ca.pem" --trust "$dir/ca/root.pem" \
+	--out "$dir/cert" --http2
+openssl x509 -in "$dir/cert/cert.pem" -noout -subject -issuer -ext subjectAltName
+openssl verify -x509_strict -CAfile "$dir/ca/root.pem" -untrusted "$dir/ca/ca.pem" \
+	"$dir/cert/cert.pem"
 
 kill -TERM $pid
 wait $pid
