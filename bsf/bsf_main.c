@@ -299,8 +299,8 @@ static int demo_setup(struct options *o)
 		o->ca_dir = o->d_cadir;
 	if (o->naf_secret == NULL)
 		o->naf_secret = o->d_secret;
-	if (o->naf_port < 0)
-		o->naf_port = 0;
+	if (o->naf_port < 0 && o->policy_dir != NULL)
+		o->naf_port = 0;   /* the NAF needs policies */
 	if (!exists(o->d_ca) || !exists(o->d_cert) || !exists(o->d_naf)) {
 		char cakey[PATH_LEN];
 
