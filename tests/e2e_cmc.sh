@@ -1,0 +1,374 @@
+#!/bin/sh
+# e2e_cmc.sh - certificate enrolment end to end: the real gba-bsfd (BSF
+# and provisioning NAF) against gba-ue, gba-ctl, openssl and certtool.
+#
+#  1. gba-ue bootstraps, then enrols over CMC (identityProofV2 under
+#     Ks_NAF) with every key type the policy allows, with CRMF, and with
+#     two requests in one PKIData; renew and rekey with the issued
+#     certificate; TS 33.221 portal enrolment (single and chain);
+#  2. every issued certificate verifies (openssl verify -x509_strict and
+#     certtool --verify) against the demo root and issuing CA;
+#  3. a key type outside the policy is refused with badAlg;
+#  4. manual approval on a second daemon: enrol answers pending (exit 3),
+#     gba-ctl pending list shows it, gba-ctl approve accepts the token;
+#  5. gba-ctl cert list holds every serial issued, the audit log has
+#     issue records and its hash chain verifies; SIGTERM exits 0.
+#
+# Every daemon listens on 127.0.0.1 with ephemeral ports (--port-file).
+# Needs openssl and certtool.  KEEP_E2E=1 keeps the scratch directory.
+set -u
+
+: "${top_builddir:=..}"
+: "${top_srcdir:=..}"
+: "${CERTTOOL:=certtool}"
+abs() { (cd "$1" && pwd); }
+top_builddir=$(abs "$top_builddir") || exit 99
+top_srcdir=$(abs "$top_srcdir") || exit 99
+BSFD=$top_builddir/bsf/gba-bsfd
+UE=$top_builddir/ue/gba-ue
+CTL=$top_builddir/bsf/gba-ctl
+for t in openssl "$CERTTOOL"; do
+	command -v "$t" >/dev/null 2>&1 || { echo "FAIL: $t not found"; exit 99; }
+done
+for b in "$BSFD" "$UE" "$CTL"; do
+	[ -x "$b" ] || { echo "FAIL: $b not built"; exit 99; }
+done
+POLICY_SRC=$top_srcdir/policies/pki-portal.yaml
+[ -r "$POLICY_SRC" ] || { echo "FAIL: $POLICY_SRC missing"; exit 99; }
+
+FQDN=bsf.gbacert.test
+APP=naf.gbacert.test
+# TS 35.208 test set 1 (the --demo subscriber).
+IMPI=001010123456789@ims.mnc001.mcc001.3gppnetwork.org
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OPC=cd63cb71954a9f4e48a5994e37a02baf
+
+t_start=$(date +%s)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_cmc.XXXXXX") || exit 99
+cd "$tmp" || exit 99
+
+pids=
+checks=0
+cleanup() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	cd /
+	if [ "${KEEP_E2E:-0}" = 1 ]; then
+		echo "scratch directory kept: $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM HUP
+
+indent() { sed 's/^/    /' "$@"; }
+pass() { checks=$((checks + 1)); echo "PASS: $*"; }
+# fail DESC: the first failure ends the test (with the daemon logs).
+fail() {
+	checks=$((checks + 1))
+	echo "FAIL: $*"
+	for l in "$tmp"/bsfd*.log; do
+		[ -f "$l" ] && { echo "== ${l#$tmp/} (tail)"; tail -n 30 "$l" | indent; }
+	done
+	echo "e2e_cmc: failed at check $checks"
+	exit 1
+}
+check() {  # DESCRIPTION EXPECTED GOT
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+ok_if() {  # DESCRIPTION COMMAND...
+	oi_desc=$1
+	shift
+	if "$@"; then pass "$oi_desc"; else fail "$oi_desc"; fi
+}
+contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+
+# ---- policies ----
+
+# The PKI portal policy, opened up for this test: CMC full as well, four
+# key types, room for many certificates, renewal at any time with the
+# same key, and the demo subscriber's realm.
+mkdir -p pol pol-manual
+sed -e 's/methods: \[portal, cmc-simple\]/methods: [portal, cmc-simple, cmc-full]/' \
+	-e 's/key_types: \[ec-p256\]/key_types: [ec-p256, ec-p384, ed25519, rsa-3072]/' \
+	-e 's/max_active_certs: 2/max_active_certs: 20/' \
+	-e 's/rate_limit_per_hour: 10/rate_limit_per_hour: 100/' \
+	-e 's/window_days: 30/window_days: 365/' \
+	-e 's/same_key: false/same_key: true/' \
+	-e 's/impi_patterns: \[.*\]/impi_patterns: ["*@ims.mnc001.mcc001.3gppnetwork.org"]/' \
+	"$POLICY_SRC" >pol/naf.yaml
+sed 's/approval: automatic/approval: manual/' pol/naf.yaml >pol-manual/naf.yaml
+ok_if "policy edits took (cmc-full, key types, realm)" \
+	grep -q 'cmc-full' pol/naf.yaml
+ok_if "manual-approval policy" grep -q 'approval: manual' pol-manual/naf.yaml
+
+# ---- the daemon ----
+
+# start_bsfd NAME DEMO-DIR POLICY-DIR: gba-bsfd, every listener on
+# 127.0.0.1 port 0; waits (at most 10 s) for the port file.  Sets PID,
+# UB and NAF; the log is NAME.log.
+start_bsfd() {
+	sb=$1
+	rm -f "$tmp/$sb.ports"
+	"$BSFD" --demo "$2" --fqdn "$FQDN" --listen 127.0.0.1 \
+		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
+		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
+	PID=$!
+	pids="$pids $PID"
+	sb_i=0
+	while [ ! -s "$tmp/$sb.ports" ] || ! grep -q '^naf ' "$tmp/$sb.ports"; do
+		kill -0 "$PID" 2>/dev/null || fail "$sb: gba-bsfd exited during start-up"
+		sb_i=$((sb_i + 1))
+		[ $sb_i -le 200 ] || fail "$sb: no complete port file after 10 s"
+		sleep 0.05
+	done
+	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
+	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
+	if [ -n "$UB" ] && [ -n "$NAF" ]; then
+		pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
+	else
+		fail "$sb: port file lacks ub or naf"
+	fi
+}
+# stop_bsfd PID NAME: SIGTERM; exit 0 within 10 s.
+stop_bsfd() {
+	kill -TERM "$1"
+	sd_n=0
+	while kill -0 "$1" 2>/dev/null && [ $sd_n -lt 100 ]; do
+		sd_n=$((sd_n + 1))
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+	sd_rc=$?
+	sd_keep=
+	for p in $pids; do [ "$p" = "$1" ] || sd_keep="$sd_keep $p"; done
+	pids=$sd_keep
+	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
+}
+
+# ---- gba-ue ----
+
+# ue NAME COMMAND ARGS...: gba-ue COMMAND against the current daemon
+# (DEMO, UB, NAF, STATE); stdout in NAME.out, stderr in NAME.err;
+# returns gba-ue's exit status.
+ue() {
+	ue_name=$1 ue_cmd=$2
+	shift 2
+	"$UE" "$ue_cmd" "$@" --state "$STATE" --bsf "http://127.0.0.1:$UB" \
+		--naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" --http2 \
+		>"$tmp/$ue_name.out" 2>"$tmp/$ue_name.err"
+}
+# verify_cert DESC CERT: the chain to the demo root, with openssl
+# (-x509_strict) and certtool.
+verify_cert() {
+	vc_o=$(openssl verify -x509_strict -CAfile "$DEMO/ca/root.pem" \
+		-untrusted "$DEMO/ca/ca.pem" "$2" 2>&1)
+	if [ $? = 0 ] && contains "$vc_o" ': OK'; then
+		pass "$1: openssl verify -x509_strict OK"
+	else
+		fail "$1: openssl verify: $vc_o"
+	fi
+	cat "$2" "$DEMO/ca/ca.pem" >"$tmp/vc.pem"
+	vc_o=$("$CERTTOOL" --verify --load-ca-certificate "$DEMO/ca/root.pem" \
+		--infile "$tmp/vc.pem" 2>&1)
+	if [ $? = 0 ] && contains "$vc_o" 'Chain verification output: Verified'; then
+		pass "$1: certtool --verify: Verified"
+	else
+		fail "$1: certtool --verify: $(printf '%s\n' "$vc_o" | tail -n 3)"
+	fi
+}
+# issued DESC NAME DIR [CERTFILE]: gba-ue exited 0 (status in $rc) and
+# printed "issued SERIAL DIR/CERTFILE"; the certificate verifies.  Adds
+# the serial to SERIALS.
+issued() {
+	is_cert=$3/${4:-cert.pem}
+	check "$1: gba-ue exit status" 0 "$rc"
+	is_line=$(grep "^issued [0-9a-f]* $is_cert\$" "$tmp/$2.out")
+	[ -n "$is_line" ] || { indent "$tmp/$2.out" "$tmp/$2.err"; fail "$1: no 'issued SERIAL $is_cert' line"; }
+	is_serial=$(printf '%s\n' "$is_line" | awk '{ print $2 }')
+	pass "$1: issued serial $is_serial"
+	SERIALS="$SERIALS $is_serial"
+	ok_if "$1: $is_cert is a certificate" test -s "$is_cert"
+	verify_cert "$1" "$is_cert"
+	check "$1: serial printed is the certificate's" "$(norm "$is_serial")" \
+		"$(norm "$(openssl x509 -noout -serial -in "$is_cert" | sed 's/^serial=//' | tr 'A-F' 'a-f')")"
+}
+# A serial without leading zeros.
+norm() { printf '%s\n' "$1" | sed 's/^0*//'; }
+keyalg() { openssl x509 -noout -text -in "$1" | sed -n 's/^ *Public Key Algorithm: //p'; }
+pubkey() { openssl x509 -noout -pubkey -in "$1"; }
+
+SERIALS=
+
+# =====================================================================
+echo "== 1. automatic issue"
+DEMO=$tmp/d
+STATE=$tmp/ue.state
+start_bsfd bsfd1 "$DEMO" "$tmp/pol"
+PID1=$PID
+for f in ca.pem ca/root.pem ca/ca.pem bsf.db bsf.key; do
+	[ -s "$DEMO/$f" ] || fail "--demo did not provision $f"
+done
+pass "--demo provisioned the CA (ca/root.pem, ca/ca.pem)"
+"$UE" init --state "$STATE" --impi "$IMPI" --k "$K" --opc "$OPC" >/dev/null 2>init.err
+check "gba-ue init" 0 "$?"
+"$UE" bootstrap --state "$STATE" --bsf "http://127.0.0.1:$UB" --realm "$FQDN" --http1 \
+	>boot.out 2>boot.err
+check "gba-ue bootstrap" 0 "$?"
+
+# -- CMC with identityProofV2, the default key type
+ue enrol1 enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
+rc=$?
+issued "1 enrol (ec-p256)" enrol1 "$tmp/o1"
+S_O1=$is_serial
+check "1 enrol: key type ec-p256" id-ecPublicKey "$(keyalg o1/cert.pem)"
+ok_if "1 enrol: subject is the IMPI" \
+	sh -c "openssl x509 -noout -subject -in o1/cert.pem | grep -q 'CN *= *$IMPI'"
+ok_if "1 enrol: private key written" test -s o1/key.pem
+check "1 enrol: certificate matches key.pem" \
+	"$(openssl pkey -in o1/key.pem -pubout)" "$(pubkey o1/cert.pem)"
+ok_if "1 enrol: chain.pem written" test -s o1/chain.pem
+
+# -- every other key type in the policy
+for kt in ec-p384 ed25519 rsa-3072; do
+	ue "enrol-$kt" enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-$kt" --key-type "$kt"
+	rc=$?
+	issued "1 enrol --key-type $kt" "enrol-$kt" "$tmp/o-$kt"
+	case $kt in
+	ec-p384) want=id-ecPublicKey ;;
+	ed25519) want=ED25519 ;;
+	rsa-3072) want=rsaEncryption ;;
+	esac
+	check "1 enrol --key-type $kt: key algorithm" "$want" "$(keyalg "o-$kt/cert.pem")"
+	check "1 enrol --key-type $kt: certificate matches key.pem" \
+		"$(openssl pkey -in "o-$kt/key.pem" -pubout)" "$(pubkey "o-$kt/cert.pem")"
+done
+ok_if "1 enrol ec-p384: a P-384 key" \
+	sh -c 'openssl x509 -noout -text -in o-ec-p384/cert.pem | grep -q "P-384\|secp384r1"'
+ok_if "1 enrol rsa-3072: 3072 bits" \
+	sh -c 'openssl x509 -noout -text -in o-rsa-3072/cert.pem | grep -q "(3072 bit)"'
+
+# -- CRMF instead of PKCS#10
+ue crmf enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-crmf" --crmf --key-type ec-p384
+rc=$?
+issued "1 enrol --crmf (ec-p384)" crmf "$tmp/o-crmf"
+check "1 enrol --crmf: certificate matches key.pem" \
+	"$(openssl pkey -in o-crmf/key.pem -pubout)" "$(pubkey o-crmf/cert.pem)"
+
+# -- two requests in one PKIData
+ue count2 enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-2" --count 2
+rc=$?
+issued "1 enrol --count 2 (first)" count2 "$tmp/o-2"
+c2a=$is_serial
+issued "1 enrol --count 2 (second)" count2 "$tmp/o-2" cert-2.pem
+c2b=$is_serial
+check "1 enrol --count 2: two issued lines" 2 "$(grep -c '^issued ' count2.out)"
+ok_if "1 enrol --count 2: two different serials" test "$c2a" != "$c2b"
+check "1 enrol --count 2: cert-2.pem matches key-2.pem" \
+	"$(openssl pkey -in o-2/key-2.pem -pubout)" "$(pubkey o-2/cert-2.pem)"
+ok_if "1 enrol --count 2: two different keys" \
+	test "$(pubkey o-2/cert.pem)" != "$(pubkey o-2/cert-2.pem)"
+
+# -- renew (same key, signed by the current certificate)
+cp o1/cert.pem o1-before.pem
+ue renew renew --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
+rc=$?
+issued "1 renew" renew "$tmp/o1"
+S_RENEW=$is_serial
+ok_if "1 renew: a new serial" test "$S_RENEW" != "$S_O1"
+check "1 renew: same public key" "$(pubkey o1-before.pem)" "$(pubkey o1/cert.pem)"
+
+# -- rekey (new key, signed by the current certificate)
+cp o1/cert.pem o1-renewed.pem
+ue rekey rekey --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
+rc=$?
+issued "1 rekey" rekey "$tmp/o1"
+ok_if "1 rekey: a new serial" test "$is_serial" != "$S_RENEW"
+ok_if "1 rekey: a new public key" test "$(pubkey o1-renewed.pem)" != "$(pubkey o1/cert.pem)"
+check "1 rekey: certificate matches the new key.pem" \
+	"$(openssl pkey -in o1/key.pem -pubout)" "$(pubkey o1/cert.pem)"
+
+# -- TS 33.221 portal enrolment (PKCS#10 under Ua Digest)
+ue portal portal-enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/p1"
+rc=$?
+issued "1 portal-enrol" portal "$tmp/p1"
+ue portal-chain portal-enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/p2" --response chain
+rc=$?
+issued "1 portal-enrol --response chain" portal-chain "$tmp/p2"
+check "1 portal-enrol --response chain: chain.pem holds the certificate and the issuing CA" \
+	2 "$(grep -c 'BEGIN CERTIFICATE' p2/chain.pem)"
+
+# =====================================================================
+echo "== 3. refused"
+ue badalg enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-bad" --key-type rsa-2048
+check "3 enrol --key-type rsa-2048 (outside the policy): exit status" 1 "$?"
+ok_if "3 enrol --key-type rsa-2048: failInfo badAlg" grep -q '^failed badAlg' badalg.out
+ok_if "3 enrol --key-type rsa-2048: no certificate written" test ! -e o-bad/cert.pem
+
+# =====================================================================
+echo "== 5. the store and the audit log"
+"$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" cert list >certs.txt 2>certs.err
+check "5 gba-ctl cert list: exit status" 0 "$?"
+n=0
+for s in $SERIALS; do
+	n=$((n + 1))
+	if awk -v s="$(norm "$s")" '{ sub(/^0+/, "", $1) } $1 == s { f = 1 } END { exit !f }' certs.txt; then
+		:
+	else
+		indent certs.txt
+		fail "5 gba-ctl cert list lacks serial $s"
+	fi
+done
+pass "5 gba-ctl cert list holds all $n serials issued"
+check "5 gba-ctl cert list: one line per issued certificate" "$n" "$(wc -l <certs.txt | tr -d ' ')"
+ok_if "5 gba-ctl cert list: every certificate valid, for the IMPI and the application" \
+	sh -c "awk '\$2 != \"valid\" || \$4 != \"$IMPI\" || \$5 != \"$APP\" { exit 1 }' certs.txt"
+stop_bsfd "$PID1" bsfd1
+ok_if "5 audit log written" test -s "$DEMO/audit.jsonl"
+ni=$(grep -c '"event":"issue"' "$DEMO/audit.jsonl")
+check "5 audit log: one issue record per certificate" "$n" "$ni"
+ok_if "5 gba-ctl audit verify" "$CTL" audit verify "$DEMO/audit.jsonl"
+
+# =====================================================================
+echo "== 4. manual approval (second daemon)"
+DEMO=$tmp/d2
+STATE=$tmp/ue2.state
+start_bsfd bsfd2 "$DEMO" "$tmp/pol-manual"
+PID2=$PID
+"$UE" init --state "$STATE" --impi "$IMPI" --k "$K" --opc "$OPC" >/dev/null 2>init2.err
+check "4 gba-ue init" 0 "$?"
+"$UE" bootstrap --state "$STATE" --bsf "http://127.0.0.1:$UB" --realm "$FQDN" --http1 \
+	>boot2.out 2>boot2.err
+check "4 gba-ue bootstrap" 0 "$?"
+ue pend enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
+check "4 enrol under approval: manual: exit status 3 (pending)" 3 "$?"
+TOKEN=$(sed -n 's/^pending \([0-9a-f]*\)$/\1/p' pend.out)
+ok_if "4 enrol printed 'pending TOKEN'" test -n "$TOKEN"
+check "4 q1/pending.txt holds the token" "$TOKEN" "$(awk '$1 == "token" { print $2 }' q1/pending.txt)"
+ok_if "4 no certificate yet" test ! -e q1/cert.pem
+ctl2() { "$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" "$@"; }
+ctl2 pending list >pending.txt 2>&1
+check "4 gba-ctl pending list: exit status" 0 "$?"
+ok_if "4 gba-ctl pending list: the token, waiting" \
+	sh -c "awk '\$1 == \"$TOKEN\" && \$2 == \"waiting\" { f = 1 } END { exit !f }' pending.txt"
+ue poll1 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
+check "4 poll before approval: exit status 3 (still pending)" 3 "$?"
+ok_if "4 poll before approval: no certificate" test ! -e q1/cert.pem
+ctl2 approve "$TOKEN" >approve.out 2>&1
+check "4 gba-ctl approve: exit status" 0 "$?"
+check "4 gba-ctl approve: output" "approved $TOKEN" "$(cat approve.out)"
+# poll has no APP argument: the NAF FQDN (part of NAF_Id, so of Ks_NAF)
+# must be given, or it would default to the URL's host.
+ue poll2 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
+check "4 poll after approval: exit status 0 (issued)" 0 "$?"
+verify_cert "4 poll after approval: issued certificate" q1/cert.pem
+ue poll3 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
+check "4 poll once more: nothing pending any more (usage/state error)" 4 "$?"
+stop_bsfd "$PID2" bsfd2
+ok_if "4 gba-ctl audit verify (second daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
+
+t_end=$(date +%s)
+echo "e2e_cmc: $checks checks passed, $((t_end - t_start)) s"
+exit 0
