@@ -41,7 +41,9 @@ int gba_signer_issue_leaf(const struct gba_signer *ca, enum gba_leaf_kind kind,
                           const char *dns_name, const char *ip, unsigned days,
                           const char *cert_path, const char *key_path);
 
-/* Load a PEM private key and PEM certificate from files. */
+/* Load a PEM private key and PEM certificate from files (no mode
+ * check: see gba_signer_open).  GBA_EINVAL when the certificate does
+ * not carry the key's public half. */
 int gba_signer_load(struct gba_signer **out, const char *key_path, const char *cert_path);
 
 /* Write the certificate (PEM) and, if key_path is not NULL, the private
@@ -51,12 +53,14 @@ int gba_signer_save(const struct gba_signer *s, const char *cert_path, const cha
 /* DER of the signer's certificate; borrowed, valid while s lives. */
 const uint8_t *gba_signer_cert(const struct gba_signer *s, size_t *len);
 
-/* Content octets of the CMS signatureAlgorithm OID for this key
- * (ecdsa-with-SHA256 or sha256WithRSAEncryption); borrowed. */
+/* Content octets of the CMS signatureAlgorithm OID for this key, as
+ * gba_key_sig_oid (ecdsa-with-SHA256 or sha256WithRSAEncryption for
+ * P-256 and RSA keys); borrowed. */
 const uint8_t *gba_signer_sig_oid(const struct gba_signer *s, size_t *len);
 
 /*
- * Sign data with SHA-256.  On success *sig is a new buffer of *siglen
+ * Sign data as gba_key_sign does (SHA-256 for P-256 and RSA keys, so
+ * matching gba_signer_sig_oid).  On success *sig is a new buffer of *siglen
  * bytes that the caller frees with gba_free.  The void* form suits
  * gba_cms_sign's callback.
  */
@@ -134,7 +138,12 @@ int gba_key_generate(struct gba_key **out, enum gba_key_type t);
  * pin-value, else from the environment variable GBA_PKCS11_PIN).  A PEM
  * file must be a regular file with no group or other permission bits:
  * GBA_EPERM otherwise, and the caller refuses to start.  GBA_EUNSUPP for
- * a key of a type outside enum gba_key_type.
+ * a key of a type outside enum gba_key_type.  PKCS#11 modules are the
+ * ones p11-kit lists (e.g. /usr/share/p11-kit/modules/softhsm2.module);
+ * when GBA_PKCS11_MODULE names a module file, that module alone is used
+ * (the choice is made once per process).  A wrong or missing PIN is
+ * offered once, never retried; a token, object or login that fails
+ * gives GBA_ENOTFOUND.
  */
 int gba_key_load(struct gba_key **out, const char *key);
 
@@ -217,6 +226,9 @@ struct gba_cert_info {
 	uint8_t ski[GBA_X509_KEY_ID_LEN * 2];     /* subjectKeyIdentifier, if any */
 	size_t ski_len;
 };
+/* 0, GBA_ESYNTAX, or GBA_ETOOBIG for a serial over 20 octets.  subject
+ * is cut at GBA_X509_MAX_DN bytes; ski_len is 0 when the extension is
+ * absent or longer than ski. */
 int gba_x509_cert_info(const uint8_t *der, size_t len, struct gba_cert_info *out);
 void gba_cert_info_clear(struct gba_cert_info *ci);
 
@@ -266,7 +278,9 @@ struct gba_x509_template {
  * (the CA's SKI), AIA and CRL DP when given.  The signature algorithm
  * follows the CA key (gba_key_sig_oid).  *der is a new buffer (gba_free).
  * GBA_EINVAL for a template that cannot be encoded (bad subject string,
- * unknown SAN prefix, bad serial).
+ * unknown SAN prefix, bad serial, unknown key usage bit, not_after not
+ * after not_before); GBA_EUNSUPP / GBA_ESYNTAX for a subject public key
+ * as gba_x509_spki_type says.
  */
 int gba_signer_issue(const struct gba_signer *ca, const struct gba_x509_template *t,
                      uint8_t **der, size_t *len);
@@ -286,7 +300,12 @@ int gba_x509_random_serial(uint8_t *buf, size_t n);
  *   chain.pem               ca.pem then root.pem
  * When issuing_key is set (a PKCS#11 URI or a PEM path) the issuing CA
  * uses that existing key instead of a generated one, and ca.key is not
- * written.  Existing files are never overwritten (GBA_EDUP).
+ * written.  Existing files are never overwritten (GBA_EDUP).  Keys and
+ * certificates are made and the path verified before anything is
+ * written; if any target file exists nothing is written, and a failed
+ * write removes the files already written.  dir may exist if it is a
+ * directory (not a symlink) without group or other permission bits
+ * (GBA_EPERM otherwise); its parent must exist.
  */
 struct gba_ca_init_conf {
 	const char *dir;

@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-
 asn1c libgnutls28-dev libnghttp2-dev libyaml-dev libsqlite3-dev libev-dev \
 libjansson-dev libhttp-parser-dev check \
 openssl gnutls-bin nghttp2-client nghttp2-server curl \
-python3 python3-pyasn1-modules"
+python3 python3-pyasn1-modules softhsm2"
 
 missing=""
 for p in $PKGS; do
