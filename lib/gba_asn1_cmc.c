@@ -518,11 +518,9 @@ int gba_cmc_get_revoke(struct gba_cmc_msg *msg, struct gba_blob value,
 		out->has_invalidity_date = 1;
 	}
 	ret = tlv_whole(value, &seq);
-	if (ret < 0)
-		goto bad;
 	pos = seq.c;
 	end = seq.c + seq.clen;
-	for (i = 0; (ret = tlv_next(&pos, end, &t)) == 0; i++) {
+	for (i = 0; ret == 0 && (ret = tlv_next(&pos, end, &t)) == 0; i++) {
 		if (i == 0)
 			out->issuer = blob_of(&t);
 		else if (i == 1)
@@ -532,13 +530,12 @@ int gba_cmc_get_revoke(struct gba_cmc_msg *msg, struct gba_blob value,
 		else if (t.tag == 0x0c)
 			out->comment = content_of(&t);
 	}
-	if (ret != GBA_ENOTFOUND || i < 3)
-		goto bad;
+	if (ret != GBA_ENOTFOUND || i < 3) {
+		gba_asn1_set_err(err, 0, "revokeRequest does not walk");
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
 	ret = 0;
-	goto out;
-bad:
-	gba_asn1_set_err(err, 0, "revokeRequest does not walk");
-	ret = GBA_ESYNTAX;
 out:
 	ASN_STRUCT_FREE(asn_DEF_RevokeRequest, rr);
 	if (ret < 0)
@@ -1983,7 +1980,9 @@ static int encode_status(const struct gba_cmc_status_info *s, uint8_t **der, siz
 	memset(&st, 0, sizeof(st));
 	memset(&tok, 0, sizeof(tok));
 	memset(&gt, 0, sizeof(gt));
-	if (!status_known((long)s->status) || s->nbody > GBA_CMC_MAX_BODY_LIST ||
+	if (s->nbody > GBA_CMC_MAX_BODY_LIST)
+		return GBA_ETOOBIG;
+	if (!status_known((long)s->status) ||
 	    (s->nbody > 0 && s->body_list == NULL) || (s->has_fail_info && s->has_pend_info) ||
 	    (s->has_fail_info && ((unsigned)s->fail_info > GBA_CMC_AUTH_DATA_FAIL)))
 		return GBA_EINVAL;
@@ -2061,11 +2060,11 @@ int gba_cmc_response_encode(const struct gba_cmc_response *r, uint8_t **der, siz
 
 	*der = NULL;
 	*len = 0;
-	if (r->nstatuses == 0 || r->statuses == NULL || r->nstatuses > GBA_CMC_MAX_CONTROLS - 5 ||
-	    r->sender_nonce.len > GBA_CMC_MAX_NONCE || r->recipient_nonce.len > GBA_CMC_MAX_NONCE)
-		return r->nstatuses > GBA_CMC_MAX_CONTROLS - 5 ? GBA_ETOOBIG : GBA_EINVAL;
-	if (r->transaction_id.len > GBA_CMC_MAX_TXID)
+	if (r->nstatuses > GBA_CMC_MAX_CONTROLS - 5 || r->sender_nonce.len > GBA_CMC_MAX_NONCE ||
+	    r->recipient_nonce.len > GBA_CMC_MAX_NONCE || r->transaction_id.len > GBA_CMC_MAX_TXID)
 		return GBA_ETOOBIG;
+	if (r->nstatuses == 0 || r->statuses == NULL)
+		return GBA_EINVAL;
 	memset(&pr, 0, sizeof(pr));
 	for (i = 0; i < r->nstatuses; i++) {
 		ret = encode_status(&r->statuses[i], &v, &vlen);

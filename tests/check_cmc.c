@@ -489,7 +489,11 @@ START_TEST(response_roundtrip)
 	ck_assert_int_eq(gba_cmc_response_encode(&r, &der, &len), GBA_EINVAL);
 	st[2].has_pend_info = 0;
 	r.sender_nonce.len = GBA_CMC_MAX_NONCE + 1;
-	ck_assert_int_eq(gba_cmc_response_encode(&r, &der, &len), GBA_EINVAL);
+	ck_assert_int_eq(gba_cmc_response_encode(&r, &der, &len), GBA_ETOOBIG);
+	r.sender_nonce.len = 8;
+	st[0].nbody = GBA_CMC_MAX_BODY_LIST + 1;
+	ck_assert_int_eq(gba_cmc_response_encode(&r, &der, &len), GBA_ETOOBIG);
+	st[0].nbody = 2;
 	r.sender_nonce.len = 8;
 	r.transaction_id.p = (const uint8_t *)"\x00\x01";
 	r.transaction_id.len = 2;

@@ -2,12 +2,15 @@
 """Build a CMC PKIData (RFC 5272) with pyasn1-modules, independently of
 the project's codecs, for the interop tests.
 
-usage: make_pkidata.py CSR.der OUT.der
+usage: make_pkidata.py CSR.der OUT.der [--crm REQSEQ.der]
 
 The PKIData carries transactionId (wider than 64 bits), senderNonce,
 identification (a B-TID), identityProofV2 (SHA-256 key, HMAC-SHA256 over
 the DER of reqSequence) and popLinkRandom, and one tcr request holding
-the given PKCS#10.
+the given PKCS#10.  With --crm it also carries a crm request (certReqId
+7, template subject and publicKey from the CSR, a popLinkWitnessV2
+control, POP raVerified) and writes the reqSequence DER it encoded to
+REQSEQ.der.
 """
 import hashlib
 import hmac
@@ -15,7 +18,7 @@ import sys
 
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.type import univ, char
-from pyasn1_modules import rfc2986, rfc5280, rfc6402
+from pyasn1_modules import rfc2986, rfc3280, rfc5280, rfc6402
 
 ID_CMC = (1, 3, 6, 1, 5, 5, 7, 7)
 
@@ -26,6 +29,31 @@ def control(body_id, n, value):
     attr['attrType'] = univ.ObjectIdentifier(ID_CMC + (n,))
     attr['attrValues'].append(encoder.encode(value))
     return attr
+
+
+def crm_request(csr):
+    info = csr['certificationRequestInfo']
+    req = rfc6402.TaggedRequest()
+    crm = req['crm']
+    crm['certReq']['certReqId'] = 7
+    tpl = crm['certReq']['certTemplate']
+    name = decoder.decode(encoder.encode(info['subject']), asn1Spec=rfc3280.Name())[0]
+    tpl['subject']['rdnSequence'] = name['rdnSequence']
+    spk = info['subjectPKInfo']
+    tpl['publicKey']['algorithm']['algorithm'] = spk['algorithm']['algorithm']
+    tpl['publicKey']['algorithm']['parameters'] = spk['algorithm']['parameters']
+    tpl['publicKey']['subjectPublicKey'] = spk['subjectPublicKey']
+    link = rfc6402.PopLinkWitnessV2()
+    link['keyGenAlgorithm']['algorithm'] = univ.ObjectIdentifier('2.16.840.1.101.3.4.2.1')
+    link['macAlgorithm']['algorithm'] = univ.ObjectIdentifier('1.2.840.113549.2.9')
+    link['witness'] = b'\x42' * 32
+    ctl = crm['certReq']['controls']
+    atv = ctl.componentType.clone()
+    atv['type'] = univ.ObjectIdentifier(ID_CMC + (33,))
+    atv['value'] = encoder.encode(link)
+    ctl.append(atv)
+    crm['popo']['raVerified'] = crm['popo'].componentType['raVerified'].asn1Object.clone('')
+    return req
 
 
 def main():
@@ -40,7 +68,11 @@ def main():
     tcr['certificationRequest'] = decoder.decode(
         csr_der, asn1Spec=rfc6402.CertificationRequest())[0]
     pki['reqSequence'].append(req)
+    if len(sys.argv) == 5 and sys.argv[3] == '--crm':
+        pki['reqSequence'].append(crm_request(csr))
     req_seq_der = encoder.encode(pki['reqSequence'])
+    if len(sys.argv) == 5:
+        open(sys.argv[4], 'wb').write(req_seq_der)
 
     btid = 'I1U8vpY3qJ0hiuZNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org'
     secret = bytes.fromhex(
