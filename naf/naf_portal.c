@@ -65,7 +65,8 @@ static int csr_der(const uint8_t *body, size_t len, uint8_t **der, size_t *dlen)
 	txt = gba_malloc(len + 1);
 	if (txt == NULL)
 		return GBA_ENOMEM;
-	memcpy(txt, body, len);
+	if (len > 0)
+		memcpy(txt, body, len);
 	txt[len] = '\0';
 	ret = GBA_ESYNTAX;
 	if (strlen(txt) != len)

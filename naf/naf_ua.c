@@ -111,7 +111,8 @@ static int copy_field(struct gba_str s, char *out, size_t cap)
 {
 	if (s.len >= cap)
 		return GBA_ETOOBIG;
-	memcpy(out, s.p, s.len);
+	if (s.len > 0)
+		memcpy(out, s.p, s.len);
 	out[s.len] = '\0';
 	return 0;
 }

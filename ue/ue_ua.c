@@ -186,8 +186,8 @@ int ue_ua_request(struct ue_ua *ua, const char *method, const char *path,
 	if (nheaders + 2 > UE_UA_MAX_HEADERS)
 		return GBA_EINVAL;
 	for (round = 0; round < 3; round++) {
-		nh = 0;
-		memcpy(h, headers, nheaders * sizeof(*h));
+		if (nheaders > 0)
+			memcpy(h, headers, nheaders * sizeof(*h));
 		nh = nheaders;
 		if (ua->user_agent != NULL) {
 			h[nh].name = GBA_STR_LIT("user-agent");
