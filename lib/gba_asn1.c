@@ -402,6 +402,21 @@ void gba_cms_msg_free(struct gba_cms_msg *msg)
 	gba_free(msg);
 }
 
+int gba_cms_cert(const struct gba_cms_msg *msg, size_t i, struct gba_blob *out)
+{
+	const ANY_t *c;
+
+	out->p = NULL;
+	out->len = 0;
+	if (msg == NULL || msg->sd == NULL || msg->sd->certificates == NULL ||
+	    i >= (size_t)msg->sd->certificates->list.count)
+		return GBA_EINVAL;
+	c = msg->sd->certificates->list.array[i];
+	out->p = c->buf;
+	out->len = (size_t)c->size;
+	return 0;
+}
+
 int gba_cms_parse(const uint8_t *buf, size_t len, struct gba_cms_view *view,
                   struct gba_cms_msg **msgp, struct gba_der_error *err)
 {

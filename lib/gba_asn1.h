@@ -134,6 +134,11 @@ int gba_cms_parse(const uint8_t *buf, size_t len, struct gba_cms_view *view,
                   struct gba_cms_msg **msg, struct gba_der_error *err);
 void gba_cms_msg_free(struct gba_cms_msg *msg);
 
+/* Certificate i (0 <= i < view.ncerts) carried in a parsed SignedData,
+ * as DER borrowed from msg, in the order received.  GBA_EINVAL when i is
+ * out of range. */
+int gba_cms_cert(const struct gba_cms_msg *msg, size_t i, struct gba_blob *out);
+
 /*
  * What a verifier needs from the single signer of a parsed SignedData.
  * gba_cms_signer checks, without any key: exactly one SignerInfo,

@@ -1953,3 +1953,35 @@ out:
 		*n = 0;
 	return ret;
 }
+
+int gba_x509_cert_has_eku(const uint8_t *der, size_t len, const char *oid)
+{
+	gnutls_x509_crt_t crt = NULL;
+	char buf[128];
+	size_t size;
+	unsigned i;
+	int ret, r;
+
+	ret = import_crt(&crt, der, len);
+	if (ret < 0)
+		return ret;
+	ret = 0;
+	for (i = 0; i < 64; i++) {
+		size = sizeof(buf);
+		r = gnutls_x509_crt_get_key_purpose_oid(crt, i, buf, &size, NULL);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;   /* longer than any OID we look for */
+		if (r < 0) {
+			ret = GBA_ESYNTAX;
+			break;
+		}
+		if (strcmp(buf, oid) == 0) {
+			ret = 1;
+			break;
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}

@@ -96,6 +96,12 @@ int gba_x509_verify_chain(const uint8_t *cert, size_t cert_len, const uint8_t *c
  */
 int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name);
 
+/* 1 when the certificate (DER) has an extKeyUsage with the dotted OID,
+ * 0 when not (or no extKeyUsage), GBA_ESYNTAX when it is not a
+ * certificate.  The UE checks that a CMC response's signer carries
+ * id-kp-cmcCA or id-kp-cmcRA. */
+int gba_x509_cert_has_eku(const uint8_t *der, size_t len, const char *oid);
+
 /* PEM-encode DER under the given label ("CERTIFICATE", "CMS", ...).
  * *pem is NUL-terminated; free with gba_free. */
 int gba_x509_pem(const char *label, const uint8_t *der, size_t len, char **pem);

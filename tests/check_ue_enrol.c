@@ -457,16 +457,25 @@ START_TEST(test_response_checks)
 		size_t cl = 0;
 		const uint8_t *c = gba_signer_cert(cmc_signer, &cl);
 
-		eku = ue_cert_has_eku(c, cl, ue_oid_kp_cmc_ca, sizeof(ue_oid_kp_cmc_ca));
+		eku = gba_x509_cert_has_eku(c, cl, UE_OID_KP_CMC_CA);
 		ck_assert_int_eq(eku, 1);
-		ck_assert_int_eq(ue_cert_has_eku(ca.der[0], ca.len[0], ue_oid_kp_cmc_ca,
-		                                 sizeof(ue_oid_kp_cmc_ca)), 0);
+		ck_assert_int_eq(gba_x509_cert_has_eku(ca.der[0], ca.len[0], UE_OID_KP_CMC_CA), 0);
 	}
 
 	/* success */
 	make_response(cmc_signer, GBA_CMC_SUCCESS, txid, nonce, cert, cert_len, &der, &len);
-	ck_assert_int_eq(ue_cms_certificates(der, len, (struct gba_blob[UE_MAX_CERTS]){ { 0 } },
-	                                     UE_MAX_CERTS), 3);
+	{
+		struct gba_cms_view v;
+		struct gba_cms_msg *m = NULL;
+		struct gba_der_error e;
+		struct gba_blob b;
+
+		ck_assert_int_eq(gba_cms_parse(der, len, &v, &m, &e), 0);
+		ck_assert_uint_eq(v.ncerts, 3);
+		ck_assert_int_eq(gba_cms_cert(m, 2, &b), 0);
+		ck_assert_int_eq(gba_cms_cert(m, 3, &b), GBA_EINVAL);
+		gba_cms_msg_free(m);
+	}
 	ck_assert_int_eq(ue_cmc_response(der, len, root.der[0], root.len[0], txid, nonce, &sp, 1,
 	                                 time(NULL), &res, &why), 0);
 	ck_assert_int_eq(res.status, GBA_CMC_SUCCESS);

@@ -274,14 +274,21 @@ struct carried {
 	size_t nca;
 };
 
-static int carried_load(struct carried *c, const uint8_t *der, size_t len)
+/* The certificates carried in a parsed SignedData. */
+static int carried_load(struct carried *c, const struct gba_cms_msg *msg,
+                        const struct gba_cms_view *view)
 {
-	int n, i;
+	size_t i, n = view->ncerts;
+	int ret;
 
-	n = ue_cms_certificates(der, len, c->der, UE_MAX_CERTS);
-	if (n < 0)
-		return n;
-	c->n = (size_t)n;
+	if (n > UE_MAX_CERTS)
+		return GBA_ETOOBIG;
+	for (i = 0; i < n; i++) {
+		ret = gba_cms_cert(msg, i, &c->der[i]);
+		if (ret < 0)
+			return ret;
+	}
+	c->n = n;
 	for (i = 0; i < n; i++) {
 		c->ok[i] = gba_x509_cert_info(c->der[i].p, c->der[i].len, &c->ci[i]) == 0;
 		if (c->ok[i] && c->ci[i].is_ca) {
@@ -421,7 +428,7 @@ int ue_cmc_response(const uint8_t *der, size_t len, const uint8_t *anchor, size_
 		w = "signature of the response";
 		goto out;
 	}
-	ret = carried_load(c, der, len);
+	ret = carried_load(c, msg, &view);
 	if (ret < 0) {
 		w = "certificates of the response";
 		goto out;
@@ -432,8 +439,8 @@ int ue_cmc_response(const uint8_t *der, size_t len, const uint8_t *anchor, size_
 		w = "the signer's certificate does not chain to the trust anchor";
 		goto out;
 	}
-	if (ue_cert_has_eku(sv.cert.p, sv.cert.len, ue_oid_kp_cmc_ca, sizeof(ue_oid_kp_cmc_ca)) != 1 &&
-	    ue_cert_has_eku(sv.cert.p, sv.cert.len, ue_oid_kp_cmc_ra, sizeof(ue_oid_kp_cmc_ra)) != 1) {
+	if (gba_x509_cert_has_eku(sv.cert.p, sv.cert.len, UE_OID_KP_CMC_CA) != 1 &&
+	    gba_x509_cert_has_eku(sv.cert.p, sv.cert.len, UE_OID_KP_CMC_RA) != 1) {
 		ret = GBA_EAUTH;
 		w = "the signer's certificate has no id-kp-cmcCA / id-kp-cmcRA";
 		goto out;
@@ -549,7 +556,7 @@ int ue_cmc_certs_only(const uint8_t *der, size_t len, struct gba_blob spki,
 		return GBA_ENOMEM;
 	ret = gba_cms_parse(der, len, &view, &msg, &err);
 	if (ret == 0)
-		ret = carried_load(c, der, len);
+		ret = carried_load(c, msg, &view);
 	if (ret < 0)
 		goto out;
 	k = carried_find_spki(c, spki.p, spki.len);

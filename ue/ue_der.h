@@ -1,11 +1,8 @@
 /*
- * ue_der.h - small helpers gba-ue needs around the lib/ codecs:
- * listing the certificates a (strictly parsed) CMS SignedData carries,
- * finding an extended key usage in a certificate, PEM files in and out.
- *
- * The DER walkers only look into bytes that already passed a strict
- * parse (gba_cms_parse, gba_x509_cert_info); they still check every
- * length against what remains and return GBA_ESYNTAX otherwise.
+ * ue_der.h - small helpers gba-ue needs around the lib/ codecs: owned
+ * certificate lists, PEM and other files in and out.  Carried
+ * certificates come from gba_cms_cert, extended key usages from
+ * gba_x509_cert_has_eku.
  */
 #ifndef UE_DER_H
 #define UE_DER_H
@@ -28,20 +25,10 @@ struct ue_certs {
 int ue_certs_add(struct ue_certs *c, const uint8_t *der, size_t len);
 void ue_certs_clear(struct ue_certs *c);
 
-/*
- * The certificates (choice Certificate only) of a ContentInfo{SignedData}
- * in order of appearance.  The blobs point into buf.  Returns the count,
- * GBA_ETOOBIG for more than max, or GBA_ESYNTAX.
- */
-int ue_cms_certificates(const uint8_t *buf, size_t len, struct gba_blob *out, size_t max);
-
-/* 1 when the certificate has extKeyUsage with the OID (content
- * octets), 0 when not (or no extKeyUsage), GBA_ESYNTAX. */
-int ue_cert_has_eku(const uint8_t *cert, size_t len, const uint8_t *oid, size_t oid_len);
 
 /* id-kp-cmcCA 1.3.6.1.5.5.7.3.27 and id-kp-cmcRA .28 (content octets). */
-extern const uint8_t ue_oid_kp_cmc_ca[8];
-extern const uint8_t ue_oid_kp_cmc_ra[8];
+#define UE_OID_KP_CMC_CA "1.3.6.1.5.5.7.3.27"   /* id-kp-cmcCA, RFC 6402 */
+#define UE_OID_KP_CMC_RA "1.3.6.1.5.5.7.3.28"   /* id-kp-cmcRA */
 
 /* Read a whole file (at most UE_MAX_FILE); *buf owned (gba_free). */
 int ue_file_read(const char *path, uint8_t **buf, size_t *len);
