@@ -1985,3 +1985,55 @@ int gba_x509_cert_has_eku(const uint8_t *der, size_t len, const char *oid)
 	gnutls_x509_crt_deinit(crt);
 	return ret;
 }
+
+/* memmem for text that may hold NULs */
+static const char *find(const char *h, size_t hl, const char *n, size_t nl)
+{
+	size_t i;
+
+	for (i = 0; nl <= hl && i <= hl - nl; i++)
+		if (memcmp(h + i, n, nl) == 0)
+			return h + i;
+	return NULL;
+}
+
+int gba_x509_pem_decode(const char *label, const char *text, size_t len, size_t *pos,
+                        uint8_t **der, size_t *dlen)
+{
+	char begin[80], end[80];
+	const char *b, *e;
+	gnutls_datum_t in, out = { NULL, 0 };
+	int nb, ne, ret;
+
+	*der = NULL;
+	*dlen = 0;
+	nb = snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+	ne = snprintf(end, sizeof(end), "-----END %s-----", label);
+	if (nb < 0 || ne < 0 || (size_t)nb >= sizeof(begin) || (size_t)ne >= sizeof(end) ||
+	    *pos > len || len > UINT32_MAX)
+		return GBA_EINVAL;
+	b = find(text + *pos, len - *pos, begin, (size_t)nb);
+	if (b == NULL)
+		return GBA_ENOTFOUND;
+	e = find(b, len - (size_t)(b - text), end, (size_t)ne);
+	if (e == NULL)
+		return GBA_ESYNTAX;
+	e += ne;
+	in.data = (unsigned char *)(uintptr_t)b;
+	in.size = (unsigned)(e - b);
+	if (gnutls_pem_base64_decode2(label, &in, &out) != 0 || out.size == 0) {
+		gnutls_free(out.data);
+		return GBA_ESYNTAX;
+	}
+	ret = 0;
+	*der = gba_malloc(out.size);
+	if (*der == NULL) {
+		ret = GBA_ENOMEM;
+	} else {
+		memcpy(*der, out.data, out.size);
+		*dlen = out.size;
+		*pos = (size_t)(e - text);
+	}
+	gnutls_free(out.data);
+	return ret;
+}

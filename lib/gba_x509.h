@@ -96,6 +96,16 @@ int gba_x509_verify_chain(const uint8_t *cert, size_t cert_len, const uint8_t *c
  */
 int gba_x509_cert_has_dns_name(const uint8_t *der, size_t len, const char *name);
 
+/*
+ * Decode the next PEM block labelled `label` ("CERTIFICATE", "CERTIFICATE
+ * REQUEST", ...) of text[0..len), starting at *pos; on success *der is a
+ * new buffer (gba_free) and *pos is just past the block, so that a loop
+ * reads a whole chain.  GBA_ENOTFOUND when no further block has that
+ * label, GBA_ESYNTAX for a block that does not decode.
+ */
+int gba_x509_pem_decode(const char *label, const char *text, size_t len, size_t *pos,
+                        uint8_t **der, size_t *dlen);
+
 /* 1 when the certificate (DER) has an extKeyUsage with the dotted OID,
  * 0 when not (or no extKeyUsage), GBA_ESYNTAX when it is not a
  * certificate.  The UE checks that a CMC response's signer carries

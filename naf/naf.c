@@ -870,39 +870,13 @@ static int read_file(const char *path, char **out, size_t max)
 /* The first CERTIFICATE of a PEM file, as DER. */
 static int pem_cert(const char *path, uint8_t **der, size_t *len)
 {
-	static const char b[] = "-----BEGIN CERTIFICATE-----", e[] = "-----END CERTIFICATE-----";
-	char *txt = NULL, *s, *t;
-	size_t o = 0;
+	char *txt = NULL;
+	size_t pos = 0;
 	int ret;
 
-	*der = NULL;
-	*len = 0;
 	ret = read_file(path, &txt, 64 * 1024);
-	if (ret < 0)
-		return ret;
-	s = strstr(txt, b);
-	t = s != NULL ? strstr(s, e) : NULL;
-	ret = GBA_ESYNTAX;
-	if (s == NULL || t == NULL)
-		goto out;
-	for (s += sizeof(b) - 1; s < t; s++)
-		if (*s != '\n' && *s != '\r' && *s != ' ')
-			txt[o++] = *s;
-	*der = gba_malloc(o);
-	if (*der == NULL) {
-		ret = GBA_ENOMEM;
-		goto out;
-	}
-	ret = gba_base64_decode(txt, o, *der, o);
-	if (ret <= 0) {
-		gba_free(*der);
-		*der = NULL;
-		ret = GBA_ESYNTAX;
-		goto out;
-	}
-	*len = (size_t)ret;
-	ret = 0;
-out:
+	if (ret == 0)
+		ret = gba_x509_pem_decode("CERTIFICATE", txt, strlen(txt), &pos, der, len);
 	gba_free(txt);
 	return ret;
 }

@@ -19,8 +19,6 @@
 #include "naf_int.h"
 
 #define MOD "naf-portal"
-#define PEM_BEGIN "-----BEGIN CERTIFICATE REQUEST-----"
-#define PEM_END   "-----END CERTIFICATE REQUEST-----"
 
 /* Value of query parameter name in path, or an empty string. */
 static struct gba_str query_param(struct gba_str path, const char *name)
@@ -47,10 +45,7 @@ static struct gba_str query_param(struct gba_str path, const char *name)
 /* PEM or DER body -> DER in a new buffer. */
 static int csr_der(const uint8_t *body, size_t len, uint8_t **der, size_t *dlen)
 {
-	const char *b, *e;
-	char *txt = NULL;
-	size_t i, o = 0, bl = strlen(PEM_BEGIN);
-	int ret;
+	size_t pos = 0;
 
 	*der = NULL;
 	*dlen = 0;
@@ -62,40 +57,8 @@ static int csr_der(const uint8_t *body, size_t len, uint8_t **der, size_t *dlen)
 		*dlen = len;
 		return 0;
 	}
-	txt = gba_malloc(len + 1);
-	if (txt == NULL)
-		return GBA_ENOMEM;
-	if (len > 0)
-		memcpy(txt, body, len);
-	txt[len] = '\0';
-	ret = GBA_ESYNTAX;
-	if (strlen(txt) != len)
-		goto out;
-	b = strstr(txt, PEM_BEGIN);
-	e = b != NULL ? strstr(b, PEM_END) : NULL;
-	if (b == NULL || e == NULL)
-		goto out;
-	/* squeeze the base64 text in place */
-	for (i = (size_t)(b - txt) + bl; txt + i < e; i++)
-		if (txt[i] != '\r' && txt[i] != '\n' && txt[i] != ' ' && txt[i] != '\t')
-			txt[o++] = txt[i];
-	*der = gba_malloc(o);
-	if (*der == NULL) {
-		ret = GBA_ENOMEM;
-		goto out;
-	}
-	ret = gba_base64_decode(txt, o, *der, o);
-	if (ret <= 0) {
-		gba_free(*der);
-		*der = NULL;
-		ret = GBA_ESYNTAX;
-		goto out;
-	}
-	*dlen = (size_t)ret;
-	ret = 0;
-out:
-	gba_free(txt);
-	return ret;
+	return gba_x509_pem_decode("CERTIFICATE REQUEST", (const char *)body, len, &pos, der,
+	                           dlen);
 }
 
 static int content_type_is(const struct gba_http_request *req, const char *a, const char *b)

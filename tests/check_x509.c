@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -587,6 +588,56 @@ START_TEST(signer_sign_follows_key)
 }
 END_TEST
 
+START_TEST(pem_decode_reads_a_chain)
+{
+	struct gba_signer *a = NULL, *b = NULL;
+	const uint8_t *da, *db;
+	size_t la, lb, pos = 0, dlen, tl;
+	char *pa = NULL, *pb = NULL, *text;
+	uint8_t *der = NULL;
+
+	ck_assert_int_eq(gba_signer_generate_ca(&a, "pem a", 1), 0);
+	ck_assert_int_eq(gba_signer_generate_ca(&b, "pem b", 1), 0);
+	da = gba_signer_cert(a, &la);
+	db = gba_signer_cert(b, &lb);
+	ck_assert_int_eq(gba_x509_pem("CERTIFICATE", da, la, &pa), 0);
+	ck_assert_int_eq(gba_x509_pem("CERTIFICATE", db, lb, &pb), 0);
+	tl = strlen(pa) + strlen(pb) + 16;
+	text = gba_malloc(tl);
+	ck_assert_ptr_nonnull(text);
+	snprintf(text, tl, "junk\n%s%s", pa, pb);
+	tl = strlen(text);
+
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE", text, tl, &pos, &der, &dlen), 0);
+	ck_assert_uint_eq(dlen, la);
+	ck_assert_mem_eq(der, da, la);
+	gba_free(der);
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE", text, tl, &pos, &der, &dlen), 0);
+	ck_assert_uint_eq(dlen, lb);
+	ck_assert_mem_eq(der, db, lb);
+	gba_free(der);
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE", text, tl, &pos, &der, &dlen),
+	                 GBA_ENOTFOUND);
+	pos = 0;
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE REQUEST", text, tl, &pos, &der, &dlen),
+	                 GBA_ENOTFOUND);
+	/* a damaged body and a missing END line */
+	pos = 0;
+	text[strlen("junk\n-----BEGIN CERTIFICATE-----\n") + 3] = '*';
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE", text, tl, &pos, &der, &dlen),
+	                 GBA_ESYNTAX);
+	ck_assert_uint_eq(pos, 0);
+	pos = 0;
+	ck_assert_int_eq(gba_x509_pem_decode("CERTIFICATE", pa, strlen(pa) - 10, &pos, &der,
+	                                     &dlen), GBA_ESYNTAX);
+	gba_free(text);
+	gba_free(pa);
+	gba_free(pb);
+	gba_signer_free(a);
+	gba_signer_free(b);
+}
+END_TEST
+
 static Suite *x509_suite(void)
 {
 	Suite *s = suite_create("x509");
@@ -607,6 +658,7 @@ static Suite *x509_suite(void)
 	tcase_add_test(ca, issue_rejects_bad_templates);
 	tcase_add_test(ca, verify_path_failures);
 	tcase_add_test(ca, signer_sign_follows_key);
+	tcase_add_test(ca, pem_decode_reads_a_chain);
 	suite_add_tcase(s, ca);
 	return s;
 }

@@ -122,79 +122,29 @@ int ue_file_write(const char *path, const void *buf, size_t len, unsigned mode)
 
 int ue_pem_read(const char *path, const char *label, struct ue_certs *out)
 {
-	char begin[64], end[64];
 	uint8_t *buf = NULL, *der = NULL;
-	char *b64 = NULL;
-	size_t len, pos = 0, bl, found = 0;
-	int ret, n;
+	size_t len = 0, pos = 0, dlen, found = 0;
+	int ret;
 
-	n = snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
-	if (n < 0 || (size_t)n >= sizeof(begin))
-		return GBA_EINVAL;
-	n = snprintf(end, sizeof(end), "-----END %s-----", label);
-	if (n < 0 || (size_t)n >= sizeof(end))
-		return GBA_EINVAL;
 	ret = ue_file_read(path, &buf, &len);
 	if (ret < 0)
 		return ret;
-	b64 = gba_malloc(len + 1);
-	der = gba_malloc(len + 1);
-	if (b64 == NULL || der == NULL) {
-		ret = GBA_ENOMEM;
-		goto out;
-	}
 	for (;;) {
-		const char *s = (const char *)buf + pos;
-		size_t rest = len - pos, i, bs = strlen(begin), es = strlen(end);
-		size_t at = rest;
-
-		for (i = 0; i + bs <= rest; i++) {
-			if (memcmp(s + i, begin, bs) == 0) {
-				at = i;
-				break;
-			}
-		}
-		if (at == rest)
+		ret = gba_x509_pem_decode(label, (const char *)buf, len, &pos, &der, &dlen);
+		if (ret == GBA_ENOTFOUND)
 			break;
-		pos += at + bs;
-		bl = 0;
-		for (;;) {
-			if (pos + es <= len && memcmp(buf + pos, end, es) == 0)
-				break;
-			if (pos >= len) {
-				ret = GBA_ESYNTAX;
-				goto out;
-			}
-			if (buf[pos] != '\n' && buf[pos] != '\r' && buf[pos] != ' ' &&
-			    buf[pos] != '\t')
-				b64[bl++] = (char)buf[pos];
-			pos++;
-		}
-		pos += es;
-		n = gba_base64_decode(b64, bl, der, len + 1);
-		if (n <= 0) {
-			ret = GBA_ESYNTAX;
-			goto out;
-		}
-		ret = ue_certs_add(out, der, (size_t)n);
+		if (ret == 0)
+			ret = ue_certs_add(out, der, dlen);
+		gba_free(der);
+		der = NULL;
 		if (ret < 0)
 			goto out;
 		found++;
 	}
 	ret = found > 0 ? 0 : GBA_ENOTFOUND;
 out:
-	if (buf != NULL) {
-		gba_wipe(buf, len);
-		gba_free(buf);
-	}
-	if (b64 != NULL) {
-		gba_wipe(b64, len + 1);
-		gba_free(b64);
-	}
-	if (der != NULL) {
-		gba_wipe(der, len + 1);
-		gba_free(der);
-	}
+	gba_wipe(buf, len);
+	gba_free(buf);
 	return ret;
 }
 
