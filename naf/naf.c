@@ -688,6 +688,29 @@ int naf_pending_unpack(const uint8_t *blob, size_t len, struct naf_unpacked *o)
 	return u.err;
 }
 
+/* ---- requests ---- */
+
+int naf_media_type(const struct gba_http_request *req, struct gba_str *type,
+                   struct gba_str *params)
+{
+	const struct gba_str *ct = gba_http_header_get(req, "content-type");
+	size_t i;
+
+	type->p = params->p = NULL;
+	type->len = params->len = 0;
+	if (ct == NULL)
+		return 0;
+	for (i = 0; i < ct->len && ct->p[i] != ';'; i++)
+		;
+	type->p = ct->p;
+	type->len = i;
+	while (type->len > 0 && (type->p[type->len - 1] == ' ' || type->p[type->len - 1] == '\t'))
+		type->len--;
+	params->p = ct->p + i;
+	params->len = ct->len - i;
+	return 1;
+}
+
 /* ---- routing ---- */
 
 static int path_is(struct gba_str path, const char *p)

@@ -818,39 +818,30 @@ enum body_kind { BODY_FULL, BODY_SIMPLE, BODY_SNIFF, BODY_OTHER };
 
 static enum body_kind media_type(const struct gba_http_request *req)
 {
-	const struct gba_str *ct = gba_http_header_get(req, "content-type");
-	struct gba_str v;
+	static const char key[] = "smime-type=";
+	const size_t k = sizeof(key) - 1;
+	struct gba_str v, pr, t;
 	size_t i;
 
-	if (ct == NULL)
+	if (!naf_media_type(req, &v, &pr))
 		return BODY_SNIFF;
-	v = *ct;
-	for (i = 0; i < v.len && v.p[i] != ';'; i++)
-		;
-	v.len = i;
-	while (v.len > 0 && v.p[v.len - 1] == ' ')
-		v.len--;
 	if (gba_str_caseeq(v, GBA_STR_LIT("application/pkcs10")))
 		return BODY_SIMPLE;
 	if (!gba_str_caseeq(v, GBA_STR_LIT("application/pkcs7-mime")))
 		return BODY_OTHER;
 	/* smime-type, when present, must be CMC-request (any case) */
-	for (i = v.len; i < ct->len; i++) {
-		static const char key[] = "smime-type=";
-		size_t k = sizeof(key) - 1;
-
-		if (ct->len - i >= k && strncasecmp(ct->p + i, key, k) == 0) {
-			struct gba_str t = { ct->p + i + k, 0 };
-
-			while (i + k + t.len < ct->len && ct->p[i + k + t.len] != ';' &&
-			       ct->p[i + k + t.len] != ' ')
-				t.len++;
-			if (t.len > 1 && t.p[0] == '"' && t.p[t.len - 1] == '"') {
-				t.p++;
-				t.len -= 2;
-			}
-			return gba_str_caseeq(t, GBA_STR_LIT("CMC-request")) ? BODY_FULL : BODY_OTHER;
+	for (i = 0; i + k <= pr.len; i++) {
+		if (strncasecmp(pr.p + i, key, k) != 0)
+			continue;
+		t.p = pr.p + i + k;
+		t.len = 0;
+		while (i + k + t.len < pr.len && t.p[t.len] != ';' && t.p[t.len] != ' ')
+			t.len++;
+		if (t.len > 1 && t.p[0] == '"' && t.p[t.len - 1] == '"') {
+			t.p++;
+			t.len -= 2;
 		}
+		return gba_str_caseeq(t, GBA_STR_LIT("CMC-request")) ? BODY_FULL : BODY_OTHER;
 	}
 	return BODY_FULL;
 }

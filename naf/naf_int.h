@@ -84,6 +84,12 @@ int naf_audit(const struct naf *n, enum gba_audit_type type, enum gba_audit_outc
               const char *policy, const uint8_t *policy_sha256, const uint8_t *serial,
               size_t serial_len, const char *subject);
 
+/* The request's media type without parameters (*type) and the rest of
+ * the Content-Type from the first ';' (*params), both borrowed.  0 when
+ * there is no Content-Type, 1 otherwise. */
+int naf_media_type(const struct gba_http_request *req, struct gba_str *type,
+                   struct gba_str *params);
+
 /* Set a header; *err keeps the first failure. */
 void naf_header(struct gba_http_response *resp, const char *name, const char *value, int *err);
 

@@ -63,19 +63,11 @@ static int csr_der(const uint8_t *body, size_t len, uint8_t **der, size_t *dlen)
 
 static int content_type_is(const struct gba_http_request *req, const char *a, const char *b)
 {
-	const struct gba_str *ct = gba_http_header_get(req, "content-type");
-	struct gba_str v;
-	size_t i;
+	struct gba_str type, params;
 
-	if (ct == NULL)
+	if (!naf_media_type(req, &type, &params))
 		return 0;
-	v = *ct;
-	for (i = 0; i < v.len && v.p[i] != ';'; i++)
-		;
-	v.len = i;
-	while (v.len > 0 && v.p[v.len - 1] == ' ')
-		v.len--;
-	return gba_str_caseeq(v, gba_str_c(a)) || (b != NULL && gba_str_caseeq(v, gba_str_c(b)));
+	return gba_str_caseeq(type, gba_str_c(a)) || gba_str_caseeq(type, gba_str_c(b));
 }
 
 /* Send status and body with Authentication-Info. */
