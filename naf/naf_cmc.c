@@ -160,7 +160,6 @@ static int read_controls(struct cmc *c)
 	const struct gba_cmc_attr *a;
 	struct gba_der_error err;
 	struct gba_blob *dst;
-	char text[96];
 	size_t i;
 	int ret;
 
@@ -223,11 +222,8 @@ static int read_controls(struct cmc *c)
 			break;
 		}
 		default:
-			snprintf(text, sizeof(text), "control %s is not supported",
-			         gba_cmc_control_name(a->control));
-			fail_all(c, GBA_CMC_NO_SUPPORT, a->body_part_id, -1, text);
-			/* status_string must outlive this function */
-			c->st[0].status_string = "unsupported control";
+			/* the bodyList names the control; the string must be static */
+			fail_all(c, GBA_CMC_NO_SUPPORT, a->body_part_id, -1, "unsupported control");
 			return -1;
 		}
 		if (dst != NULL) {
