@@ -7,7 +7,9 @@
 #     two requests in one PKIData; renew and rekey with the issued
 #     certificate; TS 33.221 portal enrolment (single and chain);
 #  2. every issued certificate verifies (openssl verify -x509_strict and
-#     certtool --verify) against the demo root and issuing CA;
+#     certtool --verify) against the demo root and issuing CA, and every
+#     Full PKI Response (issued, refused, pending) passes openssl cms
+#     -verify with eContentType id-cct-PKIResponse;
 #  3. a key type outside the policy is refused with badAlg;
 #  4. manual approval on a second daemon: enrol answers pending (exit 3),
 #     gba-ctl pending list shows it, gba-ctl approve accepts the token;
@@ -153,12 +155,35 @@ stop_bsfd() {
 # ue NAME COMMAND ARGS...: gba-ue COMMAND against the current daemon
 # (DEMO, UB, NAF, STATE); stdout in NAME.out, stderr in NAME.err;
 # returns gba-ue's exit status.
+# CMC commands also save their Full PKI Response as NAME.resp.
 ue() {
 	ue_name=$1 ue_cmd=$2
 	shift 2
+	case $ue_cmd in
+	enrol | renew | rekey | poll) set -- "$@" --save-response "$tmp/$ue_name.resp" ;;
+	esac
 	"$UE" "$ue_cmd" "$@" --state "$STATE" --bsf "http://127.0.0.1:$UB" \
 		--naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" --http2 \
 		>"$tmp/$ue_name.out" 2>"$tmp/$ue_name.err"
+}
+# cms_verify DESC NAME: openssl cms -verify accepts NAME.resp (a Full
+# PKI Response) against the demo root alone (the CMC signer and the
+# issuing CA come from its certificates field), and its eContentType is
+# id-cct-PKIResponse.  -purpose any: the signer's EKU is id-kp-cmcCA,
+# not S/MIME.
+cms_verify() {
+	cv_o=$(openssl cms -verify -inform DER -in "$tmp/$2.resp" -CAfile "$DEMO/ca/root.pem" \
+		-purpose any -out "$tmp/$2.content" 2>&1)
+	if [ $? = 0 ] && contains "$cv_o" 'Verification successful'; then
+		pass "$1: openssl cms -verify accepts the Full PKI Response"
+	else
+		fail "$1: openssl cms -verify: $cv_o"
+	fi
+	cv_t=$(openssl cms -cmsout -print -inform DER -in "$tmp/$2.resp" |
+		sed -n 's/^ *eContentType: *//p')
+	check "$1: eContentType" "id-cct-PKIResponse (1.3.6.1.5.5.7.12.3)" "$cv_t"
+	ok_if "$1: the verified content is a PKIResponse" \
+		sh -c "openssl asn1parse -inform DER -in '$tmp/$2.content' >/dev/null"
 }
 # verify_cert DESC CERT: the chain to the demo root, with openssl
 # (-x509_strict) and certtool.
@@ -222,6 +247,7 @@ check "gba-ue bootstrap" 0 "$?"
 ue enrol1 enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
 rc=$?
 issued "1 enrol (ec-p256)" enrol1 "$tmp/o1"
+cms_verify "1 enrol (ec-p256)" enrol1
 S_O1=$is_serial
 check "1 enrol: key type ec-p256" id-ecPublicKey "$(keyalg o1/cert.pem)"
 ok_if "1 enrol: subject is the IMPI" \
@@ -236,6 +262,7 @@ for kt in ec-p384 ed25519 rsa-3072; do
 	ue "enrol-$kt" enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-$kt" --key-type "$kt"
 	rc=$?
 	issued "1 enrol --key-type $kt" "enrol-$kt" "$tmp/o-$kt"
+	cms_verify "1 enrol --key-type $kt" "enrol-$kt"
 	case $kt in
 	ec-p384) want=id-ecPublicKey ;;
 	ed25519) want=ED25519 ;;
@@ -254,6 +281,7 @@ ok_if "1 enrol rsa-3072: 3072 bits" \
 ue crmf enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-crmf" --crmf --key-type ec-p384
 rc=$?
 issued "1 enrol --crmf (ec-p384)" crmf "$tmp/o-crmf"
+cms_verify "1 enrol --crmf" crmf
 check "1 enrol --crmf: certificate matches key.pem" \
 	"$(openssl pkey -in o-crmf/key.pem -pubout)" "$(pubkey o-crmf/cert.pem)"
 
@@ -261,6 +289,7 @@ check "1 enrol --crmf: certificate matches key.pem" \
 ue count2 enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-2" --count 2
 rc=$?
 issued "1 enrol --count 2 (first)" count2 "$tmp/o-2"
+cms_verify "1 enrol --count 2" count2
 c2a=$is_serial
 issued "1 enrol --count 2 (second)" count2 "$tmp/o-2" cert-2.pem
 c2b=$is_serial
@@ -276,6 +305,7 @@ cp o1/cert.pem o1-before.pem
 ue renew renew --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
 rc=$?
 issued "1 renew" renew "$tmp/o1"
+cms_verify "1 renew" renew
 S_RENEW=$is_serial
 ok_if "1 renew: a new serial" test "$S_RENEW" != "$S_O1"
 check "1 renew: same public key" "$(pubkey o1-before.pem)" "$(pubkey o1/cert.pem)"
@@ -285,6 +315,7 @@ cp o1/cert.pem o1-renewed.pem
 ue rekey rekey --trust "$DEMO/ca/root.pem" --out "$tmp/o1"
 rc=$?
 issued "1 rekey" rekey "$tmp/o1"
+cms_verify "1 rekey" rekey
 ok_if "1 rekey: a new serial" test "$is_serial" != "$S_RENEW"
 ok_if "1 rekey: a new public key" test "$(pubkey o1-renewed.pem)" != "$(pubkey o1/cert.pem)"
 check "1 rekey: certificate matches the new key.pem" \
@@ -306,6 +337,7 @@ ue badalg enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/o-bad" --key-type
 check "3 enrol --key-type rsa-2048 (outside the policy): exit status" 1 "$?"
 ok_if "3 enrol --key-type rsa-2048: failInfo badAlg" grep -q '^failed badAlg' badalg.out
 ok_if "3 enrol --key-type rsa-2048: no certificate written" test ! -e o-bad/cert.pem
+cms_verify "3 enrol refused (badAlg)" badalg
 
 # =====================================================================
 echo "== 5. the store and the audit log"
@@ -348,6 +380,7 @@ TOKEN=$(sed -n 's/^pending \([0-9a-f]*\)$/\1/p' pend.out)
 ok_if "4 enrol printed 'pending TOKEN'" test -n "$TOKEN"
 check "4 q1/pending.txt holds the token" "$TOKEN" "$(awk '$1 == "token" { print $2 }' q1/pending.txt)"
 ok_if "4 no certificate yet" test ! -e q1/cert.pem
+cms_verify "4 enrol answered pending" pend
 ctl2() { "$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" "$@"; }
 ctl2 pending list >pending.txt 2>&1
 check "4 gba-ctl pending list: exit status" 0 "$?"
@@ -364,6 +397,7 @@ check "4 gba-ctl approve: output" "approved $TOKEN" "$(cat approve.out)"
 ue poll2 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
 check "4 poll after approval: exit status 0 (issued)" 0 "$?"
 verify_cert "4 poll after approval: issued certificate" q1/cert.pem
+cms_verify "4 poll after approval" poll2
 ue poll3 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
 check "4 poll once more: nothing pending any more (usage/state error)" 4 "$?"
 stop_bsfd "$PID2" bsfd2

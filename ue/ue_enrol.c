@@ -62,6 +62,8 @@ struct opts {
 	const char *out;
 	const char *response;
 	const char *issuer_of;
+	const char *save_request;   /* write the CMC request DER here */
+	const char *save_response;  /* write the CMC response DER here */
 	enum gba_http_client_mode mode;
 	enum gba_key_type key_type;
 	int key_type_set;
@@ -84,6 +86,8 @@ static void usage(FILE *f)
 	        "       gba-ue ca-cert --issuer-of CERTPEM --naf URL [--naf-fqdn FQDN]\n"
 	        "             [--out DIR] [common]\n"
 	        "  common: [--state F] [--bsf URL] [--ca PEM] [--http1|--http2] [--trace]\n"
+	        "  CMC (enrol, renew, rekey, poll): [--save-request F] [--save-response F]\n"
+	        "          write the request and the answer, DER, as sent and received\n"
 	        "  key types: ec-p256 (default) ec-p384 ed25519 rsa-2048 rsa-3072 rsa-4096\n"
 	        "  exit: 0 issued, 1 refused, 2 usage, 3 pending, 4 error\n");
 }
@@ -107,6 +111,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		{ "http1", no_argument, NULL, '1' },
 		{ "http2", no_argument, NULL, '2' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "save-request", required_argument, NULL, 'Q' },
+		{ "save-response", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end = NULL;
@@ -154,6 +160,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		case '1': o->mode = GBA_HTTP_CLIENT_H1; break;
 		case '2': o->mode = GBA_HTTP_CLIENT_H2; break;
 		case 't': o->trace = 1; break;
+		case 'Q': o->save_request = optarg; break;
+		case 'R': o->save_response = optarg; break;
 		default: return -1;
 		}
 	}
@@ -380,10 +388,24 @@ static int post_cmc(const struct opts *o, struct session *s, const uint8_t *req,
 	h[0].value = gba_str_c(ct_cmc_req);
 	h[1].name = GBA_STR_LIT("user-agent");
 	h[1].value = gba_str_c(user_agent);
+	if (o->save_request != NULL) {
+		ret = ue_file_write(o->save_request, req, len, 0644);
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: %s: %s\n", o->save_request, gba_strerror(ret));
+			return ret;
+		}
+	}
 	ret = gba_http_client_request(s->http, "POST", path, h, 2, req, len, reply);
 	if (ret < 0) {
 		fprintf(stderr, "gba-ue: POST %s: %s\n", path, gba_strerror(ret));
 		return ret;
+	}
+	if (o->save_response != NULL) {
+		ret = ue_file_write(o->save_response, (*reply)->body, (*reply)->body_len, 0644);
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: %s: %s\n", o->save_response, gba_strerror(ret));
+			goto out;
+		}
 	}
 	if (o->trace)
 		fprintf(stderr, "> POST %s (%zu octets)\n< %d (%zu octets)\n", path, len,
