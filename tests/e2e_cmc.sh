@@ -13,6 +13,10 @@
 #  3. a key type outside the policy is refused with badAlg;
 #  4. manual approval on a second daemon: enrol answers pending (exit 3),
 #     gba-ctl pending list shows it, gba-ctl approve accepts the token;
+#  6. requests built outside our code: a pyasn1 PKIData wrapped by
+#     openssl cms -sign (new key with sid = SKI, and a renewal signed by
+#     an issued certificate) posted with curl; the portal driven by curl
+#     with the Digest computed by tests/ua_digest.py;
 #  5. gba-ctl cert list holds every serial issued, the audit log has
 #     issue records and its hash chain verifies; SIGTERM exits 0.
 #
@@ -330,6 +334,118 @@ rc=$?
 issued "1 portal-enrol --response chain" portal-chain "$tmp/p2"
 check "1 portal-enrol --response chain: chain.pem holds the certificate and the issuing CA" \
 	2 "$(grep -c 'BEGIN CERTIFICATE' p2/chain.pem)"
+
+# =====================================================================
+echo "== 6. requests built outside gba-ue: pyasn1 PKIData, openssl cms -sign"
+# post_cmc DESC NAME: curl POSTs NAME.req (HTTP/2) to /cmc; the answer
+# goes to NAME.resp and must be a CMC-response.
+post_cmc() {
+	pc_ct=$(curl -sS --http2 --cacert "$DEMO/ca.pem" -o "$tmp/$2.resp" -w '%{content_type}' \
+		-H 'Content-Type: application/pkcs7-mime; smime-type=CMC-request' \
+		--data-binary "@$tmp/$2.req" "https://127.0.0.1:$NAF/cmc" 2>"$tmp/$2.err")
+	check "$1: curl --http2 POST /cmc" 0 "$?"
+	check "$1: answer media type" "application/pkcs7-mime; smime-type=CMC-response" "$pc_ct"
+}
+# ext_issued DESC NAME KEY: NAME.resp verifies (cms_verify) and carries
+# a certificate for KEY that chains to the demo root.
+ext_issued() {
+	cms_verify "$1" "$2"
+	openssl cms -verify -inform DER -in "$tmp/$2.resp" -CAfile "$DEMO/ca/root.pem" \
+		-purpose any -certsout "$tmp/$2.certs" -out /dev/null 2>/dev/null
+	ei_pub=$(openssl pkey -in "$3" -pubout)
+	awk -v d="$tmp/$2" '/BEGIN CERT/ { n++ } { print > (d ".c" n ".pem") }' "$tmp/$2.certs"
+	ei_cert=
+	for c in "$tmp/$2".c*.pem; do
+		[ "$(pubkey "$c")" = "$ei_pub" ] && ei_cert=$c
+	done
+	[ -n "$ei_cert" ] || fail "$1: no certificate for the request's key in the response"
+	pass "$1: the response carries a certificate for the request's key"
+	verify_cert "$1" "$ei_cert"
+	SERIALS="$SERIALS $(openssl x509 -noout -serial -in "$ei_cert" | sed 's/^serial=//' | tr 'A-F' 'a-f')"
+}
+PY=/usr/bin/python3
+"$PY" -c 'import pyasn1_modules' 2>/dev/null || fail "python3-pyasn1-modules missing"
+"$UE" bootstrap --state "$STATE" --bsf "http://127.0.0.1:$UB" --realm "$FQDN" --http1 \
+	>boot6.out 2>boot6.err
+check "6 gba-ue bootstrap (a fresh B-TID)" 0 "$?"
+BTID=$(sed -n 's/^B-TID: //p' boot6.out)
+KSNAF=$("$UE" ks-naf --state "$STATE" "$APP" 0100000000)
+ok_if "6 B-TID and Ks_NAF known" test -n "$BTID" -a ${#KSNAF} = 64
+
+# -- a first enrolment: signed by the new key, sid = subjectKeyIdentifier
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out x.key 2>/dev/null
+"$PY" "$top_srcdir/tests/ext_cmc.py" new x.key "$BTID" "$KSNAF" x.pkidata
+check "6 new: pyasn1 PKIData built" 0 "$?"
+# Only for openssl's -keyid: a throw-away self-signed certificate whose
+# subjectKeyIdentifier (method 1, "hash") names x.key.  -nocerts keeps it
+# out of the request.
+openssl req -x509 -new -key x.key -subj /CN=signer -days 1 \
+	-addext subjectKeyIdentifier=hash -out x-self.pem 2>/dev/null
+openssl cms -sign -binary -nodetach -econtent_type 1.3.6.1.5.5.7.12.2 -md sha256 \
+	-signer x-self.pem -inkey x.key -keyid -nocerts -nosmimecap \
+	-in x.pkidata -outform DER -out ext-new.req 2>ext-new.sign.err
+check "6 new: openssl cms -sign -econtent_type id-cct-PKIData" 0 "$?"
+check "6 new: the request's eContentType" "id-cct-PKIData (1.3.6.1.5.5.7.12.2)" \
+	"$(openssl cms -cmsout -print -inform DER -in ext-new.req | sed -n 's/^ *eContentType: *//p')"
+post_cmc "6 new" ext-new
+ext_issued "6 new" ext-new x.key
+
+# -- a renewal: signed by an issued certificate (issuerAndSerialNumber),
+# the PKCS#10 from openssl req
+openssl req -new -key o1/key.pem -subj "/CN=$IMPI" -outform DER -out r.csr 2>/dev/null
+"$PY" "$top_srcdir/tests/ext_cmc.py" renew r.csr r.pkidata
+check "6 renew: pyasn1 PKIData built" 0 "$?"
+openssl cms -sign -binary -nodetach -econtent_type 1.3.6.1.5.5.7.12.2 -md sha256 \
+	-signer o1/cert.pem -inkey o1/key.pem -nosmimecap \
+	-in r.pkidata -outform DER -out ext-renew.req 2>ext-renew.sign.err
+check "6 renew: openssl cms -sign with the issued certificate" 0 "$?"
+post_cmc "6 renew" ext-renew
+ext_issued "6 renew" ext-renew o1/key.pem
+
+# -- the TS 33.221 portal driven by curl; the Digest is computed by
+# tests/ua_digest.py, not by our library
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pc.key 2>/dev/null
+openssl req -new -key pc.key -subj "/CN=$IMPI" -outform DER -out pc.csr 2>/dev/null
+ok_if "6 portal/curl: openssl req made a CSR" test -s pc.csr
+PURI='/enrol?response=single'
+# portal_curl NAME [AUTHORIZATION]: POST pc.csr; headers in NAME.hdr,
+# body in NAME.body; prints the HTTP status.
+portal_curl() {
+	set -- "$1" ${2:+-H "Authorization: $2"}
+	pcu_n=$1
+	shift
+	curl -sS --http2 --cacert "$DEMO/ca.pem" -D "$tmp/$pcu_n.hdr" -o "$tmp/$pcu_n.body" \
+		-w '%{http_code}' -H 'Content-Type: application/pkcs10' "$@" \
+		--data-binary @"$tmp/pc.csr" "https://127.0.0.1:$NAF$PURI" 2>"$tmp/$pcu_n.err"
+}
+hdr() { sed -n "s/^$2: *//Ip" "$tmp/$1.hdr" | tr -d '\r' | head -n 1; }
+check "6 portal/curl: no Authorization: 401" 401 "$(portal_curl pc1)"
+CHAL=$(hdr pc1 www-authenticate)
+ok_if "6 portal/curl: the challenge's realm is 3GPP-bootstrapping@$APP" \
+	contains "$CHAL" "realm=\"3GPP-bootstrapping@$APP\""
+ok_if "6 portal/curl: the challenge offers qop auth-int" contains "$CHAL" auth-int
+CN=$(openssl rand -hex 8)
+AUTHZ=$("$PY" "$top_srcdir/tests/ua_digest.py" authorize "$CHAL" POST "$PURI" pc.csr \
+	"$BTID" "$KSNAF" "$CN")
+check "6 portal/curl: Digest computed" 0 "$?"
+check "6 portal/curl: with the Digest: 200" 200 "$(portal_curl pc2 "$AUTHZ")"
+check "6 portal/curl: content type" application/pkix-cert "$(hdr pc2 content-type)"
+INFO=$(hdr pc2 authentication-info)
+ok_if "6 portal/curl: Authentication-Info rspauth is right (auth-int over the answer)" \
+	"$PY" "$top_srcdir/tests/ua_digest.py" rspauth "$CHAL" "$INFO" "$PURI" pc2.body \
+	"$BTID" "$KSNAF" "$CN"
+ok_if "6 portal/curl: rspauth check can fail (other body)" \
+	sh -c "! '$PY' '$top_srcdir/tests/ua_digest.py' rspauth '$CHAL' '$INFO' '$PURI' pc.csr '$BTID' '$KSNAF' '$CN'"
+openssl x509 -inform DER -in pc2.body -out pc.pem 2>/dev/null
+check "6 portal/curl: the certificate is for the CSR's key" "$(openssl pkey -in pc.key -pubout)" \
+	"$(pubkey pc.pem)"
+verify_cert "6 portal/curl" pc.pem
+SERIALS="$SERIALS $(openssl x509 -noout -serial -in pc.pem | sed 's/^serial=//' | tr 'A-F' 'a-f')"
+check "6 portal/curl: the same Authorization replayed: 403" 403 "$(portal_curl pc4 "$AUTHZ")"
+ok_if "6 portal/curl: the replay issued nothing" test "$(hdr pc4 content-type)" != application/pkix-cert
+WRONG=$("$PY" "$top_srcdir/tests/ua_digest.py" authorize "$CHAL" POST "$PURI" pc.csr \
+	"$BTID" "$(printf '%064d' 0)" "$CN")
+check "6 portal/curl: a Digest under the wrong Ks_NAF: 401" 401 "$(portal_curl pc3 "$WRONG")"
 
 # =====================================================================
 echo "== 3. refused"
