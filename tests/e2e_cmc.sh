@@ -352,14 +352,20 @@ ext_issued() {
 	cms_verify "$1" "$2"
 	openssl cms -verify -inform DER -in "$tmp/$2.resp" -CAfile "$DEMO/ca/root.pem" \
 		-purpose any -certsout "$tmp/$2.certs" -out /dev/null 2>/dev/null
+	ext_cert "$1" "$tmp/$2.certs" "$3"
+}
+# ext_cert DESC PEMS KEY: among the certificates in PEMS, the one for
+# KEY (into $ei_cert) verifies; its serial goes into SERIALS.
+ext_cert() {
 	ei_pub=$(openssl pkey -in "$3" -pubout)
-	awk -v d="$tmp/$2" '/BEGIN CERT/ { n++ } { print > (d ".c" n ".pem") }' "$tmp/$2.certs"
+	rm -f "$2".c*.pem
+	awk -v d="$2" '/BEGIN CERT/ { n++ } n { print > (d ".c" n ".pem") }' "$2"
 	ei_cert=
-	for c in "$tmp/$2".c*.pem; do
+	for c in "$2".c*.pem; do
 		[ "$(pubkey "$c")" = "$ei_pub" ] && ei_cert=$c
 	done
-	[ -n "$ei_cert" ] || fail "$1: no certificate for the request's key in the response"
-	pass "$1: the response carries a certificate for the request's key"
+	[ -n "$ei_cert" ] || fail "$1: no certificate for the request's key in the answer"
+	pass "$1: the answer carries a certificate for the request's key"
 	verify_cert "$1" "$ei_cert"
 	SERIALS="$SERIALS $(openssl x509 -noout -serial -in "$ei_cert" | sed 's/^serial=//' | tr 'A-F' 'a-f')"
 }
@@ -408,14 +414,16 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pc.key 2>/de
 openssl req -new -key pc.key -subj "/CN=$IMPI" -outform DER -out pc.csr 2>/dev/null
 ok_if "6 portal/curl: openssl req made a CSR" test -s pc.csr
 PURI='/enrol?response=single'
-# portal_curl NAME [AUTHORIZATION]: POST pc.csr; headers in NAME.hdr,
-# body in NAME.body; prints the HTTP status.
+# portal_curl NAME [AUTHORIZATION]: POST pc.csr to $PURI with content
+# type $PCT (empty: curl sends none); headers in NAME.hdr, body in NAME.body;
+# prints the HTTP status.
+PCT=application/pkcs10
 portal_curl() {
 	set -- "$1" ${2:+-H "Authorization: $2"}
 	pcu_n=$1
 	shift
 	curl -sS --http2 --cacert "$DEMO/ca.pem" -D "$tmp/$pcu_n.hdr" -o "$tmp/$pcu_n.body" \
-		-w '%{http_code}' -H 'Content-Type: application/pkcs10' "$@" \
+		-w '%{http_code}' -H "Content-Type:${PCT:+ $PCT}" "$@" \
 		--data-binary @"$tmp/pc.csr" "https://127.0.0.1:$NAF$PURI" 2>"$tmp/$pcu_n.err"
 }
 hdr() { sed -n "s/^$2: *//Ip" "$tmp/$1.hdr" | tr -d '\r' | head -n 1; }
@@ -443,6 +451,27 @@ verify_cert "6 portal/curl" pc.pem
 SERIALS="$SERIALS $(openssl x509 -noout -serial -in pc.pem | sed 's/^serial=//' | tr 'A-F' 'a-f')"
 check "6 portal/curl: the same Authorization replayed: 403" 403 "$(portal_curl pc4 "$AUTHZ")"
 ok_if "6 portal/curl: the replay issued nothing" test "$(hdr pc4 content-type)" != application/pkix-cert
+# -- Simple PKI Requests on /cmc (RFC 5272 3.1): application/pkcs10, and
+# no content type at all; the answer is certs-only
+for PCT in application/pkcs10 ''; do
+	PURI=/cmc
+	cs=simple${PCT:+-typed}
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$cs.key" 2>/dev/null
+	openssl req -new -key "$cs.key" -subj "/CN=$IMPI" -outform DER -out pc.csr 2>/dev/null
+	CN=$(openssl rand -hex 8)
+	AUTHZ=$("$PY" "$top_srcdir/tests/ua_digest.py" authorize "$CHAL" POST "$PURI" pc.csr \
+		"$BTID" "$KSNAF" "$CN")
+	check "6 $cs: POST /cmc under Digest: 200" 200 "$(portal_curl "$cs" "$AUTHZ")"
+	check "6 $cs: certs-only media type" "application/pkcs7-mime; smime-type=certs-only" \
+		"$(hdr "$cs" content-type)"
+	ok_if "6 $cs: rspauth is right" "$PY" "$top_srcdir/tests/ua_digest.py" rspauth "$CHAL" \
+		"$(hdr "$cs" authentication-info)" "$PURI" "$cs.body" "$BTID" "$KSNAF" "$CN"
+	openssl pkcs7 -inform DER -in "$cs.body" -print_certs -out "$cs.certs" 2>"$cs.p7err"
+	check "6 $cs: openssl pkcs7 reads the certs-only answer" 0 "$?"
+	ext_cert "6 $cs" "$tmp/$cs.certs" "$cs.key"
+done
+PURI='/enrol?response=single'
+PCT=application/pkcs10
 WRONG=$("$PY" "$top_srcdir/tests/ua_digest.py" authorize "$CHAL" POST "$PURI" pc.csr \
 	"$BTID" "$(printf '%064d' 0)" "$CN")
 check "6 portal/curl: a Digest under the wrong Ks_NAF: 401" 401 "$(portal_curl pc3 "$WRONG")"
