@@ -37,7 +37,8 @@ static void cert_usage(FILE *f)
 	fprintf(f,
 	        "usage: gba-ctl [--db PATH] [--key-file PATH] COMMAND ...\n"
 	        "  cert list [--impi IMPI]   certificates, newest first: SERIAL STATUS NOT-AFTER\n"
-	        "                            IMPI APPLICATION\n"
+	        "                            IMPI APPLICATION (STATUS valid, unconfirmed: still\n"
+	        "                            awaiting confirmCertAcceptance, revoked, hold)\n"
 	        "  cert show SERIAL          one certificate's record and its PEM (SERIAL in hex)\n"
 	        "  pending list              requests: TOKEN STATE EXPIRES IMPI APPLICATION\n"
 	        "  approve TOKEN             a waiting request may be issued (TOKEN: 32 hex digits)\n"
@@ -156,8 +157,10 @@ static int print_cert_line(void *ctx, const struct gba_cert_record *r)
 	(void)ctx;
 	gba_hex_encode(r->serial, r->serial_len, serial);
 	fmt_time(r->not_after, na);
-	return printf("%s %s %s %s %s\n", serial, status_name(r->status), na, r->impi,
-	              r->app_id) < 0 ? GBA_EIO : 0;
+	return printf("%s %s %s %s %s\n", serial,
+	              r->status == GBA_CERT_VALID && r->confirm_by != 0 ? "unconfirmed"
+	                                                                : status_name(r->status),
+	              na, r->impi, r->app_id) < 0 ? GBA_EIO : 0;
 }
 
 static int cmd_cert_list(int argc, char **argv, const char *db, const char *key)
@@ -241,6 +244,10 @@ static int cmd_cert_show(int argc, char **argv, const char *db, const char *key)
 	if (c.invalidity_date != 0) {
 		fmt_time(c.invalidity_date, t);
 		printf("Invalid from: %s\n", t);
+	}
+	if (c.confirm_by != 0) {
+		fmt_time(c.confirm_by, t);
+		printf("Confirm by:   %s (awaiting confirmCertAcceptance)\n", t);
 	}
 	fmt_time(c.issued_at, t);
 	printf("Issued at:    %s\n", t);

@@ -258,6 +258,9 @@ static const struct gba_conf_item enr_tab[] = {
 	  .min = 1, .max = 100, .def = "1" },
 	{ ITEM(struct gba_policy_enrollment, "rate_limit_per_hour", GBA_CONF_INT,
 	       rate_limit_per_hour), .min = 0, .max = 10000, .def = "10", .doc = "0: no limit" },
+	{ ITEM(struct gba_policy_enrollment, "confirm_within_hours", GBA_CONF_INT,
+	       confirm_within_hours), .min = 0, .max = 720, .def = "0",
+	  .doc = "CMC: ask for confirmCertAcceptance within this many hours; 0: not asked" },
 	{ .key = NULL }
 };
 
@@ -723,6 +726,7 @@ gba_policy_evaluate(const struct gba_policy_set *set, const struct gba_policy_ct
 	out->renewal_same_key = p->c.renewal.same_key;
 	out->renewal_window_s = p->c.renewal.window_days * 86400;
 	out->rewrite_names = p->c.certificate.csr_names == 1;
+	out->confirm_within_s = p->c.enrollment.confirm_within_hours * 3600;
 	r = decide(p, ctx, &out->tmpl);
 	if (r != GBA_POLICY_R_OK && r != GBA_POLICY_R_PENDING)
 		memset(&out->tmpl, 0, sizeof(out->tmpl));

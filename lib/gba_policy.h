@@ -97,6 +97,7 @@ struct gba_policy_enrollment {
 	uint32_t key_types;            /* bits of enum gba_policy_key_type */
 	int64_t max_active_certs;
 	int64_t rate_limit_per_hour;   /* 0: no limit */
+	int64_t confirm_within_hours;  /* 0: no confirmCertAcceptance asked */
 };
 
 struct gba_policy_certificate {
@@ -260,6 +261,9 @@ struct gba_policy_decision {
 	bool renewal_same_key;        /* renewal may keep the key */
 	int64_t renewal_window_s;     /* renewal allowed this long before expiry */
 	bool rewrite_names;           /* certificate.csr_names: rewrite */
+	/* CMC: answer confirmRequired and wait this long for the
+	 * subscriber's confirmCertAcceptance; 0: not asked */
+	int64_t confirm_within_s;
 };
 
 /*

@@ -252,6 +252,9 @@ struct gba_cert_record {
 	int64_t invalidity_date;                /* 0: none */
 	uint8_t *der;                           /* certificate DER */
 	size_t der_len;                         /* owned when read from the store */
+	/* 0: accepted (or no confirmation asked); otherwise the CA waits for
+	 * the subscriber's confirmCertAcceptance (RFC 5272 6.14) until then */
+	int64_t confirm_by;
 };
 /* Free der (gba_free) and clear the record: for records the store
  * filled in, not for ones whose der the caller borrowed. */
@@ -279,6 +282,12 @@ struct gba_pending {
 /* Free blob (gba_free) and clear; as gba_cert_record_clear. */
 void gba_pending_clear(struct gba_pending *p);
 
+/* A certificate named by serial (INTEGER content octets). */
+struct gba_cert_ref {
+	uint8_t serial[GBA_STORE_MAX_SERIAL];
+	size_t serial_len;
+};
+
 /*
  * What one CMC request changes, applied all or nothing.  Every part is
  * optional.  The nonce makes replays fail: a (nonce) already recorded
@@ -296,6 +305,10 @@ struct gba_cmc_txn {
 	/* Move one pending request from APPROVED to ISSUED with serial
 	 * certs[0].serial (GBA_ENOTFOUND if it is not APPROVED any more). */
 	const uint8_t *pend_issued;             /* token; NULL: none */
+	/* confirmCertAcceptance: set confirm_by = 0 on these certificates
+	 * (GBA_ENOTFOUND if one is unknown). */
+	const struct gba_cert_ref *confirm;
+	size_t nconfirm;
 };
 
 /* Apply one transaction (its own SQLite transaction, synchronous=FULL). */

@@ -28,7 +28,9 @@
  *           blob)                 serial is NULL until state ISSUED
  * with indexes on certificates(impi, app_id, issued_at),
  * certificates(spki_sha256), cmc_nonces(expires) and pending(expires).
- * A version 1 database is upgraded in place when it is opened.
+ * Schema version 3 adds certificates.confirm_by: 0, or the time until
+ * which the CA waits for the subscriber's confirmCertAcceptance.
+ * Older databases are upgraded in place when they are opened.
  *
  * A sealed column is gba_aead_seal output (nonce || ciphertext || tag)
  * whose associated data (struct ad below) is a label naming the column
@@ -60,7 +62,7 @@
 #include "gba_milenage.h"
 #include "gba_store.h"
 
-#define SCHEMA_VERSION  2
+#define SCHEMA_VERSION  3
 #define BUSY_TIMEOUT_MS 5000
 #define SEAL_OVERHEAD   (GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
 #define SEALED_MAX      (GBA_SECRET_MAX + SEAL_OVERHEAD)
@@ -597,6 +599,11 @@ static const char schema_v2[] =
 	"CREATE INDEX pending_expires ON pending(expires);"
 	"PRAGMA user_version = 2;";
 
+/* Version 2 -> 3: certificates awaiting confirmCertAcceptance. */
+static const char schema_v3[] =
+	"ALTER TABLE certificates ADD COLUMN confirm_by INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 3;";
+
 static void ad_keycheck(struct ad *a)
 {
 	a->len = 0;
@@ -674,7 +681,7 @@ out:
 
 /*
  * Under the write lock: a database at user_version 0 with no tables is
- * new (create the key if missing, then schema v1); versions 1 and 2 need
+ * new (create the key if missing, then schema v1); versions 1 to 3 need
  * their existing key; anything else is refused.  Then each upgrade step
  * up to SCHEMA_VERSION runs, in the same transaction, so a concurrent
  * opener sees either the old or the new schema.
@@ -729,6 +736,12 @@ static int migrate(struct gba_store *st, const char *key_path)
 	}
 	if (ver == 1) {
 		ret = exec_fixed(st->db, schema_v2);
+		if (ret < 0)
+			goto out;
+		ver = 2;
+	}
+	if (ver == 2) {
+		ret = exec_fixed(st->db, schema_v3);
 		if (ret < 0)
 			goto out;
 	}
@@ -1602,7 +1615,7 @@ out:
 
 #define CERT_COLS                                                                  \
 	"serial, ca, impi, app_id, policy_sha256, spki_sha256, issued_at, not_before," \
-	" not_after, status, reason, revoked_at, invalidity_date, der"
+	" not_after, status, reason, revoked_at, invalidity_date, der, confirm_by"
 #define PENDING_COLS "token, impi, app_id, state, created, expires, serial, blob"
 #define CRL_REASON_MAX 10   /* aACompromise (RFC 5280 5.3.1) */
 
@@ -1658,7 +1671,7 @@ static int cert_check(const struct gba_cert_record *r)
 		return ret;
 	if (r->status < GBA_CERT_VALID || r->status > GBA_CERT_HOLD || r->reason < 0 ||
 	    r->reason > CRL_REASON_MAX || r->revoked_at < 0 || r->invalidity_date < 0 ||
-	    r->not_before > r->not_after)
+	    r->confirm_by < 0 || r->not_before > r->not_after)
 		return GBA_EINVAL;
 	if (r->der == NULL || r->der_len == 0 || r->der_len > GBA_STORE_MAX_CERT)
 		return GBA_EINVAL;
@@ -1704,6 +1717,13 @@ static int txn_check(const struct gba_cmc_txn *t)
 		return GBA_EINVAL;
 	if (t->pend_issued != NULL && t->ncerts == 0)
 		return GBA_EINVAL;   /* the serial comes from certs[0] */
+	if (t->nconfirm > 0 && t->confirm == NULL)
+		return GBA_EINVAL;
+	for (i = 0; i < t->nconfirm; i++) {
+		ret = serial_check(t->confirm[i].serial, t->confirm[i].serial_len);
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < t->ncerts; i++) {
 		ret = cert_check(&t->certs[i]);
 		if (ret < 0)
@@ -1754,7 +1774,7 @@ static int cert_insert(struct gba_store *st, const struct gba_cert_record *r)
 
 	ret = prep(st,
 	           "INSERT INTO certificates(" CERT_COLS ")"
-	           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	           &s);
 	if (ret < 0)
 		return ret;
@@ -1785,6 +1805,8 @@ static int cert_insert(struct gba_store *st, const struct gba_cert_record *r)
 		rc = sqlite3_bind_int64(s, 13, r->invalidity_date);
 	if (rc == SQLITE_OK)
 		rc = bind_blob(s, 14, r->der, r->der_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 15, r->confirm_by);
 	return step_done(s, rc, GBA_EDUP);
 }
 
@@ -1839,6 +1861,23 @@ static int pending_issue(struct gba_store *st, const uint8_t *token,
 	return ret;
 }
 
+/* confirmCertAcceptance: the certificate no longer awaits it.  Already
+ * confirmed (or never asked) is no error; an unknown serial is. */
+static int cert_confirm(struct gba_store *st, const struct gba_cert_ref *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st, "UPDATE certificates SET confirm_by = 0 WHERE serial = ?1", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, c->serial, c->serial_len);
+	ret = step_done(s, rc, GBA_EIO);
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = GBA_ENOTFOUND;
+	return ret;
+}
+
 /* The writes of one checked transaction, under the caller's savepoint.
  * The nonce goes first, so a replay is GBA_EREPLAY whatever else the
  * request carries. */
@@ -1855,6 +1894,8 @@ static int txn_apply(struct gba_store *st, const struct gba_cmc_txn *t)
 		ret = pending_insert(st, &t->pend_new[i]);
 	if (ret == 0 && t->pend_issued != NULL)
 		ret = pending_issue(st, t->pend_issued, &t->certs[0]);
+	for (i = 0; ret == 0 && i < t->nconfirm; i++)
+		ret = cert_confirm(st, &t->confirm[i]);
 	return ret;
 }
 
@@ -1995,7 +2036,9 @@ static int cert_row(sqlite3_stmt *s, struct gba_cert_record *r, int copy_der)
 	r->reason = (int)v[4];
 	r->revoked_at = v[5];
 	r->invalidity_date = v[6];
-	ret = col_blob_var(s, 13, 1, GBA_STORE_MAX_CERT, &p, &len);
+	ret = col_int(s, 14, 0, INT64_MAX, &r->confirm_by);
+	if (ret == 0)
+		ret = col_blob_var(s, 13, 1, GBA_STORE_MAX_CERT, &p, &len);
 	if (ret < 0)
 		return ret;
 	if (copy_der) {

@@ -84,6 +84,8 @@ struct cmc {
 	int has_pend;
 	uint8_t pend_issued[GBA_STORE_TOKEN_LEN];
 	int has_pend_issued;
+	struct gba_cert_ref confirm[GBA_CMC_MAX_CONTROLS];   /* confirmCertAcceptance */
+	size_t nconfirm;
 	size_t nok, nfail;
 };
 
@@ -124,6 +126,7 @@ static void fail_all(struct cmc *c, enum gba_cmc_status s, uint32_t id, int fail
 	c->nrecs = 0;
 	c->has_pend = 0;
 	c->has_pend_issued = 0;
+	c->nconfirm = 0;
 	c->nout = 0;
 	status_add(c, s, id, fail, text);
 }
@@ -579,11 +582,17 @@ static int do_request(struct cmc *c, const struct gba_cmc_request *r)
 	}
 	gba_cert_info_clear(&ci);
 	c->recs[c->nrecs].der = der;    /* borrowed: the out list owns der */
+	if (dec.confirm_within_s > 0)
+		c->recs[c->nrecs].confirm_by = gba_time_now() + dec.confirm_within_s;
 	c->nrecs++;
 	ret = out_cert(c, der, dlen, der);
 	if (ret < 0)
 		return ret;
-	status_add(c, GBA_CMC_SUCCESS, r->body_part_id, -1, NULL);
+	if (dec.confirm_within_s > 0)
+		status_add(c, GBA_CMC_CONFIRM_REQUIRED, r->body_part_id, -1,
+		           "confirm acceptance with confirmCertAcceptance");
+	else
+		status_add(c, GBA_CMC_SUCCESS, r->body_part_id, -1, NULL);
 	c->nok++;
 	return 0;
 refuse:
@@ -723,6 +732,11 @@ static int do_queries(struct cmc *c)
 			rec.der = NULL;
 			if (ret < 0)
 				return ret;
+		} else if (rec.confirm_by != 0 && c->nconfirm < GBA_CMC_MAX_CONTROLS) {
+			/* recorded with the request's nonce (respond below) */
+			memcpy(c->confirm[c->nconfirm].serial, rec.serial, rec.serial_len);
+			c->confirm[c->nconfirm].serial_len = rec.serial_len;
+			c->nconfirm++;
 		}
 		gba_cert_record_clear(&rec);
 		status_add(c, GBA_CMC_SUCCESS, a->body_part_id, -1, NULL);
@@ -944,6 +958,8 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	txn.pend_new = c->has_pend ? &c->pend : NULL;
 	txn.npend_new = c->has_pend ? 1 : 0;
 	txn.pend_issued = c->has_pend_issued ? c->pend_issued : NULL;
+	txn.confirm = c->confirm;
+	txn.nconfirm = c->nconfirm;
 	ret = naf_commit(n, &txn);
 	if (ret == GBA_EREPLAY) {
 		gba_log_notice(MOD, "replayed senderNonce from %s", req->peer);

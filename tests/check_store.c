@@ -824,7 +824,7 @@ START_TEST(unknown_schema_and_foreign_files_refused)
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
 	gba_store_close(st);
 	st = NULL;
-	raw_exec(e.db, "PRAGMA user_version = 3");
+	raw_exec(e.db, "PRAGMA user_version = 99");
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), GBA_EUNSUPP);
 	ck_assert_ptr_null(st);
 	/* Some other application's database (version 0, with tables). */
@@ -1108,6 +1108,67 @@ START_TEST(cert_round_trip_and_duplicate_serial)
 	/* ... and the nonce was never recorded. */
 	make_txn(&t, "nonce-3", c, 1);
 	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* confirm_by is stored and read back; confirmCertAcceptance clears it in
+ * the request's transaction; an unknown serial fails the whole txn. */
+START_TEST(confirm_cert_acceptance)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[1], r;
+	struct gba_cert_ref ref[2];
+	struct gba_cmc_txn t;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x4242, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	c[0].confirm_by = 86400;
+	make_txn(&t, "n1", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_cert_get(st, c[0].serial, c[0].serial_len, &r), 0);
+	ck_assert_int_eq(r.confirm_by, 86400);
+	gba_cert_record_clear(&r);
+
+	/* one known, one unknown serial: GBA_ENOTFOUND, nothing changes and
+	 * the nonce stays unused */
+	memset(ref, 0, sizeof(ref));
+	memcpy(ref[0].serial, c[0].serial, c[0].serial_len);
+	ref[0].serial_len = c[0].serial_len;
+	ref[1].serial[0] = 0x77;
+	ref[1].serial_len = 1;
+	make_txn(&t, "n2", NULL, 0);
+	t.confirm = ref;
+	t.nconfirm = 2;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_ENOTFOUND);
+	ck_assert_int_eq(gba_store_cert_get(st, c[0].serial, c[0].serial_len, &r), 0);
+	ck_assert_int_eq(r.confirm_by, 86400);
+	gba_cert_record_clear(&r);
+
+	t.nconfirm = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(gba_store_cert_get(st, c[0].serial, c[0].serial_len, &r), 0);
+	ck_assert_int_eq(r.confirm_by, 0);
+	gba_cert_record_clear(&r);
+	/* confirming again is no error (a retried confirmation) */
+	make_txn(&t, "n3", NULL, 0);
+	t.confirm = ref;
+	t.nconfirm = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+
+	/* bad input */
+	t.confirm = NULL;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	t.confirm = ref;
+	ref[0].serial_len = 0;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	make_cert(&c[0], 0x4343, "a@x", "naf", 10, 20, GBA_CERT_VALID);
+	c[0].confirm_by = -1;
+	make_txn(&t, "n4", c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
 	gba_store_close(st);
 	env_done(&e);
 }
@@ -1463,13 +1524,13 @@ START_TEST(schema_v1_database_is_upgraded)
 	add_sub(st, "old@x", 32);
 	gba_store_close(st);
 	st = NULL;
-	ck_assert_int_eq(raw_user_version(e.db), 2);
+	ck_assert_int_eq(raw_user_version(e.db), 3);
 	/* Turn it into what the version 1 code made. */
 	raw_exec(e.db, "DROP TABLE certificates; DROP TABLE cmc_nonces; DROP TABLE pending;"
 	               " PRAGMA user_version = 1;");
 	ck_assert_int_eq(raw_user_version(e.db), 1);
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
-	ck_assert_int_eq(raw_user_version(e.db), 2);
+	ck_assert_int_eq(raw_user_version(e.db), 3);
 	ck_assert_int_eq(gba_store_subscriber_get(st, "old@x", &s), 0);
 	ck_assert_uint_eq(gba_sqn_get(s.sqn), 32);
 	gba_subscriber_clear(&s);
@@ -1481,6 +1542,34 @@ START_TEST(schema_v1_database_is_upgraded)
 	/* Opening again does not upgrade twice. */
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
 	ck_assert(cert_exists(st, &c));
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* A version 2 database (no certificates.confirm_by) keeps its rows and
+ * reads them as confirmed. */
+START_TEST(schema_v2_database_is_upgraded)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c, r;
+	struct gba_cmc_txn t;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c, 6, "old@x", "naf", 1, 2, GBA_CERT_VALID);
+	make_txn(&t, "n", &c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	st = NULL;
+	raw_exec(e.db, "ALTER TABLE certificates DROP COLUMN confirm_by; PRAGMA user_version = 2;");
+	ck_assert_int_eq(raw_user_version(e.db), 2);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(raw_user_version(e.db), 3);
+	ck_assert_int_eq(gba_store_cert_get(st, c.serial, c.serial_len, &r), 0);
+	ck_assert_int_eq(r.confirm_by, 0);
+	gba_cert_record_clear(&r);
 	gba_store_close(st);
 	env_done(&e);
 }
@@ -1666,12 +1755,14 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, unknown_schema_and_foreign_files_refused);
 	tcase_add_test(tc, allocation_failures_are_clean);
 	tcase_add_test(tc, cert_round_trip_and_duplicate_serial);
+	tcase_add_test(tc, confirm_cert_acceptance);
 	tcase_add_test(tc, replayed_nonce_changes_nothing);
 	tcase_add_test(tc, batch_failures_are_per_txn);
 	tcase_add_test(tc, pending_states_and_issue_cas);
 	tcase_add_test(tc, cert_counts);
 	tcase_add_test(tc, cert_list_purge_and_reopen);
 	tcase_add_test(tc, schema_v1_database_is_upgraded);
+	tcase_add_test(tc, schema_v2_database_is_upgraded);
 	tcase_add_test(tc, committer_concurrent_submits);
 	tcase_add_test(tc, ca_records_allocation_failures);
 	suite_add_tcase(s, tc);

@@ -17,6 +17,9 @@
 #     openssl cms -sign (new key with sid = SKI, and a renewal signed by
 #     an issued certificate) posted with curl; the portal driven by curl
 #     with the Digest computed by tests/ua_digest.py;
+#  7. confirmCertAcceptance: a policy with confirm_within_hours answers
+#     confirmRequired; gba-ue confirms (or not, --no-confirm) and
+#     gba-ctl cert list shows valid / unconfirmed;
 #  5. gba-ctl cert list holds every serial issued, the audit log has
 #     issue records and its hash chain verifies; SIGTERM exits 0.
 #
@@ -105,9 +108,12 @@ sed -e 's/methods: \[portal, cmc-simple\]/methods: [portal, cmc-simple, cmc-full
 	-e 's/impi_patterns: \[.*\]/impi_patterns: ["*@ims.mnc001.mcc001.3gppnetwork.org"]/' \
 	"$POLICY_SRC" >pol/naf.yaml
 sed 's/approval: automatic/approval: manual/' pol/naf.yaml >pol-manual/naf.yaml
+mkdir -p pol-confirm
+sed 's/^\(  rate_limit_per_hour: 100\)/\1\n  confirm_within_hours: 24/' pol/naf.yaml >pol-confirm/naf.yaml
 ok_if "policy edits took (cmc-full, key types, realm)" \
 	grep -q 'cmc-full' pol/naf.yaml
 ok_if "manual-approval policy" grep -q 'approval: manual' pol-manual/naf.yaml
+ok_if "confirmation policy" grep -q '^  confirm_within_hours: 24' pol-confirm/naf.yaml
 
 # ---- the daemon ----
 
@@ -547,6 +553,49 @@ ue poll3 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
 check "4 poll once more: nothing pending any more (usage/state error)" 4 "$?"
 stop_bsfd "$PID2" bsfd2
 ok_if "4 gba-ctl audit verify (second daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
+
+# =====================================================================
+echo "== 7. confirmCertAcceptance (enrollment.confirm_within_hours)"
+DEMO=$tmp/d3
+STATE=$tmp/ue3.state
+start_bsfd bsfd3 "$DEMO" "$tmp/pol-confirm"
+PID3=$PID
+"$UE" init --state "$STATE" --impi "$IMPI" --k "$K" --opc "$OPC" >/dev/null 2>init3.err
+check "7 gba-ue init" 0 "$?"
+"$UE" bootstrap --state "$STATE" --bsf "http://127.0.0.1:$UB" --realm "$FQDN" --http1 \
+	>boot3.out 2>boot3.err
+check "7 gba-ue bootstrap" 0 "$?"
+ctl3() { "$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" "$@"; }
+# cmc_status NAME: the CMCStatus of the first statusInfoV2 in NAME.resp
+cmc_status() {
+	openssl cms -verify -inform DER -in "$tmp/$1.resp" -CAfile "$DEMO/ca/root.pem" \
+		-purpose any -out "$tmp/$1.content" 2>/dev/null &&
+		openssl asn1parse -inform DER -in "$tmp/$1.content" |
+		awk '/OBJECT *:1\.3\.6\.1\.5\.5\.7\.7\.25$/ { f = 1; next }
+		     f && /prim: INTEGER/ { sub(/.*:/, ""); print; exit }'
+}
+cert_status() { ctl3 cert list | awk -v s="$(norm "$1")" '{ x = $1; sub(/^0+/, "", x) } x == s { print $2 }'; }
+
+ue unconf enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/u1" --no-confirm
+rc=$?
+issued "7 enrol --no-confirm" unconf "$tmp/u1"
+S_U=$is_serial
+check "7 enrol --no-confirm: the answer's status is confirmRequired (5)" 05 "$(cmc_status unconf)"
+check "7 enrol --no-confirm: 'unconfirmed SERIAL' printed" "unconfirmed $S_U" \
+	"$(grep '^unconfirmed ' unconf.out)"
+check "7 gba-ctl cert list: unconfirmed" unconfirmed "$(cert_status "$S_U")"
+ok_if "7 gba-ctl cert show: Confirm by" sh -c "'$CTL' --db '$DEMO/bsf.db' --key-file '$DEMO/bsf.key' cert show $S_U | grep -q '^Confirm by: '"
+
+ue conf enrol "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/u2"
+rc=$?
+issued "7 enrol" conf "$tmp/u2"
+S_C=$is_serial
+check "7 enrol: 'confirmed SERIAL' printed" "confirmed $S_C" "$(grep '^confirmed ' conf.out)"
+cms_verify "7 the confirmation's answer" conf
+check "7 the confirmation's answer: success (0)" 00 "$(cmc_status conf)"
+check "7 gba-ctl cert list: valid once confirmed" valid "$(cert_status "$S_C")"
+check "7 the other certificate is still unconfirmed" unconfirmed "$(cert_status "$S_U")"
+stop_bsfd "$PID3" bsfd3
 
 t_end=$(date +%s)
 echo "e2e_cmc: $checks checks passed, $((t_end - t_start)) s"

@@ -52,7 +52,7 @@ struct ctl {
 	size_t len;
 };
 
-#define UE_CMC_MAX_CTL 8u
+#define UE_CMC_MAX_CTL (8u + UE_CMC_MAX_KEYS)
 
 static int add_ctl(struct ctl *ctls, size_t *n, enum gba_cmc_control c, int ret, uint8_t *der,
                    size_t len)
@@ -90,7 +90,8 @@ int ue_cmc_pkidata(const struct ue_cmc_req *r, uint8_t **der, size_t *len)
 	*len = 0;
 	proof = r->identification != NULL;
 	if (r->nkeys > UE_CMC_MAX_KEYS || (proof && r->ks_naf == NULL) ||
-	    r->txid.len == 0 || r->sender_nonce.len == 0)
+	    r->txid.len == 0 || r->sender_nonce.len == 0 || r->nconfirm > UE_CMC_MAX_KEYS ||
+	    (r->nconfirm > 0 && r->confirm == NULL))
 		return GBA_EINVAL;
 	if (proof) {
 		ret = ue_cmc_shared_key(r->ks_naf, r->identification, strlen(r->identification),
@@ -179,6 +180,14 @@ int ue_cmc_pkidata(const struct ue_cmc_req *r, uint8_t **der, size_t *len)
 	if (r->query_pending.len > 0) {
 		ret = gba_cmc_encode_octets(r->query_pending.p, r->query_pending.len, &v, &vlen);
 		ret = add_ctl(ctls, &nctl, GBA_CMC_QUERY_PENDING, ret, v, vlen);
+		v = NULL;
+		if (ret < 0)
+			goto out;
+	}
+	for (i = 0; i < r->nconfirm; i++) {
+		ret = gba_cmc_encode_cert_id(GBA_CMC_CONFIRM_CERT_ACCEPTANCE, &r->confirm[i], &v,
+		                             &vlen);
+		ret = add_ctl(ctls, &nctl, GBA_CMC_CONFIRM_CERT_ACCEPTANCE, ret, v, vlen);
 		v = NULL;
 		if (ret < 0)
 			goto out;
@@ -469,6 +478,8 @@ int ue_cmc_response(const uint8_t *der, size_t len, const uint8_t *anchor, size_
 	for (i = 0; i < rv.nstatuses; i++) {
 		if (rv.statuses[i].status == GBA_CMC_PENDING && pending < 0)
 			pending = (int)i;
+		else if (rv.statuses[i].status == GBA_CMC_CONFIRM_REQUIRED)
+			res->confirm_required = 1;
 		else if (rv.statuses[i].status != GBA_CMC_SUCCESS && failed < 0)
 			failed = (int)i;
 	}

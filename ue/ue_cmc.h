@@ -54,6 +54,10 @@ struct ue_cmc_req {
 	struct gba_blob txid;                /* transactionId content octets */
 	struct gba_blob sender_nonce;
 	struct gba_blob query_pending;       /* len 0: absent */
+	/* confirmCertAcceptance, one control per certificate (at most
+	 * UE_CMC_MAX_KEYS) */
+	const struct gba_cmc_cert_id *confirm;
+	size_t nconfirm;
 	/* The SignedData signer: sign_key, and either signer_cert (sid =
 	 * issuerAndSerialNumber, carried with certs) or, when signer_cert
 	 * is absent, sid = the key identifier of sign_key's SPKI. */
@@ -73,6 +77,9 @@ int ue_cmc_request(const struct ue_cmc_req *r, uint8_t **der, size_t *len);
  * ue_cmc_result_clear. */
 struct ue_cmc_result {
 	enum gba_cmc_status status;          /* success, failed or pending */
+	/* success, but the CA asked (confirmRequired) for a
+	 * confirmCertAcceptance of the issued certificates */
+	int confirm_required;
 	int has_fail_info;
 	enum gba_cmc_fail fail_info;
 	char status_string[UE_CMC_MAX_STATUS_TEXT];   /* printable; "" if none */
@@ -95,7 +102,8 @@ void ue_cmc_result_clear(struct ue_cmc_result *res);
  *    at now, and carrying extKeyUsage id-kp-cmcCA or id-kp-cmcRA;
  *  - transactionId equal to txid, recipientNonce equal to nonce;
  *  - at least one statusInfoV2.  Any failed status wins (res->status
- *    failed); otherwise any pending; otherwise success, when for every
+ *    failed); otherwise any pending; otherwise success (confirmRequired
+ *    counts as success and sets res->confirm_required), when for every
  *    SPKI in spkis a carried certificate has that key and chains to
  *    anchor.
  * On error *why (if not NULL) names the check that failed.

@@ -69,6 +69,7 @@ struct opts {
 	int key_type_set;
 	int crmf;
 	int der;
+	int no_confirm;             /* leave a confirmRequired certificate unconfirmed */
 	int trace;
 	unsigned count;
 };
@@ -87,7 +88,9 @@ static void usage(FILE *f)
 	        "             [--out DIR] [common]\n"
 	        "  common: [--state F] [--bsf URL] [--ca PEM] [--http1|--http2] [--trace]\n"
 	        "  CMC (enrol, renew, rekey, poll): [--save-request F] [--save-response F]\n"
-	        "          write the request and the answer, DER, as sent and received\n"
+	        "          write the (last) request and answer, DER, as sent and received\n"
+	        "        [--no-confirm]  do not answer confirmRequired with\n"
+	        "          confirmCertAcceptance (prints 'unconfirmed SERIAL')\n"
 	        "  key types: ec-p256 (default) ec-p384 ed25519 rsa-2048 rsa-3072 rsa-4096\n"
 	        "  exit: 0 issued, 1 refused, 2 usage, 3 pending, 4 error\n");
 }
@@ -113,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		{ "trace", no_argument, NULL, 't' },
 		{ "save-request", required_argument, NULL, 'Q' },
 		{ "save-response", required_argument, NULL, 'R' },
+		{ "no-confirm", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end = NULL;
@@ -162,6 +166,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		case 't': o->trace = 1; break;
 		case 'Q': o->save_request = optarg; break;
 		case 'R': o->save_response = optarg; break;
+		case 'X': o->no_confirm = 1; break;
 		default: return -1;
 		}
 	}
@@ -654,6 +659,84 @@ out:
 	return ret;
 }
 
+/*
+ * The CA answered confirmRequired (RFC 5272 6.14): once the certificates
+ * are on disk, tell it they are accepted with one confirmCertAcceptance
+ * per certificate, in a PKIData signed by the first new certificate and
+ * its key.  Prints "confirmed SERIAL" per certificate, or "unconfirmed
+ * SERIAL" with --no-confirm.
+ */
+static int confirm_issued(const struct opts *o, struct session *s, struct gba_key *key,
+                          const struct ue_cmc_result *issued)
+{
+	struct gba_cmc_cert_id ids[UE_CMC_MAX_KEYS];
+	struct gba_cert_info ci[UE_CMC_MAX_KEYS];
+	struct gba_blob certs[UE_MAX_CERTS];
+	struct ue_cmc_result res;
+	struct exchange y;
+	char hex[2 * GBA_X509_MAX_SERIAL + 1];
+	size_t i, n = issued->issued.n;
+	int ret = 0;
+
+	if (n > UE_CMC_MAX_KEYS || key == NULL)
+		return GBA_EINVAL;
+	memset(ci, 0, sizeof(ci));
+	memset(&res, 0, sizeof(res));
+	memset(&y, 0, sizeof(y));
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = gba_x509_cert_info(issued->issued.der[i], issued->issued.len[i], &ci[i]);
+		ids[i].issuer.p = ci[i].issuer_der;
+		ids[i].issuer.len = ci[i].issuer_der_len;
+		ids[i].serial.p = ci[i].serial;
+		ids[i].serial.len = ci[i].serial_len;
+	}
+	if (ret < 0)
+		goto out;
+	if (o->no_confirm) {
+		for (i = 0; i < n; i++) {
+			gba_hex_encode(ci[i].serial, ci[i].serial_len, hex);
+			printf("unconfirmed %s\n", hex);
+		}
+		goto out;
+	}
+	for (i = 0; i < issued->chain.n && i < UE_MAX_CERTS; i++) {
+		certs[i].p = issued->chain.der[i];
+		certs[i].len = issued->chain.len[i];
+	}
+	ret = ue_cmc_new_txid(y.txid);
+	if (ret < 0)
+		goto out;
+	y.req.txid.p = y.txid;
+	y.req.txid.len = sizeof(y.txid);
+	y.req.sign_key = key;
+	y.req.signer_cert.p = issued->issued.der[0];
+	y.req.signer_cert.len = issued->issued.len[0];
+	y.req.certs = certs;
+	y.req.ncerts = i;
+	y.req.confirm = ids;
+	y.req.nconfirm = n;
+	ret = exchange_run(o, s, &y, &res);
+	if (ret < 0)
+		goto out;
+	if (res.status != GBA_CMC_SUCCESS) {
+		fprintf(stderr, "gba-ue: confirmCertAcceptance not accepted: %s\n",
+		        res.status_string[0] != '\0' ? res.status_string
+		                                      : gba_cmc_status_name(res.status));
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		gba_hex_encode(ci[i].serial, ci[i].serial_len, hex);
+		printf("confirmed %s\n", hex);
+	}
+out:
+	for (i = 0; i < n; i++)
+		gba_cert_info_clear(&ci[i]);
+	ue_cmc_result_clear(&res);
+	exchange_clear(&y);
+	return ret;
+}
+
 static int save_pending(const struct opts *o, const struct exchange *x,
                         const struct ue_cmc_result *res, struct gba_key *const *keys,
                         const char *const *names, size_t n)
@@ -775,6 +858,11 @@ int ue_cmd_enrol(int argc, char **argv)
 		fprintf(stderr, "gba-ue: cannot write to %s: %s\n", o.out, gba_strerror(ret));
 		goto out;
 	}
+	if (res.confirm_required) {
+		ret = confirm_issued(&o, &s, keys[0], &res);
+		if (ret < 0)
+			goto out;
+	}
 	rc = EX_OK;
 out:
 	if (rc == EX_ERROR && ret < 0)
@@ -861,6 +949,8 @@ int ue_cmd_poll(int argc, char **argv)
 			goto out;
 	}
 	ret = write_issued(&o, &s, NULL, p.nkeys, &res.issued, &res.chain);
+	if (ret == 0 && res.confirm_required)
+		ret = confirm_issued(&o, &s, keys[0], &res);
 	if (ret < 0)
 		goto out;
 	if (path_join(path, sizeof(path), o.out, "pending.txt") == 0)
@@ -965,6 +1055,8 @@ int ue_cmd_renew(int argc, char **argv)
 		goto out;
 	}
 	ret = write_issued(&o, &s, newkeys, 1, &res.issued, &res.chain);
+	if (ret == 0 && res.confirm_required)
+		ret = confirm_issued(&o, &s, reqkey[0], &res);
 	if (ret < 0)
 		goto out;
 	rc = EX_OK;
