@@ -544,8 +544,9 @@ ctl2 approve "$TOKEN" >approve.out 2>&1
 check "4 gba-ctl approve: exit status" 0 "$?"
 check "4 gba-ctl approve: output" "approved $TOKEN" "$(cat approve.out)"
 # poll has no APP argument: the NAF FQDN (part of NAF_Id, so of Ks_NAF)
-# must be given, or it would default to the URL's host.
-ue poll2 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
+# comes from pending.txt, where enrol recorded it.
+check "4 q1/pending.txt records the NAF FQDN" "$APP" "$(awk '$1 == "naf" { print $2 }' q1/pending.txt)"
+ue poll2 poll --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
 check "4 poll after approval: exit status 0 (issued)" 0 "$?"
 verify_cert "4 poll after approval: issued certificate" q1/cert.pem
 cms_verify "4 poll after approval" poll2

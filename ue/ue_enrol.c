@@ -437,6 +437,7 @@ out:
  *   txid HEX
  *   token HEX
  *   key FILE        (one per requested key, in order)
+ *   naf FQDN        the NAF FQDN the keys were derived for (poll's default)
  */
 struct pending {
 	uint8_t txid[GBA_CMC_MAX_TXID];
@@ -445,6 +446,7 @@ struct pending {
 	size_t token_len;
 	char keys[UE_CMC_MAX_KEYS][256];
 	size_t nkeys;
+	char naf[GBA_MAX_FQDN_LEN + 1];   /* "" when not recorded */
 };
 
 static int pending_save(const char *dir, const struct pending *p)
@@ -461,6 +463,12 @@ static int pending_save(const char *dir, const struct pending *p)
 	used += (size_t)n;
 	for (i = 0; i < p->nkeys; i++) {
 		n = snprintf(buf + used, sizeof(buf) - used, "key %s\n", p->keys[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - used)
+			return GBA_ETOOBIG;
+		used += (size_t)n;
+	}
+	if (p->naf[0] != '\0') {
+		n = snprintf(buf + used, sizeof(buf) - used, "naf %s\n", p->naf);
 		if (n < 0 || (size_t)n >= sizeof(buf) - used)
 			return GBA_ETOOBIG;
 		used += (size_t)n;
@@ -511,6 +519,10 @@ static int pending_load(const char *dir, struct pending *p)
 			memcpy(p->keys[p->nkeys], sp + 1, vl);
 			p->keys[p->nkeys][vl] = '\0';
 			p->nkeys++;
+		} else if (sp - line == 3 && memcmp(line, "naf", 3) == 0 && vl > 0 &&
+		           vl < sizeof(p->naf) && memchr(sp + 1, ' ', vl) == NULL) {
+			memcpy(p->naf, sp + 1, vl);
+			p->naf[vl] = '\0';
 		} else {
 			ret = GBA_ESYNTAX;
 		}
@@ -737,9 +749,9 @@ out:
 	return ret;
 }
 
-static int save_pending(const struct opts *o, const struct exchange *x,
-                        const struct ue_cmc_result *res, struct gba_key *const *keys,
-                        const char *const *names, size_t n)
+static int save_pending(const struct opts *o, const struct session *s,
+                        const struct exchange *x, const struct ue_cmc_result *res,
+                        struct gba_key *const *keys, const char *const *names, size_t n)
 {
 	struct pending p;
 	char path[UE_PATH_MAX], hex[2 * UE_CMC_MAX_TOKEN + 1];
@@ -760,6 +772,7 @@ static int save_pending(const struct opts *o, const struct exchange *x,
 		}
 	}
 	p.nkeys = n;
+	snprintf(p.naf, sizeof(p.naf), "%s", s->fqdn);
 	if (ret == 0)
 		ret = pending_save(o->out, &p);
 	if (ret < 0) {
@@ -850,7 +863,7 @@ int ue_cmd_enrol(int argc, char **argv)
 				snprintf(names[i], sizeof(names[i]), "key-%zu.pem", i + 1);
 			namep[i] = names[i];
 		}
-		rc = save_pending(&o, &x, &res, keys, namep, o.count);
+		rc = save_pending(&o, &s, &x, &res, keys, namep, o.count);
 		goto out;
 	}
 	ret = write_issued(&o, &s, keys, o.count, &res.issued, &res.chain);
@@ -898,6 +911,8 @@ int ue_cmd_poll(int argc, char **argv)
 		fprintf(stderr, "gba-ue: no usable %s/pending.txt\n", o.out);
 		goto out;
 	}
+	if (o.naf_fqdn == NULL && p.naf[0] != '\0')
+		o.naf_fqdn = p.naf;   /* the FQDN the request was made for */
 	for (i = 0; ret == 0 && i < p.nkeys; i++) {
 		ret = path_join(path, sizeof(path), o.out, p.keys[i]);
 		if (ret == 0)
@@ -934,7 +949,7 @@ int ue_cmd_poll(int argc, char **argv)
 	if (res.status == GBA_CMC_PENDING) {
 		struct gba_key *none[UE_CMC_MAX_KEYS] = { NULL };
 
-		rc = save_pending(&o, &x, &res, none, namep, p.nkeys);
+		rc = save_pending(&o, &s, &x, &res, none, namep, p.nkeys);
 		goto out;
 	}
 	/* the keys already sit in DIR; a key saved under another name
@@ -1051,7 +1066,7 @@ int ue_cmd_renew(int argc, char **argv)
 	if (res.status == GBA_CMC_PENDING) {
 		if (!rekey)
 			pname[0] = "key.pem";
-		rc = save_pending(&o, &x, &res, newkeys, pname, 1);
+		rc = save_pending(&o, &s, &x, &res, newkeys, pname, 1);
 		goto out;
 	}
 	ret = write_issued(&o, &s, newkeys, 1, &res.issued, &res.chain);
