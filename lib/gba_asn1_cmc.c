@@ -1774,6 +1774,10 @@ int gba_cmc_crm_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t
 			goto out;
 		atv = NULL;
 	}
+	if (req->no_pop) {
+		ret = gba_asn1_encode_alloc(&asn_DEF_TaggedRequest, &tr, der, len);
+		goto out;
+	}
 	/* RFC 4211 4.1: with subject and publicKey in the template, the
 	 * signature is over the DER of certReq and poposkInput is omitted */
 	ret = gba_asn1_encode_alloc(&asn_DEF_CertRequest, &m->certReq, &tbs, &tbs_len);

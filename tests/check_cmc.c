@@ -301,6 +301,47 @@ START_TEST(csr_build_parse)
 }
 END_TEST
 
+/* no_pop: a crm without popo, which the parser reports as no POP at all
+ * (neither a signature nor another kind); the template is unchanged. */
+START_TEST(crm_without_pop)
+{
+	struct gba_cmc_req_build r;
+	struct gba_cmc_pkidata pd;
+	struct gba_cmc_msg *msg = NULL;
+	struct gba_der_error err;
+	struct gba_blob link = { witness, 0 }, rs;
+	uint8_t *crm = NULL, *reqseq = NULL, *pkidata = NULL, *ld = NULL;
+	size_t crm_len = 0, reqseq_len = 0, pkidata_len = 0, ld_len = 0;
+
+	ck_assert_int_eq(gba_cmc_encode_witness_v2(witness, sizeof(witness), &ld, &ld_len), 0);
+	link.p = ld;
+	link.len = ld_len;
+	req_build(&r, 4, link);
+	r.no_pop = 1;
+	ck_assert_int_eq(gba_cmc_crm_build(&r, &crm, &crm_len), 0);
+	rs.p = crm;
+	rs.len = crm_len;
+	ck_assert_int_eq(gba_cmc_reqseq_encode(&rs, 1, &reqseq, &reqseq_len), 0);
+	rs.p = reqseq;
+	rs.len = reqseq_len;
+	ck_assert_int_eq(gba_cmc_pkidata_encode(NULL, 0, rs, &pkidata, &pkidata_len), 0);
+	ck_assert_int_eq(gba_cmc_pkidata_parse(pkidata, pkidata_len, &pd, &msg, &err), 0);
+	ck_assert_uint_eq(pd.nreqs, 1);
+	ck_assert_int_eq(pd.reqs[0].kind, GBA_CMC_REQ_CRM);
+	ck_assert_uint_eq(pd.reqs[0].body_part_id, 4);
+	ck_assert(blob_eq(pd.reqs[0].spki, spki, spki_len));
+	ck_assert(blob_eq(pd.reqs[0].ski, ski, sizeof(ski)));
+	ck_assert_int_eq(pd.reqs[0].has_pop_sig, 0);
+	ck_assert_int_eq(pd.reqs[0].crm_pop_other, 0);
+	ck_assert_int_eq(pd.reqs[0].has_pop_link_v2, 1);
+	gba_cmc_msg_free(msg);
+	gba_free(pkidata);
+	gba_free(reqseq);
+	gba_free(crm);
+	gba_free(ld);
+}
+END_TEST
+
 /* Replace the first "02 01 <from>" followed by tag `next` with <to>. */
 static void patch_int(uint8_t *d, size_t len, uint8_t from, uint8_t next, uint8_t to)
 {
@@ -785,6 +826,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, pkidata_build_parse_every_field);
 	tcase_add_test(tc, csr_build_parse);
+	tcase_add_test(tc, crm_without_pop);
 	tcase_add_test(tc, pkidata_refusals);
 	tcase_add_test(tc, response_roundtrip);
 	tcase_add_test(tc, getters_good_and_bad);
