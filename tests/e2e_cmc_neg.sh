@@ -33,7 +33,9 @@
 #  9. an expired B-TID (badIdentity; the Ua Digest portal answers a
 #     fresh 401);
 # 10. csr_names: rewrite (second daemon): the asked subject is replaced
-#     by the policy's.
+#     by the policy's;
+# 11. approval: manual (third daemon): a subject the policy does not
+#     give is refused, not queued for approval.
 #
 # Every daemon listens on 127.0.0.1 with ephemeral ports (--port-file).
 # Needs openssl, curl and Debian's python3 with pyasn1-modules.
@@ -122,8 +124,9 @@ contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 
 # The PKI portal policy as shipped (key types [ec-p256], csr_names
 # refuse), opened up for many requests, renewal at any time with the
-# same key, and the demo subscribers' realm; pol-rw rewrites names.
-mkdir -p pol pol-rw
+# same key, and the demo subscribers' realm; pol-rw rewrites names,
+# pol-manual waits for approval.
+mkdir -p pol pol-rw pol-manual
 sed -e 's/max_active_certs: 2/max_active_certs: 50/' \
 	-e 's/rate_limit_per_hour: 10/rate_limit_per_hour: 1000/' \
 	-e 's/window_days: 30/window_days: 365/' \
@@ -131,13 +134,16 @@ sed -e 's/max_active_certs: 2/max_active_certs: 50/' \
 	-e "s/impi_patterns: \\[.*\\]/impi_patterns: [\"*@$REALM\"]/" \
 	"$POLICY_SRC" >pol/naf.yaml
 sed 's/^certificate:$/certificate:\n  csr_names: rewrite/' pol/naf.yaml >pol-rw/naf.yaml
+sed 's/approval: automatic/approval: manual/' pol/naf.yaml >pol-manual/naf.yaml
 ok_if "policy edits took (realm, counts, renewal)" \
 	sh -c "grep -q 'impi_patterns: \\[\"\\*@$REALM\"\\]' pol/naf.yaml &&
 		grep -q 'max_active_certs: 50' pol/naf.yaml && grep -q 'same_key: true' pol/naf.yaml &&
 		grep -q 'key_types: \\[ec-p256\\]' pol/naf.yaml"
 ok_if "pol-rw: csr_names: rewrite" grep -q '^  csr_names: rewrite$' pol-rw/naf.yaml
-ok_if "gba-ctl policy check accepts both" \
-	sh -c "'$CTL' policy check pol >/dev/null 2>&1 && '$CTL' policy check pol-rw >/dev/null 2>&1"
+ok_if "pol-manual: approval: manual" grep -q 'approval: manual' pol-manual/naf.yaml
+for d in pol pol-rw pol-manual; do
+	ok_if "gba-ctl policy check $d" sh -c "'$CTL' policy check $d >/dev/null 2>&1"
+done
 
 # ---- the daemons ----
 
@@ -593,6 +599,29 @@ done
 ok_if "10 rewrite: the response carries a certificate for the key" test -n "$leaf"
 check "10 rewrite: the subject is the policy's, not the asked one" "subject=CN = $IMPI" \
 	"$(openssl x509 -noout -subject -in "$leaf")"
+
+# =====================================================================
+echo "== 11. approval: manual does not bypass the name check (bsfd3)"
+D3=$tmp/d3
+start_bsfd bsfd3 "$D3" "$tmp/pol-manual"
+PID3=$PID DEMO=$D3
+STATE=$tmp/ue3.state
+ue_init "$STATE" "$IMPI"
+check "11 gba-ue init + bootstrap at bsfd3" 0 "$?"
+snapshot
+forge manual-subject subject --cn "someone-else@$REALM"
+post manual-subject
+refused "11 a subject the policy does not give" manual-subject "1 failed badRequest"
+check "11 nothing waits for approval" "" "$(ctl pending list 2>&1)"
+# control: the same request without the foreign subject waits
+forge manual-ok none
+post manual-ok
+check "11 control: HTTP 200 $CT_RESP" "200 $CT_RESP" "$CODE"
+answered "11 control" manual-ok "1 pending -"
+unchanged "11 control"
+check "11 control: one request waits" 1 "$(ctl pending list | grep -c ' waiting ')"
+stop_bsfd "$PID3" bsfd3
+ok_if "bsfd3: gba-ctl audit verify" "$CTL" audit verify "$D3/audit.jsonl"
 
 # =====================================================================
 echo "== totals"
