@@ -75,7 +75,11 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 # two more subscribers (same K/OPc; the IMPI is what differs)
 IMPI_EXP=001010000000002@$REALM      # Ks lifetime 1 s
 IMPI_NOUSS=001010000000003@$REALM    # a USS for GSID 2 only
-NAF_MAX_BODY=65536                   # naf/naf.h
+# the body cap, from naf/naf.h ("(64u * 1024u)")
+NAF_MAX_BODY=$(sed -n 's/^#define NAF_MAX_BODY *(\([0-9]*\)u \* \([0-9]*\)u).*/\1 * \2/p' \
+	"$top_srcdir/naf/naf.h")
+[ -n "$NAF_MAX_BODY" ] || { echo "FAIL: NAF_MAX_BODY not found in naf/naf.h"; exit 99; }
+NAF_MAX_BODY=$(($NAF_MAX_BODY))
 CT_REQ='Content-Type: application/pkcs7-mime; smime-type=CMC-request'
 CT_RESP='application/pkcs7-mime; smime-type=CMC-response'
 
@@ -442,6 +446,10 @@ bare "6 a DER certificate instead of a ContentInfo" cert 400
 : >empty.body
 post empty
 bare "6 an empty body" empty 400
+# the cap itself is read (and refused as no CMS), one octet more is not
+head -c "$NAF_MAX_BODY" /dev/zero >max.body
+post max
+bare "6 zeros, NAF_MAX_BODY ($NAF_MAX_BODY) octets" max 400
 head -c $((NAF_MAX_BODY + 1)) /dev/zero >big.body
 for v in 2 1.1; do
 	post big "--http$v"
@@ -555,8 +563,9 @@ portal() {  # NAME [AUTHORIZATION]
 }
 nonce_of() { sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: .*nonce="\([^"]*\)".*/\1/p' "$tmp/$1.hdr"; }
 digest() {  # B-TID NONCE
-	printf 'Digest username="%s", realm="3GPP-bootstrapping@%s", nonce="%s", uri="%s", qop=auth-int, nc=00000001, cnonce="0a4f113b", response="%s", algorithm=MD5' \
-		"$1" "$APP" "$2" "/enrol?response=single" 00000000000000000000000000000000
+	printf 'Digest username="%s", realm="3GPP-bootstrapping@%s", nonce="%s", ' "$1" "$APP" "$2"
+	printf 'uri="/enrol?response=single", qop=auth-int, nc=00000001, cnonce="0a4f113b", '
+	printf 'response="%s", algorithm=MD5' 00000000000000000000000000000000
 }
 logcount() { grep -c "$1" "$tmp/bsfd1.log"; }
 check "9 portal: no Authorization: 401" 401 "$(portal chal0)"
