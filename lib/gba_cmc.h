@@ -340,6 +340,8 @@ struct gba_cmc_req_build {
 	struct gba_blob spki;                /* DER SubjectPublicKeyInfo */
 	struct gba_blob subject;             /* Name DER; len 0: empty Name */
 	struct gba_blob ski;                 /* subjectKeyIdentifier to request; len 0: none */
+	struct gba_blob san;                 /* GeneralNames DER to request as
+	                                      * subjectAltName; len 0: none */
 	struct gba_blob pop_link_v2;         /* DER PopLinkWitnessV2 value; len 0: none */
 	struct gba_oid sig_alg;              /* the key's signature algorithm */
 	gba_sign_fn sign;                    /* signs with the requested key */
@@ -350,7 +352,7 @@ struct gba_cmc_req_build {
 };
 
 /* TaggedRequest DER: tcr [0] {bodyPartID, CertificationRequest} with the
- * SKI in an extensionRequest attribute and popLinkWitnessV2 as an
+ * SKI (and SAN) in an extensionRequest attribute and popLinkWitnessV2 as an
  * attribute, signed by req->sign. */
 int gba_cmc_tcr_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t *len);
 /* TaggedRequest DER: crm [1] CertReqMsg {certReq {certReqId, template
