@@ -17,6 +17,7 @@
  *   pop-wrong-key  the request carries key A, its POP signature is key B's
  *   cms-wrong-key  the SignedData names key A (sid = A's SKI), B signs it
  *   subject        the request names the subject CN=CN (--cn)
+ *   san            the request asks for subjectAltName URI (--san)
  *   no-pop         a CRMF request without popo (implies --crmf)
  *   sig-flip       the last octet of the SignedData signature flipped
  *   pkidata-ber    the PKIData's outer length in non-minimal form, signed
@@ -28,18 +29,20 @@
  * just built; nothing here parses DER.
  *
  * usage: cmc_forge FAULT --state F --naf-fqdn FQDN --out REQ.der
- *                  [--crmf] [--key-type T] [--cn CN] [--key-out KEY.pem]
+ *                  [--crmf] [--key-type T] [--cn CN] [--san URI] [--key-out KEY.pem]
  * --key-out writes the key being certified (PKCS#8 PEM, mode 0600).
  * Exit status 0, 1 on an error, 2 on bad usage.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 #include "gba_asn1.h"
 #include "gba_cmc.h"
@@ -55,13 +58,13 @@
 
 enum fault {
 	F_NONE, F_WRONG_PROOF, F_NO_PROOF, F_NO_LINK, F_WRONG_LINK, F_POP_WRONG_KEY,
-	F_CMS_WRONG_KEY, F_SUBJECT, F_NO_POP, F_SIG_FLIP, F_PKIDATA_BER, F_OUTER_NONMIN,
+	F_CMS_WRONG_KEY, F_SUBJECT, F_SAN, F_NO_POP, F_SIG_FLIP, F_PKIDATA_BER, F_OUTER_NONMIN,
 	F_OUTER_INDEF
 };
 
 static const char *const fault_names[] = {
 	"none", "wrong-proof", "no-proof", "no-link", "wrong-link", "pop-wrong-key",
-	"cms-wrong-key", "subject", "no-pop", "sig-flip", "pkidata-ber", "outer-nonmin",
+	"cms-wrong-key", "subject", "san", "no-pop", "sig-flip", "pkidata-ber", "outer-nonmin",
 	"outer-indef", NULL
 };
 
@@ -75,6 +78,7 @@ struct forge {
 	uint8_t txid[UE_CMC_TXID_LEN];
 	uint8_t nonce[UE_CMC_NONCE_LEN];
 	struct gba_blob subject;             /* Name DER; len 0: empty Name */
+	struct gba_blob san;                 /* GeneralNames DER; len 0: none */
 };
 
 static void usage(FILE *f)
@@ -82,7 +86,8 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: cmc_forge FAULT --state F --naf-fqdn FQDN --out REQ.der\n"
-	           "                 [--crmf] [--key-type T] [--cn CN] [--key-out KEY.pem]\n"
+	           "                 [--crmf] [--key-type T] [--cn CN] [--san URI]\n"
+	           "                 [--key-out KEY.pem]\n"
 	           "faults:");
 	for (i = 0; fault_names[i] != NULL; i++)
 		fprintf(f, " %s", fault_names[i]);
@@ -105,6 +110,24 @@ static int name_der(const char *cn, gnutls_datum_t *out)
 	    gnutls_x509_dn_export2(dn, GNUTLS_X509_FMT_DER, out) == 0)
 		ret = 0;
 	gnutls_x509_dn_deinit(dn);
+	return ret;
+}
+
+/* GeneralNames { uniformResourceIdentifier uri } DER, by GnuTLS. */
+static int san_der(const char *uri, gnutls_datum_t *out)
+{
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t d;
+	int ret = GBA_ECRYPTO;
+
+	d.data = (unsigned char *)(uintptr_t)uri;
+	d.size = (unsigned)strlen(uri);
+	if (gnutls_subject_alt_names_init(&sans) < 0)
+		return GBA_ECRYPTO;
+	if (gnutls_subject_alt_names_set(sans, GNUTLS_SAN_URI, &d, NULL) == 0 &&
+	    gnutls_x509_ext_export_subject_alt_names(sans, out) == 0)
+		ret = 0;
+	gnutls_subject_alt_names_deinit(sans);
 	return ret;
 }
 
@@ -268,6 +291,7 @@ static int forge_pkidata(const struct forge *f, uint8_t **der, size_t *len)
 	b.spki.p = spki;
 	b.spki.len = spki_len;
 	b.subject = f->subject;
+	b.san = f->san;
 	b.ski.p = ski;
 	b.ski.len = sizeof(ski);
 	if (f->fault != F_NO_LINK) {
@@ -394,12 +418,14 @@ int main(int argc, char **argv)
 		{ "crmf", no_argument, NULL, 'C' },
 		{ "key-type", required_argument, NULL, 'k' },
 		{ "cn", required_argument, NULL, 'n' },
+		{ "san", required_argument, NULL, 'S' },
 		{ "key-out", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *state = NULL, *fqdn = NULL, *out = NULL, *cn = NULL, *key_out = NULL;
+	const char *state = NULL, *fqdn = NULL, *out = NULL, *cn = NULL, *san = NULL;
+	const char *key_out = NULL;
 	enum gba_key_type kt = GBA_KEY_EC_P256;
-	gnutls_datum_t name = { NULL, 0 };
+	gnutls_datum_t name = { NULL, 0 }, sans = { NULL, 0 };
 	struct ue_usim u;
 	struct forge f;
 	uint8_t *der = NULL;
@@ -426,12 +452,13 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'n': cn = optarg; break;
+		case 'S': san = optarg; break;
 		case 'K': key_out = optarg; break;
 		default: goto usage;
 		}
 	}
 	if (optind != argc || state == NULL || fqdn == NULL || out == NULL ||
-	    (f.fault == F_SUBJECT) != (cn != NULL))
+	    (f.fault == F_SUBJECT) != (cn != NULL) || (f.fault == F_SAN) != (san != NULL))
 		goto usage;
 
 	ret = ue_usim_load(&u, state);
@@ -458,6 +485,11 @@ int main(int argc, char **argv)
 		f.subject.p = name.data;
 		f.subject.len = name.size;
 	}
+	if (ret == 0 && san != NULL) {
+		ret = san_der(san, &sans);
+		f.san.p = sans.data;
+		f.san.len = sans.size;
+	}
 	if (ret == 0)
 		ret = forge(&f, &der, &len);
 	if (ret == 0)
@@ -478,6 +510,7 @@ fail:
 done:
 	gba_free(der);
 	gnutls_free(name.data);
+	gnutls_free(sans.data);
 	gba_key_free(f.key);
 	gba_key_free(f.other);
 	gba_wipe(f.ks_naf, sizeof(f.ks_naf));

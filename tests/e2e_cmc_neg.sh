@@ -21,8 +21,8 @@
 #     SignedData signed by a key other than the one its SKI names, a
 #     flipped signature octet (badMessageCheck);
 #  4. policy: a key type outside the policy, PKCS#10 and CRMF (badAlg);
-#     a subject the policy does not give (badRequest; the policy's own
-#     subject is accepted);
+#     a subject or a subjectAltName the policy does not give
+#     (badRequest; the policy's own subject is accepted);
 #  5. a replayed senderNonce (badRequest; only the first one issued);
 #  6. encoding and size: BER in the ContentInfo (bare 400), BER in the
 #     PKIData (badRequest), garbage and empty bodies (400), a body over
@@ -32,10 +32,10 @@
 #  8. a subscriber without the USS the policy requires (badIdentity);
 #  9. an expired B-TID (badIdentity; the Ua Digest portal answers a
 #     fresh 401);
-# 10. csr_names: rewrite (second daemon): the asked subject is replaced
-#     by the policy's;
-# 11. approval: manual (third daemon): a subject the policy does not
-#     give is refused, not queued for approval.
+# 10. csr_names: rewrite (second daemon): the asked subject and SAN are
+#     replaced by the policy's;
+# 11. approval: manual (third daemon): a subject or SAN the policy
+#     does not give is refused, not queued for approval.
 #
 # Every daemon listens on 127.0.0.1 with ephemeral ports (--port-file).
 # Needs openssl, curl and Debian's python3 with pyasn1-modules.
@@ -399,6 +399,9 @@ forge subject subject --cn "someone-else@$REALM"
 post subject
 refused "4 a subject the policy does not give (csr_names: refuse)" subject \
 	"1 failed badRequest"
+forge san san --san "sip:someone-else@$REALM"
+post san
+refused "4 a subjectAltName (csr_names: refuse)" san "1 failed badRequest"
 # control: the subject the policy gives (CN=IMPI) is no reason to refuse
 forge subject-ok subject --cn "$IMPI"
 post subject-ok
@@ -592,22 +595,40 @@ echo "== 10. csr_names: rewrite (bsfd2)"
 use2
 STATE=$tmp/ue2.state
 snapshot
+# leaf DESC NAME KEY: the certificate for KEY's public key among those
+# NAME.resp carries (verified against the current root) as NAME-leaf.pem.
+leaf() {
+	lf_desc=$1
+	shift
+	openssl cms -verify -inform DER -in "$tmp/$1.resp" -CAfile "$DEMO/ca/root.pem" \
+		-purpose any -certsout "$tmp/$1-certs.pem" -out /dev/null 2>/dev/null ||
+		fail "$1: openssl cms -verify -certsout"
+	(cd "$tmp" && awk -v n="$1" '/BEGIN CERTIFICATE/ { i++ } i { print > (n "-cert-" i ".pem") }' \
+		"$1-certs.pem")
+	lf_want=$(openssl pkey -in "$2" -pubout)
+	for lf_c in "$tmp/$1"-cert-*.pem; do
+		[ "$(openssl x509 -noout -pubkey -in "$lf_c")" = "$lf_want" ] && cp "$lf_c" "$tmp/$1-leaf.pem"
+	done
+	ok_if "$lf_desc: the response carries a certificate for the key" test -s "$tmp/$1-leaf.pem"
+}
 forge rewrite subject --cn "someone-else@$REALM" --key-out "$tmp/rewrite.key"
 post rewrite
-check "10 rewrite: HTTP 200 $CT_RESP" "200 $CT_RESP" "$CODE"
-answered "10 rewrite" rewrite "1 success -"
-grew "10 rewrite" 1
-openssl cms -verify -inform DER -in rewrite.resp -CAfile "$D2/ca/root.pem" -purpose any \
-	-certsout rewrite-certs.pem -out /dev/null 2>/dev/null
-awk '/BEGIN CERTIFICATE/ { n++ } n { print > ("rewrite-cert-" n ".pem") }' rewrite-certs.pem
-want=$(openssl pkey -in rewrite.key -pubout)
-leaf=
-for c in rewrite-cert-*.pem; do
-	[ "$(openssl x509 -noout -pubkey -in "$c")" = "$want" ] && leaf=$c
-done
-ok_if "10 rewrite: the response carries a certificate for the key" test -n "$leaf"
-check "10 rewrite: the subject is the policy's, not the asked one" "subject=CN = $IMPI" \
-	"$(openssl x509 -noout -subject -in "$leaf")"
+check "10 rewrite subject: HTTP 200 $CT_RESP" "200 $CT_RESP" "$CODE"
+answered "10 rewrite subject" rewrite "1 success -"
+grew "10 rewrite subject" 1
+leaf "10 rewrite subject" rewrite "$tmp/rewrite.key"
+check "10 rewrite subject: the subject is the policy's, not the asked one" "subject=CN = $IMPI" \
+	"$(openssl x509 -noout -subject -in rewrite-leaf.pem)"
+forge rewrite-san san --san "sip:someone-else@$REALM" --key-out "$tmp/rewrite-san.key"
+post rewrite-san
+check "10 rewrite SAN: HTTP 200 $CT_RESP" "200 $CT_RESP" "$CODE"
+answered "10 rewrite SAN" rewrite-san "1 success -"
+grew "10 rewrite SAN" 1
+leaf "10 rewrite SAN" rewrite-san "$tmp/rewrite-san.key"
+# the policy's san: ["uri:${impu}"], the first IMPU of the demo USS
+check "10 rewrite SAN: the SAN is the policy's, not the asked one" "URI:sip:$IMPI" \
+	"$(openssl x509 -noout -ext subjectAltName -in rewrite-san-leaf.pem | sed -n 's/^ *//p' |
+		grep -v '^X509v3')"
 
 # =====================================================================
 echo "== 11. approval: manual does not bypass the name check (bsfd3)"
@@ -621,6 +642,9 @@ snapshot
 forge manual-subject subject --cn "someone-else@$REALM"
 post manual-subject
 refused "11 a subject the policy does not give" manual-subject "1 failed badRequest"
+forge manual-san san --san "sip:someone-else@$REALM"
+post manual-san
+refused "11 a subjectAltName" manual-san "1 failed badRequest"
 check "11 nothing waits for approval" "" "$(ctl pending list 2>&1)"
 # control: the same request without the foreign subject waits
 forge manual-ok none
