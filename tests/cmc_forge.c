@@ -430,15 +430,15 @@ int main(int argc, char **argv)
 	struct forge f;
 	uint8_t *der = NULL;
 	size_t len = 0, i;
-	int ch, ret, have_u = 0;
+	int ch, ret = GBA_EINVAL, rc = 2, have_u = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (argc < 2)
-		goto usage;
+		goto out;
 	for (i = 0; fault_names[i] != NULL && strcmp(fault_names[i], argv[1]) != 0; i++)
 		;
 	if (fault_names[i] == NULL)
-		goto usage;
+		goto out;
 	f.fault = (enum fault)i;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -449,25 +449,26 @@ int main(int argc, char **argv)
 		case 'C': f.crmf = 1; break;
 		case 'k':
 			if (gba_key_type_parse(optarg, &kt) < 0)
-				goto usage;
+				goto out;
 			break;
 		case 'n': cn = optarg; break;
 		case 'S': san = optarg; break;
 		case 'K': key_out = optarg; break;
-		default: goto usage;
+		default: goto out;
 		}
 	}
 	if (optind != argc || state == NULL || fqdn == NULL || out == NULL ||
 	    (f.fault == F_SUBJECT) != (cn != NULL) || (f.fault == F_SAN) != (san != NULL))
-		goto usage;
+		goto out;
 
+	rc = 1;
 	ret = ue_usim_load(&u, state);
 	if (ret < 0)
-		goto fail;
+		goto out;
 	have_u = 1;
 	if (u.btid[0] == '\0' || u.ks.len != GBA_KS_LEN) {
 		ret = GBA_EMISSING;   /* no bootstrap in the state file */
-		goto fail;
+		goto out;
 	}
 	f.btid = u.btid;
 	ret = gba_ks_naf(u.ks.b, u.rand, u.impi, strlen(u.impi), fqdn, strlen(fqdn),
@@ -496,18 +497,13 @@ int main(int argc, char **argv)
 		ret = ue_file_write(out, der, len, 0644);
 	if (ret == 0 && key_out != NULL)
 		ret = gba_key_save(f.key, key_out);
-	if (ret < 0)
-		goto fail;
-	ret = 0;
-	goto done;
-usage:
-	usage(stderr);
-	ret = 2;
-	goto done;
-fail:
-	fprintf(stderr, "cmc_forge %s: %s\n", argv[1], gba_strerror(ret));
-	ret = 1;
-done:
+	if (ret == 0)
+		rc = 0;
+out:
+	if (rc == 2)
+		usage(stderr);
+	else if (rc == 1)
+		fprintf(stderr, "cmc_forge %s: %s\n", argv[1], gba_strerror(ret));
 	gba_free(der);
 	gnutls_free(name.data);
 	gnutls_free(sans.data);
@@ -516,5 +512,5 @@ done:
 	gba_wipe(f.ks_naf, sizeof(f.ks_naf));
 	if (have_u)
 		ue_usim_clear(&u);
-	return ret;
+	return rc;
 }
