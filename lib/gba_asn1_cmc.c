@@ -27,6 +27,7 @@
 #include "Extension.h"
 #include "ExtendedFailInfo.h"
 #include "Extensions.h"
+#include "GeneralNames.h"
 #include "GetCRL.h"
 #include "GetCert.h"
 #include "IdentifyProofV2.h"
@@ -1543,27 +1544,41 @@ int gba_cmc_encode_revoke(const struct gba_cmc_revoke *r, uint8_t **der, size_t 
 
 /* ---- building requests ---- */
 
-/* A new Extensions value holding one subjectKeyIdentifier. */
-static int ski_extensions(struct gba_blob ski, Extensions_t *exts)
+/* Append an Extension {oid, extnValue = v} to exts. */
+static int add_extension(Extensions_t *exts, const uint8_t *oid, size_t oidlen, const uint8_t *v,
+                         size_t vlen)
 {
 	Extension_t *e;
-	uint8_t *v = NULL;
-	size_t vlen = 0;
 	int ret;
 
 	e = gba_calloc(1, sizeof(*e));
 	if (e == NULL)
 		return GBA_ENOMEM;
-	ret = GBA_SET_OID(&e->extnID, oid_ext_ski);
-	if (ret == 0)
-		ret = gba_cmc_encode_octets(ski.p, ski.len, &v, &vlen);
+	ret = gba_asn1_set_bytes(&e->extnID.buf, &e->extnID.size, oid, oidlen);
 	if (ret == 0)
 		ret = GBA_SET_OCTETS(&e->extnValue, v, vlen);
 	if (ret == 0 && ASN_SEQUENCE_ADD(&exts->list, e) != 0)
 		ret = GBA_ENOMEM;
 	if (ret < 0)
 		ASN_STRUCT_FREE(asn_DEF_Extension, e);
-	gba_free(v);
+	return ret;
+}
+
+/* The requested extensions: subjectKeyIdentifier, subjectAltName. */
+static int req_extensions(const struct gba_cmc_req_build *req, Extensions_t *exts)
+{
+	uint8_t *v = NULL;
+	size_t vlen = 0;
+	int ret = 0;
+
+	if (req->ski.len > 0) {
+		ret = gba_cmc_encode_octets(req->ski.p, req->ski.len, &v, &vlen);
+		if (ret == 0)
+			ret = add_extension(exts, oid_ext_ski, sizeof(oid_ext_ski), v, vlen);
+		gba_free(v);
+	}
+	if (ret == 0 && req->san.len > 0)
+		ret = add_extension(exts, oid_ext_san, sizeof(oid_ext_san), req->san.p, req->san.len);
 	return ret;
 }
 
@@ -1611,6 +1626,14 @@ static int check_build(const struct gba_cmc_req_build *req)
 		return GBA_EINVAL;
 	if (req->pop_link_v2.len > 0 && gba_cmc_get_witness_v2(NULL, req->pop_link_v2, &w, &err) < 0)
 		return GBA_EINVAL;
+	if (req->san.len > 0) {
+		void *gn = NULL;
+
+		if (gba_asn1_decode_strict(&asn_DEF_GeneralNames, req->san.p, req->san.len, 0, &gn,
+		                           &err) < 0)
+			return GBA_EINVAL;
+		ASN_STRUCT_FREE(asn_DEF_GeneralNames, gn);
+	}
 	return 0;
 }
 
@@ -1659,8 +1682,8 @@ static int build_csr(const struct gba_cmc_req_build *req, CertificationRequest_t
 	if (ret == 0)
 		ret = gba_asn1_decode_into(&asn_DEF_SubjectPublicKeyInfo, req->spki.p, req->spki.len,
 		                           &cri->subjectPKInfo, sizeof(cri->subjectPKInfo));
-	if (ret == 0 && req->ski.len > 0) {
-		ret = ski_extensions(req->ski, &exts);
+	if (ret == 0 && (req->ski.len > 0 || req->san.len > 0)) {
+		ret = req_extensions(req, &exts);
 		if (ret == 0)
 			ret = gba_asn1_encode_alloc(&asn_DEF_Extensions, &exts, &ed, &edlen);
 		if (ret == 0)
@@ -1750,12 +1773,12 @@ int gba_cmc_crm_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t
 		                           tpl->publicKey, sizeof(*tpl->publicKey));
 	if (ret < 0)
 		goto out;
-	if (req->ski.len > 0) {
+	if (req->ski.len > 0 || req->san.len > 0) {
 		ret = GBA_ENOMEM;
 		tpl->extensions = gba_calloc(1, sizeof(*tpl->extensions));
 		if (tpl->extensions == NULL)
 			goto out;
-		ret = ski_extensions(req->ski, tpl->extensions);
+		ret = req_extensions(req, tpl->extensions);
 		if (ret < 0)
 			goto out;
 	}
@@ -1773,6 +1796,10 @@ int gba_cmc_crm_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t
 		if (ret < 0)
 			goto out;
 		atv = NULL;
+	}
+	if (req->no_pop) {
+		ret = gba_asn1_encode_alloc(&asn_DEF_TaggedRequest, &tr, der, len);
+		goto out;
 	}
 	/* RFC 4211 4.1: with subject and publicKey in the template, the
 	 * signature is over the DER of certReq and poposkInput is omitted */

@@ -340,19 +340,24 @@ struct gba_cmc_req_build {
 	struct gba_blob spki;                /* DER SubjectPublicKeyInfo */
 	struct gba_blob subject;             /* Name DER; len 0: empty Name */
 	struct gba_blob ski;                 /* subjectKeyIdentifier to request; len 0: none */
+	struct gba_blob san;                 /* GeneralNames DER to request as
+	                                      * subjectAltName; len 0: none */
 	struct gba_blob pop_link_v2;         /* DER PopLinkWitnessV2 value; len 0: none */
 	struct gba_oid sig_alg;              /* the key's signature algorithm */
 	gba_sign_fn sign;                    /* signs with the requested key */
 	void *sign_ctx;
+	int no_pop;                          /* crm only: leave popo out (RFC 4211
+	                                      * 4: POP shown another way); the
+	                                      * tests' CRMF-without-POP case */
 };
 
 /* TaggedRequest DER: tcr [0] {bodyPartID, CertificationRequest} with the
- * SKI in an extensionRequest attribute and popLinkWitnessV2 as an
+ * SKI (and SAN) in an extensionRequest attribute and popLinkWitnessV2 as an
  * attribute, signed by req->sign. */
 int gba_cmc_tcr_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t *len);
 /* TaggedRequest DER: crm [1] CertReqMsg {certReq {certReqId, template
  * {subject, publicKey, extensions}, controls {popLinkWitnessV2}}, popo
- * signature over the DER of certReq}. */
+ * signature over the DER of certReq (none with no_pop)}. */
 int gba_cmc_crm_build(const struct gba_cmc_req_build *req, uint8_t **der, size_t *len);
 /* A standalone PKCS#10 CertificationRequest DER (Simple PKI Request,
  * portal): the same as the tcr's inner request. */

@@ -1896,6 +1896,34 @@ out:
 	return ret;
 }
 
+int gba_x509_dn_der(const char *dn, uint8_t **der, size_t *len)
+{
+	gnutls_x509_dn_t d = NULL;
+	gnutls_datum_t out = { NULL, 0 };
+	int ret = GBA_ENOMEM;
+
+	*der = NULL;
+	*len = 0;
+	if (dn == NULL || *dn == '\0')
+		return GBA_EINVAL;
+	if (gnutls_x509_dn_init(&d) != 0)
+		return GBA_ENOMEM;
+	/* gnutls_x509_crt_set_dn (signer_issue) parses with this same code */
+	if (gnutls_x509_dn_set_str(d, dn, NULL) != 0) {
+		ret = GBA_ESYNTAX;
+		goto out;
+	}
+	if (gnutls_x509_dn_export2(d, GNUTLS_X509_FMT_DER, &out) != 0 || out.size == 0) {
+		ret = GBA_ECRYPTO;
+		goto out;
+	}
+	ret = dup_bytes(der, len, out.data, out.size);
+out:
+	gnutls_free(out.data);
+	gnutls_x509_dn_deinit(d);
+	return ret;
+}
+
 int gba_x509_cert_sans(const uint8_t *der, size_t len, char (*out)[GBA_X509_SAN_MAX + 1],
                        size_t max, size_t *n)
 {

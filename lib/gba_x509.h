@@ -335,6 +335,15 @@ struct gba_ca_init_conf {
 int gba_ca_init(const struct gba_ca_init_conf *conf);
 
 /*
+ * The DER Name for the RFC 4514 string dn, encoded as gba_signer_issue
+ * encodes a template's subject (the same GnuTLS parser and encoder), so
+ * that a requested subject can be compared with the one a policy gives
+ * before anything is signed.  *der is a new buffer (gba_free).
+ * GBA_ESYNTAX when dn does not parse.
+ */
+int gba_x509_dn_der(const char *dn, uint8_t **der, size_t *len);
+
+/*
  * The subjectAltNames of a certificate (DER) as "uri:...", "dns:..." or
  * "email:..." strings (other kinds are skipped), at most max, each
  * NUL-terminated in a row of GBA_X509_SAN_MAX + 1 octets.  A renewal

@@ -301,6 +301,98 @@ START_TEST(csr_build_parse)
 }
 END_TEST
 
+/* no_pop: a crm without popo, which the parser reports as no POP at all
+ * (neither a signature nor another kind); the template is unchanged. */
+START_TEST(crm_without_pop)
+{
+	struct gba_cmc_req_build r;
+	struct gba_cmc_pkidata pd;
+	struct gba_cmc_msg *msg = NULL;
+	struct gba_der_error err;
+	struct gba_blob link = { witness, 0 }, rs;
+	uint8_t *crm = NULL, *reqseq = NULL, *pkidata = NULL, *ld = NULL;
+	size_t crm_len = 0, reqseq_len = 0, pkidata_len = 0, ld_len = 0;
+
+	ck_assert_int_eq(gba_cmc_encode_witness_v2(witness, sizeof(witness), &ld, &ld_len), 0);
+	link.p = ld;
+	link.len = ld_len;
+	req_build(&r, 4, link);
+	r.no_pop = 1;
+	ck_assert_int_eq(gba_cmc_crm_build(&r, &crm, &crm_len), 0);
+	rs.p = crm;
+	rs.len = crm_len;
+	ck_assert_int_eq(gba_cmc_reqseq_encode(&rs, 1, &reqseq, &reqseq_len), 0);
+	rs.p = reqseq;
+	rs.len = reqseq_len;
+	ck_assert_int_eq(gba_cmc_pkidata_encode(NULL, 0, rs, &pkidata, &pkidata_len), 0);
+	ck_assert_int_eq(gba_cmc_pkidata_parse(pkidata, pkidata_len, &pd, &msg, &err), 0);
+	ck_assert_uint_eq(pd.nreqs, 1);
+	ck_assert_int_eq(pd.reqs[0].kind, GBA_CMC_REQ_CRM);
+	ck_assert_uint_eq(pd.reqs[0].body_part_id, 4);
+	ck_assert(blob_eq(pd.reqs[0].spki, spki, spki_len));
+	ck_assert(blob_eq(pd.reqs[0].ski, ski, sizeof(ski)));
+	ck_assert_int_eq(pd.reqs[0].has_pop_sig, 0);
+	ck_assert_int_eq(pd.reqs[0].crm_pop_other, 0);
+	ck_assert_int_eq(pd.reqs[0].has_pop_link_v2, 1);
+	gba_cmc_msg_free(msg);
+	gba_free(pkidata);
+	gba_free(reqseq);
+	gba_free(crm);
+	gba_free(ld);
+}
+END_TEST
+
+/* san: a subjectAltName next to the SKI, in a tcr and a crm; a SAN
+ * that is not DER GeneralNames is refused before anything is built. */
+START_TEST(request_with_san)
+{
+	/* GeneralNames { uniformResourceIdentifier "sip:x" } */
+	static const uint8_t san[] = { 0x30, 0x07, 0x86, 0x05, 's', 'i', 'p', ':', 'x' };
+	static const uint8_t bad[] = { 0x30, 0x81, 0x07, 0x86, 0x05, 's', 'i', 'p', ':', 'x' };
+	struct gba_cmc_req_build r;
+	struct gba_cmc_pkidata pd;
+	struct gba_cmc_msg *msg = NULL;
+	struct gba_der_error err;
+	struct gba_blob reqs[2], rs;
+	uint8_t *tcr = NULL, *crm = NULL, *reqseq = NULL, *pkidata = NULL;
+	size_t tcr_len = 0, crm_len = 0, reqseq_len = 0, pkidata_len = 0, i;
+
+	req_build(&r, 1, (struct gba_blob){ NULL, 0 });
+	r.san.p = san;
+	r.san.len = sizeof(san);
+	ck_assert_int_eq(gba_cmc_tcr_build(&r, &tcr, &tcr_len), 0);
+	r.body_part_id = 2;
+	ck_assert_int_eq(gba_cmc_crm_build(&r, &crm, &crm_len), 0);
+	reqs[0].p = tcr;
+	reqs[0].len = tcr_len;
+	reqs[1].p = crm;
+	reqs[1].len = crm_len;
+	ck_assert_int_eq(gba_cmc_reqseq_encode(reqs, 2, &reqseq, &reqseq_len), 0);
+	rs.p = reqseq;
+	rs.len = reqseq_len;
+	ck_assert_int_eq(gba_cmc_pkidata_encode(NULL, 0, rs, &pkidata, &pkidata_len), 0);
+	ck_assert_int_eq(gba_cmc_pkidata_parse(pkidata, pkidata_len, &pd, &msg, &err), 0);
+	ck_assert_uint_eq(pd.nreqs, 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pd.reqs[i].has_san, 1);
+		ck_assert(blob_eq(pd.reqs[i].ski, ski, sizeof(ski)));
+		ck_assert_int_ge(gt_verify(pd.reqs[i].pop_signed, pd.reqs[i].pop_signature), 0);
+	}
+	gba_cmc_msg_free(msg);
+	gba_free(pkidata);
+	gba_free(reqseq);
+	gba_free(crm);
+	gba_free(tcr);
+
+	r.san.p = bad;
+	r.san.len = sizeof(bad);
+	ck_assert_int_eq(gba_cmc_tcr_build(&r, &tcr, &tcr_len), GBA_EINVAL);
+	ck_assert_ptr_null(tcr);
+	ck_assert_int_eq(gba_cmc_crm_build(&r, &crm, &crm_len), GBA_EINVAL);
+	ck_assert_ptr_null(crm);
+}
+END_TEST
+
 /* Replace the first "02 01 <from>" followed by tag `next` with <to>. */
 static void patch_int(uint8_t *d, size_t len, uint8_t from, uint8_t next, uint8_t to)
 {
@@ -785,6 +877,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, pkidata_build_parse_every_field);
 	tcase_add_test(tc, csr_build_parse);
+	tcase_add_test(tc, crm_without_pop);
+	tcase_add_test(tc, request_with_san);
 	tcase_add_test(tc, pkidata_refusals);
 	tcase_add_test(tc, response_roundtrip);
 	tcase_add_test(tc, getters_good_and_bad);

@@ -279,6 +279,28 @@ START_TEST(random_serial_properties)
 }
 END_TEST
 
+START_TEST(dn_der_known_answer)
+{
+	/* SEQUENCE { SET { SEQUENCE { id-at-commonName, PrintableString "abc" } } } */
+	static const uint8_t want[] = { 0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03,
+		                        0x55, 0x04, 0x03, 0x13, 0x03, 0x61, 0x62, 0x63 };
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(gba_x509_dn_der("CN=abc", &der, &len), 0);
+	ck_assert_uint_eq(len, sizeof(want));
+	ck_assert_mem_eq(der, want, sizeof(want));
+	gba_free(der);
+	der = NULL;
+	ck_assert_int_eq(gba_x509_dn_der("CN", &der, &len), GBA_ESYNTAX);
+	ck_assert_ptr_null(der);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(gba_x509_dn_der("XX=y", &der, &len), GBA_ESYNTAX);
+	ck_assert_int_eq(gba_x509_dn_der("", &der, &len), GBA_EINVAL);
+	ck_assert_ptr_null(der);
+}
+END_TEST
+
 /* A CA directory made by gba_ca_init, and its files as DER. */
 struct ca_fixture {
 	char dir[128];
@@ -400,6 +422,16 @@ START_TEST(issue_and_read_back)
 	ck_assert_mem_eq(ci.ski, kid, sizeof(kid));
 	ck_assert(ci.subject_der_len > 2 && ci.subject_der[0] == 0x30);
 	ck_assert(ci.issuer_der_len > 2 && ci.issuer_der[0] == 0x30);
+	/* the template's subject string gives the very Name issued */
+	{
+		uint8_t *dn = NULL;
+		size_t dn_len = 0;
+
+		ck_assert_int_eq(gba_x509_dn_der(tp.subject, &dn, &dn_len), 0);
+		ck_assert_uint_eq(dn_len, ci.subject_der_len);
+		ck_assert_mem_eq(dn, ci.subject_der, dn_len);
+		gba_free(dn);
+	}
 	gba_cert_info_clear(&ci);
 	ck_assert_ptr_null(ci.spki);
 
@@ -652,6 +684,7 @@ static Suite *x509_suite(void)
 	tcase_add_test(tc, spki_type_rejects_others);
 	tcase_add_test(tc, key_save_load_and_modes);
 	tcase_add_test(tc, random_serial_properties);
+	tcase_add_test(tc, dn_der_known_answer);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(ca, 120);
 	tcase_add_loop_test(ca, issue_and_read_back, 0, GBA_KEY_TYPE_COUNT);
