@@ -904,32 +904,32 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	ret = gba_cms_parse(req->body, req->body_len, &c->view, &c->cms, &derr);
 	if (ret < 0) {
 		status = 400;   /* too malformed to answer in CMC */
-		goto out;
+		goto refused;
 	}
 	if (!oid_eq(c->view.econtent_type, &gba_oid_cct_pkidata) || c->view.econtent.len == 0) {
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_REQUEST, "eContentType is not PKIData");
-		goto answer;
+		goto refused;
 	}
 	ret = gba_cmc_pkidata_parse(c->view.econtent.p, c->view.econtent.len, &c->pd, &c->cmsg,
 	                            &derr);
 	if (ret < 0) {
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_REQUEST,
 		         ret == GBA_ENOTDER ? "PKIData is not DER" : "PKIData is malformed");
-		goto answer;
+		goto refused;
 	}
 	if (read_controls(c) < 0)
-		goto answer;
+		goto refused;
 	if (check_signer(c) < 0)
-		goto answer;
+		goto refused;
 	if (c->mode == MODE_NEW || c->mode == MODE_POLL) {
 		if (check_identity(c) < 0)
-			goto answer;
+			goto refused;
 	}
 	if (c->mode == MODE_POLL) {
 		if (c->query_pending.len == 0 || c->pd.nreqs != 0) {
 			fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_MESSAGE_CHECK,
 			         "the signer's key identifier matches no request");
-			goto answer;
+			goto refused;
 		}
 		ret = do_poll(c);
 	} else if (c->mode == MODE_NEW) {
@@ -939,7 +939,7 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 		                         c->sv.signature.len) != 0) {
 			fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_MESSAGE_CHECK,
 			         "the SignedData signature does not verify");
-			goto answer;
+			goto refused;
 		}
 		ret = 0;
 	} else {
@@ -999,6 +999,15 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 			}
 		}
 	}
+	goto answer;
+refused:
+	/* refused as a whole, before any request was looked at (or, with
+	 * no ContentInfo at all, not even answered in CMC) */
+	audit_deny(c, c->nst > 0 && c->st[0].status_string != NULL ? c->st[0].status_string
+	                                                           : "malformed CMC request",
+	           NULL);
+	if (status == 400)
+		goto out;
 answer:
 	ret = respond(c, resp);
 	if (ret < 0) {

@@ -662,6 +662,13 @@ use1
 check "bsfd1: certificates stored in all (valid x2, the policy's subject, replay)" 4 \
 	"$(certs)"
 check "bsfd1: issue records in all" 4 "$(issues)"
+# refusals of the whole message (before any request) are audited too
+for why in "identityProofV2 is wrong" "the SignedData signature does not verify" \
+	"malformed CMC request" "the signer certificate is not one of ours" \
+	"the signer certificate is revoked, unknown or for another application"; do
+	ok_if "bsfd1: a deny record for '$why'" \
+		grep -q "\"event\":\"deny\".*\"reason\":\"$why\"" "$D1/audit.jsonl"
+done
 stop_bsfd "$PID1" bsfd1
 ok_if "bsfd1: gba-ctl audit verify" "$CTL" audit verify "$D1/audit.jsonl"
 stop_bsfd "$PID2" bsfd2
