@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gba_crypto.h"
+#include "gba_daemon.h"
 #include "gba_err.h"
 #include "gba_log.h"
 #include "gba_mem.h"
@@ -965,4 +966,61 @@ int naf_secret_load(const char *path, uint8_t secret[32])
 	if (close(fd) != 0)
 		ret = GBA_EIO;
 	return ret;
+}
+
+int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
+{
+	switch (ch) {
+	case NAF_OPT_FQDN: c->fqdn = arg; break;
+	case NAF_OPT_CA_DIR: c->ca_dir = arg; break;
+	case NAF_OPT_CA_KEY: c->ca_key = arg; break;
+	case NAF_OPT_CA_NAME: c->ca_name = arg; break;
+	case NAF_OPT_SECRET: c->secret_file = arg; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+void naf_service_usage(FILE *f, const char *secret)
+{
+	fprintf(f,
+	        "  --naf-fqdn NAME         NAF FQDN: NAF_Id, Ua realm, Zn nafFqdn (naf.gbacert.test)\n"
+	        "  --ca-dir DIR            CA made by gba-ctl ca init (DIR/ca with --demo)\n"
+	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
+	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
+	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
+	        "                          (%s)\n", secret);
+}
+
+int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
+                      const struct gba_daemon *d)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = naf_ca_load(&s->ca, c->ca_dir, c->ca_name, c->ca_key);
+	if (ret == 0)
+		ret = naf_secret_load(c->secret_file, s->secret);
+	if (ret == 0)
+		ret = gba_store_committer_start(&s->committer, d->conf->db, d->conf->key_file);
+	if (ret < 0) {
+		naf_service_stop(s);
+		return ret;
+	}
+	s->conf.fqdn = c->fqdn;
+	memcpy(s->conf.ua_id, gba_ua_id_pki_portal, GBA_UA_ID_LEN);
+	s->conf.cas = &s->ca;
+	s->conf.ncas = 1;
+	s->conf.policies = d->policies;
+	s->conf.audit = d->audit;
+	s->conf.committer = s->committer;
+	s->conf.digest_secret = s->secret;
+	return 0;
+}
+
+void naf_service_stop(struct naf_service *s)
+{
+	gba_store_committer_stop(s->committer);
+	naf_ca_unload(&s->ca);
+	gba_wipe(s, sizeof(*s));
 }
