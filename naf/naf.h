@@ -79,15 +79,21 @@ struct naf_keysrc {
 int naf_keysrc_store_get(void *ctx, const char *btid, const uint8_t *naf_id,
                          size_t naf_id_len, struct naf_key *out);
 
-/* Zn source (gba-nafd): a blocking Nbsp_GBA client, one per worker. */
+/*
+ * Zn source (gba-nafd): a blocking Nbsp_GBA client, one per worker
+ * (ctx is the struct naf_zn).  nafFqdn and uaSecProtId come from the
+ * naf_id asked for.  404 from the BSF is GBA_ENOTFOUND, 403 GBA_EAUTH,
+ * an unreachable BSF or a bad answer GBA_EIO, a response without the
+ * IMPI GBA_EMISSING.  The connection is opened on first use and kept.
+ */
 struct naf_zn;
 struct naf_zn_conf {
-	const char *url;                  /* https://bsf:port */
-	const char *ca_file;              /* trust for the BSF's certificate */
-	const char *cert_file, *key_file; /* the NAF's client certificate */
-	const char *fqdn;                 /* nafFqdn */
+	const char *url;                  /* https://bsf:port (the apiRoot, no path) */
+	const char *ca_file;              /* trust for the BSF's certificate; NULL: system */
+	const char *cert_file, *key_file; /* the NAF's client certificate (required) */
 	uint32_t gsid;                    /* asked for in gsIds; 0: none */
 };
+/* conf is copied, the strings it points to are borrowed. */
 int naf_zn_new(struct naf_zn **out, const struct naf_zn_conf *conf);
 void naf_zn_free(struct naf_zn *z);
 int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
