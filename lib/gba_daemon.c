@@ -17,6 +17,7 @@
 
 #include "gba_audit.h"
 #include "gba_conf.h"
+#include "gba_crypto.h"
 #include "gba_daemon.h"
 #include "gba_err.h"
 #include "gba_log.h"
@@ -176,11 +177,10 @@ int gba_daemon_start(struct gba_daemon *d, const struct gba_daemon_conf *c)
 {
 	struct gba_store *st = NULL;
 	FILE *pf;
-	int ret;
+	int ret, started = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->conf = c;
-	pthread_mutex_init(&d->lock, NULL);
 	sigemptyset(&d->signals);
 	sigaddset(&d->signals, SIGTERM);
 	sigaddset(&d->signals, SIGINT);
@@ -190,13 +190,14 @@ int gba_daemon_start(struct gba_daemon *d, const struct gba_daemon_conf *c)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A bad key or database stops start-up. */
-	if (gba_daemon_check_key(c->name, c->key_file, 0) < 0)
-		return GBA_EPERM;
+	ret = gba_daemon_check_key(c->name, c->key_file, 0);
+	if (ret < 0)
+		goto out;
 	ret = gba_store_open(&st, c->db, c->key_file);
 	gba_store_close(st);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot open store %s: %s\n", c->name, c->db, gba_strerror(ret));
-		return ret;
+		goto out;
 	}
 
 	/* No audit log, no service (fail closed). */
@@ -209,10 +210,9 @@ int gba_daemon_start(struct gba_daemon *d, const struct gba_daemon_conf *c)
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot write the audit log %s: %s\n", c->name, c->audit_log,
 		        gba_strerror(ret));
-		gba_audit_close(d->audit);
-		d->audit = NULL;
-		return ret;
+		goto out;
 	}
+	started = 1;
 
 	/* A bad policy set stops start-up; later reloads keep the old one. */
 	if (c->policy_dir != NULL) {
@@ -222,7 +222,7 @@ int gba_daemon_start(struct gba_daemon *d, const struct gba_daemon_conf *c)
 		if (ret < 0) {
 			fprintf(stderr, "%s: cannot load the policies in %s (see the log)\n", c->name,
 			        c->policy_dir);
-			goto fail;
+			goto out;
 		}
 	}
 
@@ -231,16 +231,18 @@ int gba_daemon_start(struct gba_daemon *d, const struct gba_daemon_conf *c)
 		if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
 			fprintf(stderr, "%s: cannot write the pid file %s\n", c->name, c->pid_file);
 			ret = GBA_EIO;
-			goto fail;
+			goto out;
 		}
 	}
-	return 0;
-fail:
-	(void)audit_simple(d, GBA_AUDIT_STOP);
-	gba_audit_close(d->audit);
-	gba_policy_store_free(d->policies);
-	pthread_mutex_destroy(&d->lock);
-	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+out:
+	if (ret < 0) {
+		if (started)
+			(void)audit_simple(d, GBA_AUDIT_STOP);
+		gba_audit_close(d->audit);
+		gba_policy_store_free(d->policies);
+		memset(d, 0, sizeof(*d));
+	}
 	return ret;
 }
 

@@ -47,7 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gba_audit.h"
 #include "gba_daemon.h"
@@ -141,13 +141,6 @@ static void naf_handler(void *ctx, const struct gba_http_request *req,
 
 /* ---- demo ---- */
 
-static int exists(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0;
-}
-
 static int demo_setup(struct options *o)
 {
 	const struct {
@@ -169,13 +162,13 @@ static int demo_setup(struct options *o)
 		ret = gba_daemon_path(files[i].path, o->demo_dir, files[i].name);
 		if (ret < 0)
 			return ret;
-		if (files[i].bsfd && !exists(files[i].path)) {
+		if (files[i].bsfd && access(files[i].path, F_OK) != 0) {
 			fprintf(stderr, "gba-nafd: %s is missing: run gba-bsfd --demo %s first\n",
 			        files[i].path, o->demo_dir);
 			return GBA_ENOTFOUND;
 		}
 	}
-	if (o->tls_cert == NULL && !exists(o->d_cert)) {
+	if (o->tls_cert == NULL && access(o->d_cert, F_OK) != 0) {
 		ret = gba_signer_open(&ca, o->d_cakey, o->d_ca);
 		if (ret == 0)
 			ret = gba_signer_issue_leaf(ca, GBA_LEAF_SERVER, o->naf.fqdn, "127.0.0.1", 365,
