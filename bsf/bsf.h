@@ -16,10 +16,11 @@
 
 #include "gba_http.h"
 #include "gba_store.h"
+#include "gba_zn.h"
 
 #define BSF_MAX_SUBSCRIBERS 8u
 #define BSF_MAX_ZN_ALLOW    256u
-#define BSF_ZN_PATH         "/nbsp-gba/v1/bootstrapping-info-retrieval"
+#define BSF_ZN_PATH         GBA_ZN_PATH
 
 /* One NAF allowed on Zn. */
 struct bsf_naf_allow {

@@ -26,6 +26,9 @@
 #include "gba_keys.h"
 #include "gba_limits.h"
 
+/* BootstrappingInfoRetrieval under the Nbsp_GBA apiRoot (TS 29.309). */
+#define GBA_ZN_PATH           "/nbsp-gba/v1/bootstrapping-info-retrieval"
+
 #define GBA_ZN_MAX_BODY       (8u * 1024u)   /* request and ProblemDetails */
 #define GBA_ZN_MAX_RESP_BODY  (32u * 1024u)  /* response (carries the USSs) */
 #define GBA_ZN_MAX_GSIDS      32u

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gba_crypto.h"
+#include "gba_daemon.h"
 #include "gba_err.h"
 #include "gba_log.h"
 #include "gba_mem.h"
@@ -188,9 +189,20 @@ out:
 	return ret;
 }
 
+/*
+ * The Zn source: Nbsp_GBA BootstrappingInfoRetrieval over one blocking
+ * HTTP client per worker (a worker waits while the BSF answers: at
+ * most the client's timeout).  The BSF's answer maps to the key
+ * source's codes: 404 (unknown or expired B-TID) GBA_ENOTFOUND, 403
+ * (this NAF, its certificate or a GSID refused) GBA_EAUTH; a BSF that
+ * cannot be reached, answers anything else or sends a body that does
+ * not parse is GBA_EIO, so the UE hears "try later", never "bootstrap
+ * again".  A response without the IMPI is GBA_EMISSING: the NAF binds
+ * certificates to it (gba-bsfd --zn-release-impi).
+ */
 struct naf_zn {
 	struct naf_zn_conf conf;
-	struct gba_http_client *c;
+	struct gba_http_client *c;        /* NULL until the first request */
 };
 
 int naf_zn_new(struct naf_zn **out, const struct naf_zn_conf *conf)
@@ -198,7 +210,8 @@ int naf_zn_new(struct naf_zn **out, const struct naf_zn_conf *conf)
 	struct naf_zn *z;
 
 	*out = NULL;
-	if (conf == NULL || conf->url == NULL || conf->fqdn == NULL)
+	if (conf == NULL || conf->url == NULL || conf->cert_file == NULL ||
+	    conf->key_file == NULL)
 		return GBA_EINVAL;
 	z = gba_calloc(1, sizeof(*z));
 	if (z == NULL)
@@ -216,77 +229,106 @@ void naf_zn_free(struct naf_zn *z)
 	gba_free(z);
 }
 
+/* POST body to the BSF.  A kept-alive connection the BSF has closed in
+ * the meantime fails on first use: then one more try on a new one. */
+static int zn_post(struct naf_zn *z, const char *body, size_t blen,
+                   struct gba_http_reply **reply)
+{
+	struct gba_http_client_conf cc;
+	struct gba_http_header h[2];
+	int ret = GBA_EIO, attempt, reused;
+
+	h[0].name = GBA_STR_LIT("content-type");
+	h[0].value = GBA_STR_LIT("application/json");
+	h[1].name = GBA_STR_LIT("accept");
+	h[1].value = GBA_STR_LIT("application/json");
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = z->c != NULL;
+		if (z->c == NULL) {
+			memset(&cc, 0, sizeof(cc));
+			cc.mode = GBA_HTTP_CLIENT_AUTO;
+			cc.ca_file = z->conf.ca_file;
+			cc.cert_file = z->conf.cert_file;
+			cc.key_file = z->conf.key_file;
+			cc.max_body = GBA_ZN_MAX_RESP_BODY;
+			ret = gba_http_client_open(&z->c, &cc, z->conf.url);
+			if (ret < 0)
+				return ret;
+		}
+		ret = gba_http_client_request(z->c, "POST", GBA_ZN_PATH, h, 2, body, blen, reply);
+		if (ret == 0)
+			return 0;
+		gba_http_client_close(z->c);
+		z->c = NULL;
+		if (!reused || ret == GBA_ENOMEM)
+			break;
+		gba_log_info(MOD, "Zn: the kept connection failed (%s); reconnecting",
+		             gba_strerror(ret));
+	}
+	return ret;
+}
+
 int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
                       struct naf_key *out)
 {
 	struct naf_zn *z = ctx;
 	struct gba_zn_request rq;
 	struct gba_zn_result res;
-	struct gba_http_client_conf cc;
 	struct gba_http_reply *reply = NULL;
-	struct gba_http_header h[2];
-	char *body = NULL;
-	size_t blen = 0, flen;
+	char *body = NULL, tag[GBA_LOG_ID_LEN];
+	size_t blen = 0, flen, tlen = strlen(btid);
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	memset(&rq, 0, sizeof(rq));
 	memset(&res, 0, sizeof(res));
-	if (naf_id_len <= GBA_UA_ID_LEN || strlen(btid) > GBA_MAX_BTID_LEN)
+	if (naf_id_len <= GBA_UA_ID_LEN || tlen == 0 || tlen > GBA_MAX_BTID_LEN)
 		return GBA_EINVAL;
 	flen = naf_id_len - GBA_UA_ID_LEN;
 	if (flen > GBA_MAX_FQDN_LEN)
 		return GBA_EINVAL;
-	memcpy(rq.btid, btid, strlen(btid));
+	memcpy(rq.btid, btid, tlen);
 	memcpy(rq.naf_fqdn, naf_id, flen);
 	memcpy(rq.ua_id, naf_id + flen, GBA_UA_ID_LEN);
 	if (z->conf.gsid != 0) {
 		rq.gsids[0] = z->conf.gsid;
 		rq.ngsids = 1;
 	}
+	gba_log_id(btid, tlen, tag);
 	ret = gba_zn_request_build(&rq, &body, &blen);
 	if (ret < 0)
 		goto out;
-	if (z->c == NULL) {
-		memset(&cc, 0, sizeof(cc));
-		cc.mode = GBA_HTTP_CLIENT_AUTO;
-		cc.ca_file = z->conf.ca_file;
-		cc.cert_file = z->conf.cert_file;
-		cc.key_file = z->conf.key_file;
-		cc.max_body = GBA_ZN_MAX_RESP_BODY;
-		ret = gba_http_client_open(&z->c, &cc, z->conf.url);
-		if (ret < 0)
-			goto out;
-	}
-	h[0].name = GBA_STR_LIT("content-type");
-	h[0].value = GBA_STR_LIT("application/json");
-	h[1].name = GBA_STR_LIT("accept");
-	h[1].value = GBA_STR_LIT("application/json");
-	ret = gba_http_client_request(z->c, "POST", "/nbsp-gba/v1/bootstrapping-info-retrieval", h,
-	                              2, body, blen, &reply);
+	ret = zn_post(z, body, blen, &reply);
 	if (ret < 0) {
-		/* a broken connection is reopened next time */
-		gba_http_client_close(z->c);
-		z->c = NULL;
+		gba_log_err(MOD, "Zn: no answer from %s: %s", z->conf.url, gba_strerror(ret));
+		ret = ret == GBA_ENOMEM ? ret : GBA_EIO;
 		goto out;
 	}
 	if (reply->status == 404) {
+		gba_log_info(MOD, "Zn: b-tid %s unknown or expired at the BSF", tag);
 		ret = GBA_ENOTFOUND;
 		goto out;
 	}
 	if (reply->status == 403) {
+		gba_log_err(MOD, "Zn: the BSF refused this NAF (403): is %s on its allow list, "
+		            "and named by the client certificate?", rq.naf_fqdn);
 		ret = GBA_EAUTH;
 		goto out;
 	}
 	if (reply->status != 200) {
+		gba_log_err(MOD, "Zn: the BSF answered %d", reply->status);
 		ret = GBA_EIO;
 		goto out;
 	}
 	ret = gba_zn_response_parse(reply->body, reply->body_len, &res);
-	if (ret < 0)
+	if (ret < 0) {
+		gba_log_err(MOD, "Zn: malformed BootstrappingInfoResponse: %s", gba_strerror(ret));
+		ret = ret == GBA_ENOMEM ? ret : GBA_EIO;
 		goto out;
+	}
 	if (res.impi[0] == '\0' || res.key_expiry < 0) {
-		/* the NAF needs the IMPI to bind certificates (--zn-release-impi) */
+		gba_log_err(MOD, "Zn: the response lacks %s (gba-bsfd --zn-release-impi)",
+		            res.impi[0] == '\0' ? "the IMPI" : "keyExpiryTime");
 		ret = GBA_EMISSING;
 		goto out;
 	}
@@ -295,6 +337,7 @@ int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t
 	memcpy(out->impi, res.impi, sizeof(out->impi));
 	out->uss_json = res.uss_json;
 	res.uss_json = NULL;
+	gba_log_debug(MOD, "Zn: Ks_NAF for b-tid %s, %zu USS", tag, res.nuss);
 out:
 	if (body != NULL)
 		gba_zn_free(body, blen);
@@ -965,4 +1008,61 @@ int naf_secret_load(const char *path, uint8_t secret[32])
 	if (close(fd) != 0)
 		ret = GBA_EIO;
 	return ret;
+}
+
+int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
+{
+	switch (ch) {
+	case NAF_OPT_FQDN: c->fqdn = arg; break;
+	case NAF_OPT_CA_DIR: c->ca_dir = arg; break;
+	case NAF_OPT_CA_KEY: c->ca_key = arg; break;
+	case NAF_OPT_CA_NAME: c->ca_name = arg; break;
+	case NAF_OPT_SECRET: c->secret_file = arg; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+void naf_service_usage(FILE *f, const char *secret)
+{
+	fprintf(f,
+	        "  --naf-fqdn NAME         NAF FQDN: NAF_Id, Ua realm, Zn nafFqdn (naf.gbacert.test)\n"
+	        "  --ca-dir DIR            CA made by gba-ctl ca init (DIR/ca with --demo)\n"
+	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
+	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
+	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
+	        "                          (%s)\n", secret);
+}
+
+int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
+                      const struct gba_daemon *d)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = naf_ca_load(&s->ca, c->ca_dir, c->ca_name, c->ca_key);
+	if (ret == 0)
+		ret = naf_secret_load(c->secret_file, s->secret);
+	if (ret == 0)
+		ret = gba_store_committer_start(&s->committer, d->conf->db, d->conf->key_file);
+	if (ret < 0) {
+		naf_service_stop(s);
+		return ret;
+	}
+	s->conf.fqdn = c->fqdn;
+	memcpy(s->conf.ua_id, gba_ua_id_pki_portal, GBA_UA_ID_LEN);
+	s->conf.cas = &s->ca;
+	s->conf.ncas = 1;
+	s->conf.policies = d->policies;
+	s->conf.audit = d->audit;
+	s->conf.committer = s->committer;
+	s->conf.digest_secret = s->secret;
+	return 0;
+}
+
+void naf_service_stop(struct naf_service *s)
+{
+	gba_store_committer_stop(s->committer);
+	naf_ca_unload(&s->ca);
+	gba_wipe(s, sizeof(*s));
 }

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gba_http.h"
 #include "gba_keys.h"
@@ -36,6 +37,7 @@ struct gba_store;
 struct gba_store_committer;
 struct gba_policy_store;
 struct gba_audit;
+struct gba_daemon;
 
 #define NAF_MAX_CAS      8u
 #define NAF_MAX_BODY     (64u * 1024u)    /* CMC and portal request bodies */
@@ -77,15 +79,21 @@ struct naf_keysrc {
 int naf_keysrc_store_get(void *ctx, const char *btid, const uint8_t *naf_id,
                          size_t naf_id_len, struct naf_key *out);
 
-/* Zn source (gba-nafd): a blocking Nbsp_GBA client, one per worker. */
+/*
+ * Zn source (gba-nafd): a blocking Nbsp_GBA client, one per worker
+ * (ctx is the struct naf_zn).  nafFqdn and uaSecProtId come from the
+ * naf_id asked for.  404 from the BSF is GBA_ENOTFOUND, 403 GBA_EAUTH,
+ * an unreachable BSF or a bad answer GBA_EIO, a response without the
+ * IMPI GBA_EMISSING.  The connection is opened on first use and kept.
+ */
 struct naf_zn;
 struct naf_zn_conf {
-	const char *url;                  /* https://bsf:port */
-	const char *ca_file;              /* trust for the BSF's certificate */
-	const char *cert_file, *key_file; /* the NAF's client certificate */
-	const char *fqdn;                 /* nafFqdn */
+	const char *url;                  /* https://bsf:port (the apiRoot, no path) */
+	const char *ca_file;              /* trust for the BSF's certificate; NULL: system */
+	const char *cert_file, *key_file; /* the NAF's client certificate (required) */
 	uint32_t gsid;                    /* asked for in gsIds; 0: none */
 };
+/* conf is copied, the strings it points to are borrowed. */
 int naf_zn_new(struct naf_zn **out, const struct naf_zn_conf *conf);
 void naf_zn_free(struct naf_zn *z);
 int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
@@ -134,5 +142,49 @@ void naf_ca_unload(struct naf_ca *ca);
 /* Read or create (32 random octets, mode 0600) the Ua Digest nonce
  * secret at path. */
 int naf_secret_load(const char *path, uint8_t secret[32]);
+
+/* What a daemon's NAF workers share. */
+struct naf_service_conf {
+	const char *fqdn;                 /* NAF FQDN */
+	const char *ca_dir, *ca_key, *ca_name;   /* naf_ca_load; ca_key may be NULL */
+	const char *secret_file;          /* naf_secret_load */
+};
+
+/* The options that fill it, as gba_daemon.h's: getopt_long values,
+ * struct option entries, their parser (1 taken, 0 not one of them)
+ * and their --help lines (secret: the default --naf-secret). */
+enum {
+	NAF_OPT_FQDN = 0x200,
+	NAF_OPT_CA_DIR,
+	NAF_OPT_CA_KEY,
+	NAF_OPT_CA_NAME,
+	NAF_OPT_SECRET
+};
+#define NAF_LONG_OPTIONS                                              \
+	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
+	{ "ca-dir", required_argument, NULL, NAF_OPT_CA_DIR },        \
+	{ "ca-key", required_argument, NULL, NAF_OPT_CA_KEY },        \
+	{ "ca-name", required_argument, NULL, NAF_OPT_CA_NAME },      \
+	{ "naf-secret", required_argument, NULL, NAF_OPT_SECRET }
+int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
+void naf_service_usage(FILE *f, const char *secret);
+
+struct naf_service {
+	struct naf_ca ca;
+	struct naf_conf conf;             /* what each worker's naf_new borrows */
+	struct gba_store_committer *committer;
+	uint8_t secret[32];
+};
+
+/*
+ * For a daemon d started with gba_daemon_start: load the CA and the Ua
+ * nonce secret, start the group committer on d's store (a thread; d
+ * has blocked the signals) and fill s->conf for the PKI portal Ua id,
+ * with d's policies and audit log.  Nothing is left to free on failure;
+ * otherwise stop it with naf_service_stop once no worker uses it.
+ */
+int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
+                      const struct gba_daemon *d);
+void naf_service_stop(struct naf_service *s);
 
 #endif

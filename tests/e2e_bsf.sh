@@ -23,10 +23,9 @@
 # directory.
 set -u
 
-: "${top_builddir:=..}"
-: "${CERTTOOL:=certtool}"
-abs() { (cd "$1" && pwd); }
-top_builddir=$(abs "$top_builddir") || exit 99
+E2E=e2e_bsf
+# shellcheck source=e2e_lib.sh
+. "${top_srcdir:-..}/tests/e2e_lib.sh" || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
@@ -51,38 +50,13 @@ OPC2=1006020f0a478bf6b699f15c062e42b3
 NOBODY=001019999999999@ims.mnc001.mcc001.3gppnetwork.org
 ZN_PATH=/nbsp-gba/v1/bootstrapping-info-retrieval
 
-t_start=$(date +%s)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_bsf.XXXXXX") || exit 99
-cd "$tmp" || exit 99
 DEMO=$tmp/demo
 CA=$DEMO/ca.pem
 
-pids=
-checks=0
+# This test goes on after a failure and counts them (e2e_lib.sh's check
+# and pass are used as they are).
 fails=0
-cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	cd /
-	if [ "${KEEP_E2E:-0}" = 1 ]; then
-		echo "scratch directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-# check DESCRIPTION EXPECTED GOT
-check() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1: expected '$2', got '$3'"
-	fi
-}
 # ok_if DESCRIPTION COMMAND...: PASS when COMMAND succeeds, else FAIL;
 # returns COMMAND's verdict.
 ok_if() {
@@ -92,9 +66,6 @@ ok_if() {
 	fail "$oi_desc"
 	return 1
 }
-not() { ! "$@"; }
-contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
-indent() { sed 's/^/    /' "$@"; }
 # wait_for DESCRIPTION FILE PATTERN: poll (at most 10 s) until a line of
 # FILE (CRs dropped) matches the grep PATTERN.
 wait_for() {

@@ -27,12 +27,9 @@
 # Needs openssl and certtool.  KEEP_E2E=1 keeps the scratch directory.
 set -u
 
-: "${top_builddir:=..}"
-: "${top_srcdir:=..}"
-: "${CERTTOOL:=certtool}"
-abs() { (cd "$1" && pwd); }
-top_builddir=$(abs "$top_builddir") || exit 99
-top_srcdir=$(abs "$top_srcdir") || exit 99
+E2E=e2e_cmc
+# shellcheck source=e2e_lib.sh
+. "${top_srcdir:-..}/tests/e2e_lib.sh" || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
@@ -51,47 +48,6 @@ APP=naf.gbacert.test
 IMPI=001010123456789@ims.mnc001.mcc001.3gppnetwork.org
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
-
-t_start=$(date +%s)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_cmc.XXXXXX") || exit 99
-cd "$tmp" || exit 99
-
-pids=
-checks=0
-cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	cd /
-	if [ "${KEEP_E2E:-0}" = 1 ]; then
-		echo "scratch directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-indent() { sed 's/^/    /' "$@"; }
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-# fail DESC: the first failure ends the test (with the daemon logs).
-fail() {
-	checks=$((checks + 1))
-	echo "FAIL: $*"
-	for l in "$tmp"/bsfd*.log; do
-		[ -f "$l" ] && { echo "== ${l#$tmp/} (tail)"; tail -n 30 "$l" | indent; }
-	done
-	echo "e2e_cmc: failed at check $checks"
-	exit 1
-}
-check() {  # DESCRIPTION EXPECTED GOT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-ok_if() {  # DESCRIPTION COMMAND...
-	oi_desc=$1
-	shift
-	if "$@"; then pass "$oi_desc"; else fail "$oi_desc"; fi
-}
-contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 
 # ---- policies ----
 
@@ -119,7 +75,7 @@ ok_if "confirmation policy" grep -q '^  confirm_within_hours: 24' pol-confirm/na
 
 # start_bsfd NAME DEMO-DIR POLICY-DIR: gba-bsfd, every listener on
 # 127.0.0.1 port 0; waits (at most 10 s) for the port file.  Sets PID,
-# UB and NAF; the log is NAME.log.
+# UB, NAF and UE_BSF (gba-ue's --bsf); the log is NAME.log.
 start_bsfd() {
 	sb=$1
 	rm -f "$tmp/$sb.ports"
@@ -128,112 +84,18 @@ start_bsfd() {
 		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
 	PID=$!
 	pids="$pids $PID"
-	sb_i=0
-	while [ ! -s "$tmp/$sb.ports" ] || ! grep -q '^naf ' "$tmp/$sb.ports"; do
-		kill -0 "$PID" 2>/dev/null || fail "$sb: gba-bsfd exited during start-up"
-		sb_i=$((sb_i + 1))
-		[ $sb_i -le 200 ] || fail "$sb: no complete port file after 10 s"
-		sleep 0.05
-	done
+	wait_ports "$sb" "$PID" naf
 	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
 	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
+	UE_BSF=http://127.0.0.1:$UB
 	if [ -n "$UB" ] && [ -n "$NAF" ]; then
 		pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
 	else
 		fail "$sb: port file lacks ub or naf"
 	fi
 }
-# stop_bsfd PID NAME: SIGTERM; exit 0 within 10 s.
-stop_bsfd() {
-	kill -TERM "$1"
-	sd_n=0
-	while kill -0 "$1" 2>/dev/null && [ $sd_n -lt 100 ]; do
-		sd_n=$((sd_n + 1))
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	sd_rc=$?
-	sd_keep=
-	for p in $pids; do [ "$p" = "$1" ] || sd_keep="$sd_keep $p"; done
-	pids=$sd_keep
-	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
-}
 
-# ---- gba-ue ----
-
-# ue NAME COMMAND ARGS...: gba-ue COMMAND against the current daemon
-# (DEMO, UB, NAF, STATE); stdout in NAME.out, stderr in NAME.err;
-# returns gba-ue's exit status.
-# CMC commands also save their Full PKI Response as NAME.resp.
-ue() {
-	ue_name=$1 ue_cmd=$2
-	shift 2
-	case $ue_cmd in
-	enrol | renew | rekey | poll) set -- "$@" --save-response "$tmp/$ue_name.resp" ;;
-	esac
-	"$UE" "$ue_cmd" "$@" --state "$STATE" --bsf "http://127.0.0.1:$UB" \
-		--naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" --http2 \
-		>"$tmp/$ue_name.out" 2>"$tmp/$ue_name.err"
-}
-# cms_verify DESC NAME: openssl cms -verify accepts NAME.resp (a Full
-# PKI Response) against the demo root alone (the CMC signer and the
-# issuing CA come from its certificates field), and its eContentType is
-# id-cct-PKIResponse.  -purpose any: the signer's EKU is id-kp-cmcCA,
-# not S/MIME.
-cms_verify() {
-	cv_o=$(openssl cms -verify -inform DER -in "$tmp/$2.resp" -CAfile "$DEMO/ca/root.pem" \
-		-purpose any -out "$tmp/$2.content" 2>&1)
-	if [ $? = 0 ] && contains "$cv_o" 'Verification successful'; then
-		pass "$1: openssl cms -verify accepts the Full PKI Response"
-	else
-		fail "$1: openssl cms -verify: $cv_o"
-	fi
-	cv_t=$(openssl cms -cmsout -print -inform DER -in "$tmp/$2.resp" |
-		sed -n 's/^ *eContentType: *//p')
-	check "$1: eContentType" "id-cct-PKIResponse (1.3.6.1.5.5.7.12.3)" "$cv_t"
-	ok_if "$1: the verified content is a PKIResponse" \
-		sh -c "openssl asn1parse -inform DER -in '$tmp/$2.content' >/dev/null"
-}
-# verify_cert DESC CERT: the chain to the demo root, with openssl
-# (-x509_strict) and certtool.
-verify_cert() {
-	vc_o=$(openssl verify -x509_strict -CAfile "$DEMO/ca/root.pem" \
-		-untrusted "$DEMO/ca/ca.pem" "$2" 2>&1)
-	if [ $? = 0 ] && contains "$vc_o" ': OK'; then
-		pass "$1: openssl verify -x509_strict OK"
-	else
-		fail "$1: openssl verify: $vc_o"
-	fi
-	cat "$2" "$DEMO/ca/ca.pem" >"$tmp/vc.pem"
-	vc_o=$("$CERTTOOL" --verify --load-ca-certificate "$DEMO/ca/root.pem" \
-		--infile "$tmp/vc.pem" 2>&1)
-	if [ $? = 0 ] && contains "$vc_o" 'Chain verification output: Verified'; then
-		pass "$1: certtool --verify: Verified"
-	else
-		fail "$1: certtool --verify: $(printf '%s\n' "$vc_o" | tail -n 3)"
-	fi
-}
-# issued DESC NAME DIR [CERTFILE]: gba-ue exited 0 (status in $rc) and
-# printed "issued SERIAL DIR/CERTFILE"; the certificate verifies.  Adds
-# the serial to SERIALS.
-issued() {
-	is_cert=$3/${4:-cert.pem}
-	check "$1: gba-ue exit status" 0 "$rc"
-	is_line=$(grep "^issued [0-9a-f]* $is_cert\$" "$tmp/$2.out")
-	[ -n "$is_line" ] || { indent "$tmp/$2.out" "$tmp/$2.err"; fail "$1: no 'issued SERIAL $is_cert' line"; }
-	is_serial=$(printf '%s\n' "$is_line" | awk '{ print $2 }')
-	pass "$1: issued serial $is_serial"
-	SERIALS="$SERIALS $is_serial"
-	ok_if "$1: $is_cert is a certificate" test -s "$is_cert"
-	verify_cert "$1" "$is_cert"
-	check "$1: serial printed is the certificate's" "$(norm "$is_serial")" \
-		"$(norm "$(openssl x509 -noout -serial -in "$is_cert" | sed 's/^serial=//' | tr 'A-F' 'a-f')")"
-}
-# A serial without leading zeros.
-norm() { printf '%s\n' "$1" | sed 's/^0*//'; }
 keyalg() { openssl x509 -noout -text -in "$1" | sed -n 's/^ *Public Key Algorithm: //p'; }
-pubkey() { openssl x509 -noout -pubkey -in "$1"; }
 
 SERIALS=
 
@@ -508,7 +370,7 @@ pass "5 gba-ctl cert list holds all $n serials issued"
 check "5 gba-ctl cert list: one line per issued certificate" "$n" "$(wc -l <certs.txt | tr -d ' ')"
 ok_if "5 gba-ctl cert list: every certificate valid, for the IMPI and the application" \
 	sh -c "awk '\$2 != \"valid\" || \$4 != \"$IMPI\" || \$5 != \"$APP\" { exit 1 }' certs.txt"
-stop_bsfd "$PID1" bsfd1
+stop_daemon "$PID1" bsfd1
 ok_if "5 audit log written" test -s "$DEMO/audit.jsonl"
 ni=$(grep -c '"event":"issue"' "$DEMO/audit.jsonl")
 check "5 audit log: one issue record per certificate" "$n" "$ni"
@@ -552,7 +414,7 @@ verify_cert "4 poll after approval: issued certificate" q1/cert.pem
 cms_verify "4 poll after approval" poll2
 ue poll3 poll --naf-fqdn "$APP" --trust "$DEMO/ca/root.pem" --out "$tmp/q1"
 check "4 poll once more: nothing pending any more (usage/state error)" 4 "$?"
-stop_bsfd "$PID2" bsfd2
+stop_daemon "$PID2" bsfd2
 ok_if "4 gba-ctl audit verify (second daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
 
 # =====================================================================
@@ -595,7 +457,7 @@ cms_verify "7 the confirmation's answer" conf
 check "7 the confirmation's answer: success for the control (body part 3)" "3 success -" "$(cmc_status conf)"
 check "7 gba-ctl cert list: valid once confirmed" valid "$(cert_status "$S_C")"
 check "7 the other certificate is still unconfirmed" unconfirmed "$(cert_status "$S_U")"
-stop_bsfd "$PID3" bsfd3
+stop_daemon "$PID3" bsfd3
 
 t_end=$(date +%s)
 echo "e2e_cmc: $checks checks passed, $((t_end - t_start)) s"
