@@ -73,27 +73,6 @@ ok_if "confirmation policy" grep -q '^  confirm_within_hours: 24' pol-confirm/na
 
 # ---- the daemon ----
 
-# start_bsfd NAME DEMO-DIR POLICY-DIR: gba-bsfd, every listener on
-# 127.0.0.1 port 0; waits (at most 10 s) for the port file.  Sets PID,
-# UB, NAF and UE_BSF (gba-ue's --bsf); the log is NAME.log.
-start_bsfd() {
-	sb=$1
-	rm -f "$tmp/$sb.ports"
-	"$BSFD" --demo "$2" --fqdn "$FQDN" --listen 127.0.0.1 \
-		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
-		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
-	PID=$!
-	pids="$pids $PID"
-	wait_ports "$sb" "$PID" naf
-	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
-	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
-	UE_BSF=http://127.0.0.1:$UB
-	if [ -n "$UB" ] && [ -n "$NAF" ]; then
-		pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
-	else
-		fail "$sb: port file lacks ub or naf"
-	fi
-}
 
 keyalg() { openssl x509 -noout -text -in "$1" | sed -n 's/^ *Public Key Algorithm: //p'; }
 
@@ -103,7 +82,7 @@ SERIALS=
 echo "== 1. automatic issue"
 DEMO=$tmp/d
 STATE=$tmp/ue.state
-start_bsfd bsfd1 "$DEMO" "$tmp/pol"
+start_bsfd_naf bsfd1 "$DEMO" "$tmp/pol"
 PID1=$PID
 for f in ca.pem ca/root.pem ca/ca.pem bsf.db bsf.key; do
 	[ -s "$DEMO/$f" ] || fail "--demo did not provision $f"
@@ -380,7 +359,7 @@ ok_if "5 gba-ctl audit verify" "$CTL" audit verify "$DEMO/audit.jsonl"
 echo "== 4. manual approval (second daemon)"
 DEMO=$tmp/d2
 STATE=$tmp/ue2.state
-start_bsfd bsfd2 "$DEMO" "$tmp/pol-manual"
+start_bsfd_naf bsfd2 "$DEMO" "$tmp/pol-manual"
 PID2=$PID
 "$UE" init --state "$STATE" --impi "$IMPI" --k "$K" --opc "$OPC" >/dev/null 2>init2.err
 check "4 gba-ue init" 0 "$?"
@@ -421,7 +400,7 @@ ok_if "4 gba-ctl audit verify (second daemon)" "$CTL" audit verify "$DEMO/audit.
 echo "== 7. confirmCertAcceptance (enrollment.confirm_within_hours)"
 DEMO=$tmp/d3
 STATE=$tmp/ue3.state
-start_bsfd bsfd3 "$DEMO" "$tmp/pol-confirm"
+start_bsfd_naf bsfd3 "$DEMO" "$tmp/pol-confirm"
 PID3=$PID
 "$UE" init --state "$STATE" --impi "$IMPI" --k "$K" --opc "$OPC" >/dev/null 2>init3.err
 check "7 gba-ue init" 0 "$?"

@@ -42,11 +42,8 @@
 # KEEP_E2E=1 keeps the scratch directory.
 set -u
 
-: "${top_builddir:=..}"
-: "${top_srcdir:=..}"
-abs() { (cd "$1" && pwd); }
-top_builddir=$(abs "$top_builddir") || exit 99
-top_srcdir=$(abs "$top_srcdir") || exit 99
+E2E=e2e_cmc_neg
+. "${top_srcdir:-..}/tests/e2e_lib.sh" || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
@@ -82,47 +79,9 @@ NAF_MAX_BODY=$(sed -n 's/^#define NAF_MAX_BODY *(\([0-9]*\)u \* \([0-9]*\)u).*/\
 NAF_MAX_BODY=$(($NAF_MAX_BODY))
 CT_REQ='Content-Type: application/pkcs7-mime; smime-type=CMC-request'
 CT_RESP='application/pkcs7-mime; smime-type=CMC-response'
+UE_TRUST=yes   # every gba-ue call trusts the current demo root
+BSFD_LOG_LEVEL=3   # the daemons log at info
 
-t_start=$(date +%s)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_cmc_neg.XXXXXX") || exit 99
-cd "$tmp" || exit 99
-
-pids=
-checks=0
-cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	cd /
-	if [ "${KEEP_E2E:-0}" = 1 ]; then
-		echo "scratch directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-indent() { sed 's/^/    /' "$@"; }
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-# fail DESC: the first failure ends the test (with the daemon logs).
-fail() {
-	checks=$((checks + 1))
-	echo "FAIL: $*"
-	for l in "$tmp"/bsfd*.log; do
-		[ -f "$l" ] && { echo "== ${l#$tmp/} (tail)"; tail -n 30 "$l" | indent; }
-	done
-	echo "e2e_cmc_neg: failed at check $checks"
-	exit 1
-}
-check() {  # DESCRIPTION EXPECTED GOT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-ok_if() {  # DESCRIPTION COMMAND...
-	oi_desc=$1
-	shift
-	if "$@"; then pass "$oi_desc"; else fail "$oi_desc"; fi
-}
-contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 
 # ---- policies ----
 
@@ -151,69 +110,14 @@ done
 
 # ---- the daemons ----
 
-# start_bsfd NAME DEMO-DIR POLICY-DIR: gba-bsfd, every listener on
-# 127.0.0.1 port 0, info logging; waits (at most 10 s) for the port
-# file.  Sets PID, UB and NAF; the log is NAME.log.
-start_bsfd() {
-	sb=$1
-	rm -f "$tmp/$sb.ports"
-	GBA_LOG_LEVEL=3 "$BSFD" --demo "$2" --fqdn "$FQDN" --listen 127.0.0.1 \
-		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
-		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
-	PID=$!
-	pids="$pids $PID"
-	sb_i=0
-	while [ ! -s "$tmp/$sb.ports" ] || ! grep -q '^naf ' "$tmp/$sb.ports"; do
-		kill -0 "$PID" 2>/dev/null || fail "$sb: gba-bsfd exited during start-up"
-		sb_i=$((sb_i + 1))
-		[ $sb_i -le 200 ] || fail "$sb: no complete port file after 10 s"
-		sleep 0.05
-	done
-	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
-	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
-	if [ -n "$UB" ] && [ -n "$NAF" ]; then
-		pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
-	else
-		fail "$sb: port file lacks ub or naf"
-	fi
-}
-# stop_bsfd PID NAME: SIGTERM; exit 0 within 10 s.
-stop_bsfd() {
-	kill -TERM "$1"
-	sd_n=0
-	while kill -0 "$1" 2>/dev/null && [ $sd_n -lt 100 ]; do
-		sd_n=$((sd_n + 1))
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	sd_rc=$?
-	sd_keep=
-	for p in $pids; do [ "$p" = "$1" ] || sd_keep="$sd_keep $p"; done
-	pids=$sd_keep
-	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
-}
 
 # The current daemon: DEMO, UB, NAF (and STATE, the UE state file).
-use1() { DEMO=$D1 UB=$UB1 NAF=$NAF1; }
-use2() { DEMO=$D2 UB=$UB2 NAF=$NAF2; }
+use1() { DEMO=$D1 UB=$UB1 NAF=$NAF1 UE_BSF=http://127.0.0.1:$UB1; }
+use2() { DEMO=$D2 UB=$UB2 NAF=$NAF2 UE_BSF=http://127.0.0.1:$UB2; }
 ctl() { "$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" "$@"; }
 
 # ---- gba-ue and the forger ----
 
-# ue NAME COMMAND ARGS...: gba-ue COMMAND against the current daemon;
-# stdout in NAME.out, stderr in NAME.err, the CMC response in NAME.resp;
-# returns gba-ue's exit status.
-ue() {
-	ue_name=$1 ue_cmd=$2
-	shift 2
-	case $ue_cmd in
-	enrol | renew | rekey | poll) set -- "$@" --save-response "$tmp/$ue_name.resp" ;;
-	esac
-	"$UE" "$ue_cmd" "$@" --state "$STATE" --bsf "http://127.0.0.1:$UB" \
-		--naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" --trust "$DEMO/ca/root.pem" \
-		--http2 >"$tmp/$ue_name.out" 2>"$tmp/$ue_name.err"
-}
 # ue_init STATE IMPI: a USIM for IMPI, bootstrapped at the current BSF.
 ue_init() {
 	"$UE" init --state "$1" --impi "$2" --k "$K" --opc "$OPC" >/dev/null 2>"$1.err" &&
@@ -240,22 +144,6 @@ post() {
 	CODE=$(curl -sS --http2 "$@" --cacert "$DEMO/ca.pem" -H "$CT_REQ" --data-binary "@$po_in" \
 		-o "$tmp/$po_name.resp" -w '%{http_code} %{content_type}' \
 		"https://127.0.0.1:$NAF/cmc" 2>"$tmp/$po_name.curl")
-}
-# cms_verify DESC NAME: openssl cms -verify accepts NAME.resp against the
-# current demo root alone, with eContentType id-cct-PKIResponse; the
-# PKIResponse in NAME.content.  -purpose any: the signer's EKU is
-# id-kp-cmcCA, not S/MIME.
-cms_verify() {
-	cv_o=$(openssl cms -verify -inform DER -in "$tmp/$2.resp" -CAfile "$DEMO/ca/root.pem" \
-		-purpose any -out "$tmp/$2.content" 2>&1)
-	if [ $? = 0 ] && contains "$cv_o" 'Verification successful'; then
-		pass "$1: openssl cms -verify accepts the Full PKI Response"
-	else
-		fail "$1: openssl cms -verify: $cv_o"
-	fi
-	cv_t=$(openssl cms -cmsout -print -inform DER -in "$tmp/$2.resp" |
-		sed -n 's/^ *eContentType: *//p')
-	check "$1: eContentType" "id-cct-PKIResponse (1.3.6.1.5.5.7.12.3)" "$cv_t"
 }
 # statuses NAME: the statusInfoV2 lines of NAME.content, by pyasn1.
 statuses() {
@@ -320,9 +208,9 @@ serial_of() { openssl x509 -noout -serial -in "$1" | sed 's/^serial=//' | tr 'A-
 echo "== daemons: bsfd1 (csr_names: refuse), bsfd2 (csr_names: rewrite)"
 D1=$tmp/d1
 D2=$tmp/d2
-start_bsfd bsfd1 "$D1" "$tmp/pol"
+start_bsfd_naf bsfd1 "$D1" "$tmp/pol"
 PID1=$PID UB1=$UB NAF1=$NAF
-start_bsfd bsfd2 "$D2" "$tmp/pol-rw"
+start_bsfd_naf bsfd2 "$D2" "$tmp/pol-rw"
 PID2=$PID UB2=$UB NAF2=$NAF
 for f in ca.pem ca/root.pem ca/ca.pem bsf.db bsf.key; do
 	[ -s "$D1/$f" ] && [ -s "$D2/$f" ] || fail "--demo did not provision $f"
@@ -633,7 +521,7 @@ check "10 rewrite SAN: the SAN is the policy's, not the asked one" "URI:sip:$IMP
 # =====================================================================
 echo "== 11. approval: manual does not bypass the name check (bsfd3)"
 D3=$tmp/d3
-start_bsfd bsfd3 "$D3" "$tmp/pol-manual"
+start_bsfd_naf bsfd3 "$D3" "$tmp/pol-manual"
 PID3=$PID DEMO=$D3
 STATE=$tmp/ue3.state
 ue_init "$STATE" "$IMPI"
@@ -653,7 +541,7 @@ check "11 control: HTTP 200 $CT_RESP" "200 $CT_RESP" "$CODE"
 answered "11 control" manual-ok "1 pending -"
 unchanged "11 control"
 check "11 control: one request waits" 1 "$(ctl pending list | grep -c ' waiting ')"
-stop_bsfd "$PID3" bsfd3
+stop_daemon "$PID3" bsfd3
 ok_if "bsfd3: gba-ctl audit verify" "$CTL" audit verify "$D3/audit.jsonl"
 
 # =====================================================================
@@ -669,9 +557,9 @@ for why in "identityProofV2 is wrong" "the SignedData signature does not verify"
 	ok_if "bsfd1: a deny record for '$why'" \
 		grep -q "\"event\":\"deny\".*\"reason\":\"$why\"" "$D1/audit.jsonl"
 done
-stop_bsfd "$PID1" bsfd1
+stop_daemon "$PID1" bsfd1
 ok_if "bsfd1: gba-ctl audit verify" "$CTL" audit verify "$D1/audit.jsonl"
-stop_bsfd "$PID2" bsfd2
+stop_daemon "$PID2" bsfd2
 ok_if "bsfd2: gba-ctl audit verify" "$CTL" audit verify "$D2/audit.jsonl"
 
 t_end=$(date +%s)

@@ -8,7 +8,8 @@
 #
 # Helpers: pass; fail (the first failure ends the test, after the tail
 # of every $tmp/*.log; a script may define its own); check; ok_if; not;
-# contains; indent; wait_ports and stop_daemon (daemons); ue (gba-ue);
+# contains; indent; wait_ports, stop_daemon and start_bsfd_naf
+# (daemons); ue (gba-ue);
 # cms_verify (Full PKI Responses); verify_cert and issued (certificates under the demo CA in $DEMO);
 # norm; pubkey; no_sanitizer_report.
 
@@ -89,11 +90,37 @@ stop_daemon() {
 	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
 }
 
+# start_bsfd_naf NAME DEMO-DIR POLICY-DIR: $BSFD --demo with the NAF,
+# every listener on 127.0.0.1 port 0 (GBA_LOG_LEVEL=$BSFD_LOG_LEVEL if
+# set);
+# waits for the port file.  Sets PID, UB, NAF and UE_BSF; the log is
+# NAME.log.
+start_bsfd_naf() {
+	sb=$1
+	rm -f "$tmp/$sb.ports"
+	env ${BSFD_LOG_LEVEL:+GBA_LOG_LEVEL=$BSFD_LOG_LEVEL} \
+		"$BSFD" --demo "$2" --fqdn "$FQDN" --listen 127.0.0.1 \
+		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
+		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
+	PID=$!
+	pids="$pids $PID"
+	wait_ports "$sb" "$PID" naf
+	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
+	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
+	UE_BSF=http://127.0.0.1:$UB
+	if [ -n "$UB" ] && [ -n "$NAF" ]; then
+		pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
+	else
+		fail "$sb: port file lacks ub or naf"
+	fi
+}
+
 # ue NAME COMMAND ARGS...: gba-ue COMMAND with STATE against the NAF on
 # https://127.0.0.1:$NAF (trusting $DEMO/ca.pem, HTTP/2), bootstrapping
-# at $UE_BSF when set; stdout in NAME.out, stderr in NAME.err; the CMC
-# commands also save their (last) Full PKI Response as NAME.resp.
-# Returns gba-ue's exit status.
+# at $UE_BSF when set, and with --trust $DEMO/ca/root.pem when UE_TRUST
+# is set; stdout in NAME.out, stderr in NAME.err; the CMC commands also
+# save their (last) Full PKI Response as NAME.resp.  Returns gba-ue's
+# exit status.
 ue() {
 	ue_name=$1 ue_cmd=$2
 	shift 2
@@ -101,6 +128,7 @@ ue() {
 	enrol | renew | rekey | poll) set -- "$@" --save-response "$tmp/$ue_name.resp" ;;
 	esac
 	"$UE" "$ue_cmd" "$@" --state "$STATE" ${UE_BSF:+--bsf "$UE_BSF"} \
+		${UE_TRUST:+--trust "$DEMO/ca/root.pem"} \
 		--naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" --http2 \
 		>"$tmp/$ue_name.out" 2>"$tmp/$ue_name.err"
 }
