@@ -248,6 +248,12 @@ int gba_x509_spki_type(const uint8_t *spki, size_t len, enum gba_key_type *t)
 
 int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KEY_ID_LEN])
 {
+	return gba_x509_spki_key_hash(spki, len, GBA_HASH_SHA1, id);
+}
+
+int gba_x509_spki_key_hash(const uint8_t *spki, size_t len, enum gba_hash_alg alg,
+                           uint8_t *out)
+{
 	const uint8_t *p = spki, *end, *seq, *val;
 	size_t seq_len, vlen;
 	uint8_t tag;
@@ -265,7 +271,7 @@ int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KE
 	if (der_next(&p, end, &tag, &val, &vlen) != 0 || tag != 0x03 || p != end ||
 	    vlen < 2 || val[0] != 0)
 		return GBA_ESYNTAX;
-	return gba_hash_fast(GBA_HASH_SHA1, val + 1, vlen - 1, id);
+	return gba_hash_fast(alg, val + 1, vlen - 1, out);
 }
 
 /* ---- private keys ---- */

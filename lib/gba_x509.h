@@ -208,6 +208,12 @@ int gba_x509_spki_type(const uint8_t *spki, size_t len, enum gba_key_type *t);
 #define GBA_X509_KEY_ID_LEN 20u
 int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KEY_ID_LEN]);
 
+/* The same hash with another algorithm: an OCSP CertID's issuerKeyHash
+ * (RFC 6960 4.1.1) with SHA-1 or SHA-256.  out holds gba_hash_len(alg)
+ * octets. */
+int gba_x509_spki_key_hash(const uint8_t *spki, size_t len, enum gba_hash_alg alg,
+                           uint8_t *out);
+
 /*
  * Verify sig over data with the public key in spki (DER
  * SubjectPublicKeyInfo).  sig_oid: content octets of the signature
