@@ -319,6 +319,10 @@ int gba_x509_random_serial(uint8_t *buf, size_t n);
  *   ca.pem    ca.key        issuing CA, signed by the root
  *   cmc.pem   cmc.key       CMC signer: EE cert from the issuing CA with
  *                           extKeyUsage id-kp-cmcCA (or id-kp-cmcRA)
+ *   ocsp.pem  ocsp.key      delegated OCSP responder (RFC 6960 4.2.2.2):
+ *                           EE cert from the issuing CA with extKeyUsage
+ *                           id-kp-OCSPSigning and id-pkix-ocsp-nocheck, so
+ *                           it is short-lived (responder_days)
  *   chain.pem               ca.pem then root.pem
  * When issuing_key is set (a PKCS#11 URI or a PEM path) the issuing CA
  * uses that existing key instead of a generated one, and ca.key is not
@@ -332,10 +336,12 @@ int gba_x509_random_serial(uint8_t *buf, size_t n);
 struct gba_ca_init_conf {
 	const char *dir;
 	const char *name;                    /* CN prefix: "<name> Root CA",
-	                                      * "<name> Issuing CA", "<name> CMC Signer" */
+	                                      * "<name> Issuing CA", "<name> CMC Signer",
+	                                      * "<name> OCSP Responder" */
 	enum gba_key_type key_type;
 	unsigned root_days, ca_days, signer_days;
 	int signer_is_ra;                    /* id-kp-cmcRA instead of cmcCA */
+	unsigned responder_days;             /* OCSP responder validity; 0: 90 */
 	const char *issuing_key;             /* NULL: generate */
 };
 int gba_ca_init(const struct gba_ca_init_conf *conf);
