@@ -74,7 +74,10 @@ struct options {
 	const char *pid_file;
 	/* the in-process provisioning NAF (off unless --naf-port) */
 	int naf_port;
+	int status_port;                        /* cleartext /crl/ and /ocsp; -1: off */
 	const char *naf_fqdn, *ca_dir, *ca_key, *ca_name, *naf_secret;
+	const char *naf_url;                    /* --naf-url; NULL: from fqdn and port */
+	uint32_t crl_lifetime, crl_max_age, ocsp_lifetime;
 	int audit_clear_ids;
 	int audit_syslog;
 	/* paths built for --demo */
@@ -102,6 +105,9 @@ struct daemon {
 	/* the NAF, shared by the workers */
 	struct naf_ca ca;
 	struct naf_conf naf_conf;
+	struct naf_status_conf status_conf;
+	struct naf_status *status;           /* CRL and OCSP */
+	char naf_url[NAF_MAX_URL + 1];
 	struct gba_store_committer *committer;
 	uint8_t naf_secret[32];
 };
@@ -180,6 +186,18 @@ static void zn_handler(void *ctx, const struct gba_http_request *req,
 		return;
 	}
 	bsf_zn_handle(w->bsf, req, resp);
+}
+
+static void status_handler(void *ctx, const struct gba_http_request *req,
+                           struct gba_http_response *resp)
+{
+	struct worker *w = worker_get(ctx);
+
+	if (w == NULL || w->naf == NULL) {
+		gba_http_response_status(resp, 503);
+		return;
+	}
+	naf_status_route(w->naf, req, resp);
 }
 
 static void naf_handler(void *ctx, const struct gba_http_request *req,
@@ -532,7 +550,18 @@ static void usage(FILE *f)
 	        "  --ca-dir DIR            CA made by gba-ctl ca init (DIR/ca with --demo)\n"
 	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
 	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
-	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n");
+	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
+	        "  --status-port N         CRLs and OCSP (/crl/, /ocsp) over cleartext HTTP/1.1 and\n"
+	        "                          h2c, as RFC 5019 has it (off; the NAF port serves them too)\n"
+	        "  --naf-url URL           how relying parties reach the NAF, for the AIA (URL/ocsp)\n"
+	        "                          and CRL DP (URL/crl/CA.crl) of issued certificates whose\n"
+	        "                          policy names none (http://NAF-FQDN:STATUS-PORT, else the\n"
+	        "                          NAF port's URL)\n"
+	        "  --crl-lifetime S        CRL nextUpdate - thisUpdate (86400); rebuilt on every\n"
+	        "                          status change and after half of it\n"
+	        "  --crl-max-age S         Cache-Control max-age cap for CRLs (60)\n"
+	        "  --ocsp-lifetime S       OCSP nextUpdate - thisUpdate (3600); pre-signed responses\n"
+	        "                          are refreshed after half of it\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -607,6 +636,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "ca-key", required_argument, NULL, 'E' },
 		{ "ca-name", required_argument, NULL, 'm' },
 		{ "naf-secret", required_argument, NULL, 's' },
+		{ "naf-url", required_argument, NULL, 'o' },
+		{ "status-port", required_argument, NULL, 'S' },
+		{ "crl-lifetime", required_argument, NULL, 'R' },
+		{ "crl-max-age", required_argument, NULL, 'M' },
+		{ "ocsp-lifetime", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -646,6 +680,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'E': o->ca_key = optarg; break;
 		case 'm': o->ca_name = optarg; break;
 		case 's': o->naf_secret = optarg; break;
+		case 'o': o->naf_url = optarg; break;
+		case 'S': bad = parse_u32(optarg, 65535, &v); o->status_port = (int)v; break;
+		case 'R': bad = parse_u32(optarg, 366u * 86400u, &o->crl_lifetime); break;
+		case 'M': bad = parse_u32(optarg, 366u * 86400u, &o->crl_max_age); break;
+		case 'O': bad = parse_u32(optarg, 7u * 86400u, &o->ocsp_lifetime); break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -667,7 +706,7 @@ int main(int argc, char **argv)
 {
 	static struct options o;
 	static struct daemon d;
-	struct gba_http_listener_conf l[4];
+	struct gba_http_listener_conf l[5];
 	struct gba_http_server_conf sc;
 	struct housekeeper hk;
 	pthread_t hk_thread;
@@ -681,6 +720,7 @@ int main(int argc, char **argv)
 	o.ub_tls_port = -1;
 	o.zn_port = -1;
 	o.naf_port = -1;
+	o.status_port = -1;
 	o.naf_fqdn = "naf.gbacert.test";
 	o.ca_name = "gbacert-subscriber-ca";
 	o.ready_fd = -1;
@@ -795,6 +835,20 @@ int main(int argc, char **argv)
 		d.naf_conf.audit = d.conf.audit;
 		d.naf_conf.committer = d.committer;
 		d.naf_conf.digest_secret = d.naf_secret;
+		naf_status_conf_default(&d.status_conf);
+		if (o.crl_lifetime != 0)
+			d.status_conf.crl_lifetime_s = o.crl_lifetime;
+		if (o.crl_max_age != 0)
+			d.status_conf.crl_max_age_s = o.crl_max_age;
+		if (o.ocsp_lifetime != 0)
+			d.status_conf.ocsp_lifetime_s = o.ocsp_lifetime;
+		ret = naf_status_new(&d.status, &d.ca, 1, &d.status_conf);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: cannot set up CRL/OCSP (check --crl-lifetime,"
+			        " --ocsp-lifetime): %s\n", gba_strerror(ret));
+			return 1;
+		}
+		d.naf_conf.status = d.status;
 	}
 	if (o.pid_file != NULL) {
 		FILE *pf = fopen(o.pid_file, "w");
@@ -849,6 +903,18 @@ int main(int argc, char **argv)
 		l[n].ctx = &d;
 		n++;
 	}
+	if (o.status_port >= 0) {
+		if (o.naf_port < 0) {
+			fprintf(stderr, "gba-bsfd: --status-port needs the NAF (--naf-port)\n");
+			return 2;
+		}
+		l[n].name = "status";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.status_port;
+		l[n].handler = status_handler;
+		l[n].ctx = &d;
+		n++;
+	}
 	if (n == 0) {
 		fprintf(stderr, "gba-bsfd: no listener enabled\n");
 		return 2;
@@ -866,6 +932,45 @@ int main(int argc, char **argv)
 		(void)audit_simple(&d, GBA_AUDIT_STOP);
 		gba_audit_close(d.conf.audit);
 		return 1;
+	}
+	if (o.naf_port >= 0) {
+		size_t i;
+		int w = 0;
+
+		/* the URL that issued certificates point relying parties to:
+		 * the cleartext status listener if there is one */
+		for (i = 0; i < n; i++) {
+			int is_status = strcmp(l[i].name, "status") == 0;
+
+			if (!is_status && (strcmp(l[i].name, "naf") != 0 || o.status_port >= 0))
+				continue;
+			if (o.naf_url != NULL)
+				w = snprintf(d.naf_url, sizeof(d.naf_url), "%s", o.naf_url);
+			else
+				w = snprintf(d.naf_url, sizeof(d.naf_url), "%s://%s:%u",
+				             !is_status && o.tls_cert != NULL ? "https" : "http",
+				             o.naf_fqdn, (unsigned)gba_http_server_port(d.server, i));
+		}
+		while (w > 0 && d.naf_url[w - 1] == '/')
+			d.naf_url[--w] = '\0';
+		if (w <= 0 || (size_t)w >= sizeof(d.naf_url) ||
+		    (strncmp(d.naf_url, "http://", 7) != 0 && strncmp(d.naf_url, "https://", 8) != 0)) {
+			fprintf(stderr, "gba-bsfd: --naf-url must be an http:// or https:// URL\n");
+			gba_http_server_free(d.server);
+			(void)audit_simple(&d, GBA_AUDIT_STOP);
+			gba_audit_close(d.conf.audit);
+			return 2;
+		}
+		d.naf_conf.public_url = d.naf_url;
+		ret = naf_status_start(d.status, o.db, o.key_file);
+		if (ret < 0) {
+			fprintf(stderr, "gba-bsfd: cannot start the CRL/OCSP thread: %s\n",
+			        gba_strerror(ret));
+			gba_http_server_free(d.server);
+			(void)audit_simple(&d, GBA_AUDIT_STOP);
+			gba_audit_close(d.conf.audit);
+			return 1;
+		}
 	}
 	ret = report_ports(&o, d.server, l, n);
 	if (ret < 0) {
@@ -899,6 +1004,7 @@ int main(int argc, char **argv)
 	if (audit_simple(&d, GBA_AUDIT_STOP) < 0)
 		gba_log_err(MOD, "cannot write the stop record to the audit log");
 	gba_store_committer_stop(d.committer);
+	naf_status_free(d.status);
 	naf_ca_unload(&d.ca);
 	gba_wipe(d.naf_secret, sizeof(d.naf_secret));
 	gba_audit_close(d.conf.audit);

@@ -39,6 +39,31 @@ void naf_header(struct gba_http_response *resp, const char *name, const char *va
 		*err = ret;
 }
 
+/* <public_url>/ocsp and <public_url>/crl/<ca>.crl, the AIA and CRL DP of
+ * certificates whose policy names none. */
+static int naf_default_urls(struct naf *n)
+{
+	char esc[3 * GBA_STORE_MAX_CA + 1];
+	size_t i, ul = strlen(n->conf->public_url);
+	int w;
+
+	if (ul == 0 || ul > NAF_MAX_URL || n->conf->public_url[ul - 1] == '/')
+		return GBA_EINVAL;
+	w = snprintf(n->ocsp_url, sizeof(n->ocsp_url), "%s%s", n->conf->public_url,
+	             NAF_OCSP_PATH);
+	if (w < 0 || (size_t)w >= sizeof(n->ocsp_url))
+		return GBA_EINVAL;
+	for (i = 0; i < n->conf->ncas; i++) {
+		if (naf_url_escape(n->conf->cas[i].name, esc, sizeof(esc)) < 0)
+			return GBA_EINVAL;
+		w = snprintf(n->crl_url[i], sizeof(n->crl_url[i]), "%s%s%s.crl", n->conf->public_url,
+		             NAF_CRL_PREFIX, esc);
+		if (w < 0 || (size_t)w >= sizeof(n->crl_url[i]))
+			return GBA_EINVAL;
+	}
+	return 0;
+}
+
 int naf_new(struct naf **out, const struct naf_conf *conf, struct gba_store *store,
             const struct naf_keysrc *keysrc)
 {
@@ -68,6 +93,10 @@ int naf_new(struct naf **out, const struct naf_conf *conf, struct gba_store *sto
 	memcpy(n->naf_id + flen, conf->ua_id, GBA_UA_ID_LEN);
 	n->naf_id_len = flen + GBA_UA_ID_LEN;
 	gba_hex_encode(conf->ua_id, GBA_UA_ID_LEN, n->ua_hex);
+	if (conf->public_url != NULL && naf_default_urls(n) < 0) {
+		naf_free(n);
+		return GBA_EINVAL;
+	}
 	*out = n;
 	return 0;
 }
@@ -461,11 +490,16 @@ int naf_issue_cert(struct naf *n, const struct naf_issue *is, uint8_t **der, siz
 	size_t l;
 	int ret;
 
-	(void)n;
 	*der = NULL;
 	*len = 0;
 	memset(rec, 0, sizeof(*rec));
 	naf_x509_template(is->tmpl, san, eku, &t);
+	/* the NAF's own responder and CRL where the policy names none */
+	if (t.ocsp_url == NULL && n->ocsp_url[0] != '\0')
+		t.ocsp_url = n->ocsp_url;
+	if (t.crl_url == NULL && is->ca >= n->conf->cas && is->ca < n->conf->cas + n->conf->ncas &&
+	    n->crl_url[is->ca - n->conf->cas][0] != '\0')
+		t.crl_url = n->crl_url[is->ca - n->conf->cas];
 	t.spki = is->spki;
 	t.spki_len = is->spki_len;
 	rec->serial_len = 20;
@@ -722,6 +756,31 @@ static int path_is(struct gba_str path, const char *p)
 	return path.len == n || path.p[n] == '?';
 }
 
+/* /crl/... or /ocsp, /ocsp/...: the status routes. */
+static int status_route(struct naf *n, const struct gba_http_request *req,
+                        struct gba_http_response *resp)
+{
+	const size_t cl = sizeof(NAF_CRL_PREFIX) - 1, ol = sizeof(NAF_OCSP_PATH) - 1;
+
+	if (req->path.len > cl && memcmp(req->path.p, NAF_CRL_PREFIX, cl) == 0) {
+		naf_crl_handle(n, req, resp);
+		return 1;
+	}
+	if (req->path.len >= ol && memcmp(req->path.p, NAF_OCSP_PATH, ol) == 0 &&
+	    (req->path.len == ol || req->path.p[ol] == '/')) {
+		naf_ocsp_handle(n, req, resp);
+		return 1;
+	}
+	return 0;
+}
+
+void naf_status_route(void *ctx, const struct gba_http_request *req,
+                      struct gba_http_response *resp)
+{
+	if (!status_route(ctx, req, resp))
+		(void)gba_http_response_status(resp, 404);
+}
+
 void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp)
 {
 	struct naf *n = ctx;
@@ -738,6 +797,8 @@ void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_r
 		naf_portal_cacert(n, req, resp);
 		return;
 	}
+	if (status_route(n, req, resp))
+		return;
 	(void)gba_http_response_status(resp, 404);
 }
 
@@ -927,6 +988,14 @@ int naf_ca_load(struct naf_ca *ca, const char *dir, const char *name, const char
 	if (ret < 0)
 		goto out;
 	ca->root = rder;
+	/* the delegated OCSP responder, when the directory has one */
+	snprintf(key, sizeof(key), "%s/ocsp.key", dir);
+	snprintf(cert, sizeof(cert), "%s/ocsp.pem", dir);
+	if (access(cert, F_OK) == 0 || access(key, F_OK) == 0) {
+		ret = gba_signer_open(&ca->ocsp, key, cert);
+		if (ret < 0)
+			goto out;
+	}
 	ca->name = name;
 out:
 	if (ret < 0)
@@ -938,6 +1007,7 @@ void naf_ca_unload(struct naf_ca *ca)
 {
 	gba_signer_free(ca->issuer);
 	gba_signer_free(ca->cmc);
+	gba_signer_free(ca->ocsp);
 	gba_free((void *)ca->root);
 	memset(ca, 0, sizeof(*ca));
 }
