@@ -988,6 +988,35 @@ int naf_ca_load(struct naf_ca *ca, const char *dir, const char *name, const char
 	if (ret < 0)
 		goto out;
 	ca->root = rder;
+	/* RAs that may revoke, when the directory lists them */
+	snprintf(cert, sizeof(cert), "%s/ra.pem", dir);
+	if (access(cert, F_OK) == 0) {
+		char *txt = NULL;
+		size_t pos = 0;
+
+		ret = read_file(cert, &txt, 64 * 1024);
+		while (ret == 0) {
+			uint8_t *der = NULL;
+			size_t len = 0;
+
+			ret = gba_x509_pem_decode("CERTIFICATE", txt, strlen(txt), &pos, &der, &len);
+			if (ret == GBA_ENOTFOUND) {
+				ret = ca->nra > 0 ? 0 : GBA_ESYNTAX;
+				break;
+			}
+			if (ret == 0 && ca->nra >= NAF_MAX_RA) {
+				gba_free(der);
+				ret = GBA_ETOOBIG;
+			}
+			if (ret == 0) {
+				ca->ra[ca->nra] = der;
+				ca->ra_len[ca->nra++] = len;
+			}
+		}
+		gba_free(txt);
+		if (ret < 0)
+			goto out;
+	}
 	/* the delegated OCSP responder, when the directory has one */
 	snprintf(key, sizeof(key), "%s/ocsp.key", dir);
 	snprintf(cert, sizeof(cert), "%s/ocsp.pem", dir);
@@ -1003,11 +1032,25 @@ out:
 	return ret;
 }
 
+int naf_ca_ra_is(const struct naf_ca *ca, const uint8_t *der, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ca->nra; i++)
+		if (ca->ra_len[i] == len && memcmp(ca->ra[i], der, len) == 0)
+			return 1;
+	return 0;
+}
+
 void naf_ca_unload(struct naf_ca *ca)
 {
+	size_t i;
+
 	gba_signer_free(ca->issuer);
 	gba_signer_free(ca->cmc);
 	gba_signer_free(ca->ocsp);
+	for (i = 0; i < ca->nra; i++)
+		gba_free((void *)ca->ra[i]);
 	gba_free((void *)ca->root);
 	memset(ca, 0, sizeof(*ca));
 }

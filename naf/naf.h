@@ -41,6 +41,7 @@ struct gba_policy_store;
 struct gba_audit;
 
 #define NAF_MAX_CAS      8u
+#define NAF_MAX_RA       8u               /* authorized RA certificates per CA */
 #define NAF_MAX_BODY     (64u * 1024u)    /* CMC and portal request bodies */
 #define NAF_CMC_PATH     "/cmc"
 #define NAF_ENROL_PATH   "/enrol"
@@ -58,6 +59,11 @@ struct naf_ca {
 	size_t root_len;
 	struct gba_signer *ocsp;          /* delegated OCSP responder; NULL: the
 	                                   * issuing CA signs OCSP responses */
+	/* RAs allowed to revoke any certificate of this CA over CMC (DER,
+	 * from ra.pem); a signer must match one exactly */
+	const uint8_t *ra[NAF_MAX_RA];
+	size_t ra_len[NAF_MAX_RA];
+	size_t nra;
 };
 
 /* What a key source returns for a B-TID. */
@@ -148,7 +154,9 @@ void naf_status_route(void *ctx, const struct gba_http_request *req,
  * Load a CA directory made by `gba-ctl ca init`: ca.pem + ca.key (or
  * key_override: a PEM path or a PKCS#11 URI), cmc.pem + cmc.key,
  * root.pem, and ocsp.pem + ocsp.key when present (older directories
- * have none: the issuing CA then signs OCSP responses itself).  Keys must be mode 0600 or stricter (GBA_EPERM otherwise).
+ * have none: the issuing CA then signs OCSP responses itself), and
+ * ra.pem when present: the certificates of RAs that may revoke (at most
+ * NAF_MAX_RA; each must chain to the issuing CA when used).  Keys must be mode 0600 or stricter (GBA_EPERM otherwise).
  * The CA is named `name` (the policies' certificate.issuer).  On
  * success ca owns two signers and the root DER: naf_ca_unload.
  */

@@ -492,6 +492,42 @@ static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int6
 	return ret;
 }
 
+int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *len)
+{
+	struct naf_status *s = n->conf->status;
+	struct gba_crl_maker m;
+	struct gba_crl_record rec;
+	int i, ret;
+
+	*der = NULL;
+	*len = 0;
+	if (s == NULL) {   /* no status service: straight from the store */
+		m.ca = ca->name;
+		m.issuer = ca->issuer;
+		m.lifetime_s = 86400;
+		ret = gba_crl_current(n->store, &m, gba_time_now(), 0, &rec);
+		if (ret == 0) {
+			*der = rec.der;
+			*len = rec.der_len;
+		}
+		return ret;
+	}
+	i = ca_index(s, ca->name);
+	if (i < 0)
+		return GBA_ENOTFOUND;
+	ret = crl_ensure(s, n->store, (size_t)i, gba_time_now());
+	if (ret < 0)
+		return ret;
+	pthread_rwlock_rdlock(&s->cas[i].crl_lock);
+	*der = gba_malloc(s->cas[i].crl.der_len);
+	if (*der != NULL) {
+		memcpy(*der, s->cas[i].crl.der, s->cas[i].crl.der_len);
+		*len = s->cas[i].crl.der_len;
+	}
+	pthread_rwlock_unlock(&s->cas[i].crl_lock);
+	return *der != NULL ? 0 : GBA_ENOMEM;
+}
+
 /* ---- HTTP helpers ---- */
 
 static void set_date(struct gba_http_response *resp, const char *name, int64_t t, int *err)
