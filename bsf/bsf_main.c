@@ -62,6 +62,7 @@ struct options {
 	const char *demo_dir;
 	/* the in-process provisioning NAF (off unless --naf-port) */
 	int naf_port;
+	int status_port;                        /* cleartext /crl/ and /ocsp; -1: off */
 	struct naf_service_conf naf;
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
@@ -82,6 +83,7 @@ struct daemon {
 	struct options *opt;
 	struct bsf_conf conf;
 	struct naf_service naf;              /* the NAF, shared by the workers */
+	unsigned naf_listener, status_listener;   /* indexes in the listener table */
 };
 
 static void on_bootstrap(void *arg, const struct bsf_bootstrap_event *ev)
@@ -175,6 +177,43 @@ static void naf_handler(void *ctx, const struct gba_http_request *req,
 		return;
 	}
 	naf_handle(w->naf, req, resp);
+}
+
+/* --status-port: only the certificate-status routes. */
+static void status_handler(void *ctx, const struct gba_http_request *req,
+                           struct gba_http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct worker *w = gba_daemon_worker(&d->dm);
+
+	if (w == NULL || w->naf == NULL) {
+		gba_http_response_status(resp, 503);
+		return;
+	}
+	naf_status_route(w->naf, req, resp);
+}
+
+/* Listeners bound: the URL issued certificates point relying parties
+ * to is the cleartext status listener's if there is one, else the
+ * NAF's; then the CRL/OCSP thread starts. */
+static int on_bound(void *arg, struct gba_http_server *server)
+{
+	struct daemon *d = arg;
+	const struct options *o = d->opt;
+	int ret;
+
+	if (o->naf_port < 0)
+		return 0;
+	if (o->status_port >= 0)
+		ret = naf_service_publish(&d->naf, &o->naf, 0,
+		                          gba_http_server_port(server, d->status_listener), &d->dm);
+	else
+		ret = naf_service_publish(&d->naf, &o->naf, o->tls_cert != NULL,
+		                          gba_http_server_port(server, d->naf_listener), &d->dm);
+	if (ret < 0)
+		fprintf(stderr, "gba-bsfd: CRL/OCSP: %s (--naf-url must be an http:// or https://"
+		        " URL)\n", gba_strerror(ret));
+	return ret;
 }
 
 /* ---- demo provisioning ---- */
@@ -342,8 +381,10 @@ static void usage(FILE *f)
 	gba_daemon_usage(f, "gbacert.db", "gbacert.key",
 	                 "DIR/audit.jsonl with --demo, else gbacert-audit.jsonl");
 	fprintf(f,
-	        "  --naf-port N            the provisioning NAF (CMC, PKI portal); TLS when\n"
-	        "                          --tls-cert is set (off; needs --policy-dir, --ca-dir)\n");
+	        "  --naf-port N            the provisioning NAF (CMC, PKI portal, CRLs, OCSP); TLS\n"
+	        "                          when --tls-cert is set (off; needs --policy-dir, --ca-dir)\n"
+	        "  --status-port N         CRLs and OCSP (/crl/, /ocsp) alone, over cleartext\n"
+	        "                          HTTP/1.1 and h2c as RFC 5019 has it (off; needs the NAF)\n");
 	naf_service_usage(f, "DIR/naf-secret with --demo, else gbacert-naf.secret");
 }
 
@@ -392,6 +433,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "lifetime", required_argument, NULL, 'L' },
 		{ "challenge-lifetime", required_argument, NULL, 'C' },
 		{ "naf-port", required_argument, NULL, 'n' },
+		{ "status-port", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		GBA_DAEMON_LONG_OPTIONS,
 		NAF_LONG_OPTIONS,
@@ -424,6 +466,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'L': bad = gba_daemon_parse_u32(optarg, 365u * 86400u, &o->lifetime); break;
 		case 'C': bad = gba_daemon_parse_u32(optarg, 3600, &o->challenge_lifetime); break;
 		case 'n': bad = gba_daemon_parse_u32(optarg, 65535, &v); o->naf_port = (int)v; break;
+		case 'S': bad = gba_daemon_parse_u32(optarg, 65535, &v); o->status_port = (int)v; break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -445,7 +488,7 @@ int main(int argc, char **argv)
 {
 	static struct options o;
 	static struct daemon d;
-	struct gba_http_listener_conf l[4];
+	struct gba_http_listener_conf l[5];
 	size_t n = 0;
 	int ret;
 
@@ -456,6 +499,7 @@ int main(int argc, char **argv)
 	o.ub_tls_port = -1;
 	o.zn_port = -1;
 	o.naf_port = -1;
+	o.status_port = -1;
 	o.naf.fqdn = "naf.gbacert.test";
 	o.naf.ca_name = "gbacert-subscriber-ca";
 	o.dc.ready_fd = -1;
@@ -489,6 +533,10 @@ int main(int argc, char **argv)
 	}
 	if (o.naf_port >= 0 && (o.dc.policy_dir == NULL || o.naf.ca_dir == NULL)) {
 		fprintf(stderr, "gba-bsfd: the NAF needs --policy-dir and --ca-dir\n");
+		return 2;
+	}
+	if (o.status_port >= 0 && o.naf_port < 0) {
+		fprintf(stderr, "gba-bsfd: --status-port needs the NAF (--naf-port)\n");
 		return 2;
 	}
 
@@ -531,6 +579,16 @@ int main(int argc, char **argv)
 		l[n].key_file = o.tls_key;
 		l[n].handler = naf_handler;
 		l[n].ctx = &d;
+		d.naf_listener = (unsigned)n;
+		n++;
+	}
+	if (o.status_port >= 0) {
+		l[n].name = "status";
+		l[n].address = o.listen;
+		l[n].port = (uint16_t)o.status_port;
+		l[n].handler = status_handler;
+		l[n].ctx = &d;
+		d.status_listener = (unsigned)n;
 		n++;
 	}
 	if (n == 0) {
@@ -550,6 +608,7 @@ int main(int argc, char **argv)
 	o.dc.worker_new = worker_new;
 	o.dc.worker_free = worker_free;
 	o.dc.worker_arg = &d;
+	o.dc.on_bound = on_bound;
 	/* Signals blocked, store checked, audit log open, policies loaded. */
 	if (gba_daemon_start(&d.dm, &o.dc) < 0)
 		return 1;

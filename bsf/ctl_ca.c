@@ -2,7 +2,8 @@
  * ctl_ca.c - gba-ctl ca init DIR [options]
  *
  * Creates a CA directory with gba_ca_init (lib/gba_x509.h): a root CA,
- * an issuing CA and a CMC signer, each with its key, plus chain.pem.
+ * an issuing CA, a CMC signer and a delegated OCSP responder, each with
+ * its key, plus chain.pem.
  * Nothing is overwritten: an existing file makes the command fail and
  * leaves the directory as it was.  Exit status: 0 success, 1 error,
  * 2 usage.
@@ -22,6 +23,7 @@
 #define DEFAULT_ROOT_DAYS   7300u
 #define DEFAULT_CA_DAYS     3650u
 #define DEFAULT_SIGNER_DAYS 730u
+#define DEFAULT_RESPONDER_DAYS 90u
 
 int ctl_ca_main(int argc, char **argv);
 
@@ -29,23 +31,25 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gba-ctl ca init DIR [--name N] [--key-type TYPE] [--days-root N]\n"
-	        "                           [--days-ca N] [--days-signer N] [--ra]\n"
-	        "                           [--issuing-key PEM-or-pkcs11-URI]\n"
+	        "                           [--days-ca N] [--days-signer N] [--days-responder N]\n"
+	        "                           [--ra] [--issuing-key PEM-or-pkcs11-URI]\n"
 	        "\n"
 	        "  Creates DIR (mode 0700) with root.pem/root.key, ca.pem/ca.key,\n"
-	        "  cmc.pem/cmc.key and chain.pem; keys are mode 0600.  Existing files\n"
-	        "  are never overwritten.\n"
+	        "  cmc.pem/cmc.key, ocsp.pem/ocsp.key and chain.pem; keys are mode 0600.\n"
+	        "  Existing files are never overwritten.\n"
 	        "  --name N          CN prefix (default \"" DEFAULT_NAME "\")\n"
 	        "  --key-type TYPE   ec-p256 (default), ec-p384, ed25519, rsa-2048,\n"
 	        "                    rsa-3072, rsa-4096\n"
 	        "  --days-root N     root validity in days (default %u)\n"
 	        "  --days-ca N       issuing CA validity (default %u)\n"
 	        "  --days-signer N   CMC signer validity (default %u)\n"
+	        "  --days-responder N  OCSP responder validity (default %u; it carries\n"
+	        "                    id-pkix-ocsp-nocheck, so keep it short)\n"
 	        "  --ra              CMC signer gets id-kp-cmcRA instead of id-kp-cmcCA\n"
 	        "  --issuing-key K   existing issuing CA key: a PEM file (mode 0600) or a\n"
 	        "                    PKCS#11 URI (PIN: pin-value or $GBA_PKCS11_PIN); no\n"
 	        "                    ca.key is written\n",
-	        DEFAULT_ROOT_DAYS, DEFAULT_CA_DAYS, DEFAULT_SIGNER_DAYS);
+	        DEFAULT_ROOT_DAYS, DEFAULT_CA_DAYS, DEFAULT_SIGNER_DAYS, DEFAULT_RESPONDER_DAYS);
 }
 
 /* Decimal days, 1..36500. */
@@ -78,6 +82,7 @@ static int cmd_init(int argc, char **argv)
 	c.root_days = DEFAULT_ROOT_DAYS;
 	c.ca_days = DEFAULT_CA_DAYS;
 	c.signer_days = DEFAULT_SIGNER_DAYS;
+	c.responder_days = DEFAULT_RESPONDER_DAYS;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		unsigned *days = NULL;
@@ -117,6 +122,8 @@ static int cmd_init(int argc, char **argv)
 			days = &c.ca_days;
 		} else if (strcmp(a, "--days-signer") == 0) {
 			days = &c.signer_days;
+		} else if (strcmp(a, "--days-responder") == 0) {
+			days = &c.responder_days;
 		} else if (strcmp(a, "--issuing-key") == 0 && c.issuing_key == NULL) {
 			c.issuing_key = argv[i];
 		} else {
@@ -157,6 +164,8 @@ static int cmd_init(int argc, char **argv)
 		printf("  ca.pem   ca.key     %s Issuing CA\n", c.name);
 	printf("  cmc.pem  cmc.key    %s CMC Signer (%s)\n", c.name,
 	       c.signer_is_ra ? "id-kp-cmcRA" : "id-kp-cmcCA");
+	printf("  ocsp.pem ocsp.key   %s OCSP Responder (id-kp-OCSPSigning, ocsp-nocheck)\n",
+	       c.name);
 	printf("  chain.pem           ca.pem + root.pem\n");
 	return 0;
 }

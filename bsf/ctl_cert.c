@@ -21,6 +21,7 @@
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_mem.h"
+#include "gba_ocsp.h"
 #include "gba_store.h"
 #include "gba_time.h"
 #include "gba_x509.h"
@@ -99,12 +100,8 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/*
- * A serial number in hex (1..40 digits, any case, leading zeros
- * allowed) as the store keeps it: the minimal content octets of a
- * non-negative INTEGER.  -1 if it is not hex or too big.
- */
-static int parse_serial(const char *s, uint8_t out[GBA_STORE_MAX_SERIAL], size_t *len)
+/* ctl_cert.h */
+int ctl_parse_serial(const char *s, uint8_t out[GBA_STORE_MAX_SERIAL], size_t *len)
 {
 	uint8_t v[GBA_STORE_MAX_SERIAL + 1];
 	size_t n = strnlen(s, SERIAL_HEX_MAX + 1), i, nb, skip = 0;
@@ -210,7 +207,7 @@ static int cmd_cert_show(int argc, char **argv, const char *db, const char *key)
 		fprintf(stderr, "%s: cert show needs exactly one SERIAL (hex)\n", prog);
 		return EXIT_USAGE;
 	}
-	if (parse_serial(argv[0], serial, &serial_len) < 0) {
+	if (ctl_parse_serial(argv[0], serial, &serial_len) < 0) {
 		fprintf(stderr, "%s: serial: expected 1 to %u hex digits\n", prog, SERIAL_HEX_MAX);
 		return EXIT_ERR;
 	}
@@ -238,7 +235,8 @@ static int cmd_cert_show(int argc, char **argv, const char *db, const char *key)
 	printf("Status:       %s\n", status_name(c.status));
 	if (c.status != GBA_CERT_VALID) {
 		fmt_time(c.revoked_at, t);
-		printf("Reason:       %d\n", c.reason);
+		printf("Reason:       %s\n", gba_crl_reason_name(c.reason) != NULL ?
+		                              gba_crl_reason_name(c.reason) : "?");
 		printf("Revoked at:   %s\n", t);
 	}
 	if (c.invalidity_date != 0) {

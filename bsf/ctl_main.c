@@ -4,6 +4,8 @@
  *   gba-ctl [--db PATH] [--key-file PATH] subscriber add|show|list|remove|import
  *   gba-ctl policy check DIR                 (ctl_policy.c)
  *   gba-ctl [--db PATH] [--key-file PATH] cert|pending|approve|reject   (ctl_cert.c)
+ *   gba-ctl [--db PATH] [--key-file PATH] [--audit-log PATH]
+ *           revoke|hold|unhold|revoke-subscriber|crl                (ctl_revoke.c)
  *
  * Every argument is checked before the database is opened, so bad input
  * changes nothing.  K, OP and OPc are never printed; the hex strings given
@@ -31,6 +33,7 @@
 
 #define DEFAULT_DB       "./gbacert.db"
 #define DEFAULT_KEY      "./gbacert.key"
+#define DEFAULT_AUDIT    "./gbacert-ctl-audit.jsonl"
 #define IMPORT_LINE_MAX  1024u        /* one subscriber line, newline included */
 #define IMPORT_MAX_LINES 1000000ul    /* lines in one import file */
 #define IMPORT_FIELDS    6u
@@ -60,10 +63,15 @@ static void usage(FILE *f)
 	        "  policy check DIR          validate DIR/*.yaml, print the effective policies\n"
 	        "  cert list [--impi IMPI] | cert show SERIAL | pending list\n"
 	        "  approve TOKEN | reject TOKEN   decide a waiting certificate request\n"
+	        "  revoke SERIAL --reason R [--invalidity-date T] | hold SERIAL --policy-dir DIR\n"
+	        "  unhold SERIAL | revoke-subscriber IMPI --reason R   (audited; revoke --help)\n"
+	        "  crl CA-DIR [--ca-name N] [--out FILE]   the CA's current CRL\n"
 	        "\n"
 	        "  --db PATH         database (default " DEFAULT_DB ")\n"
 	        "  --key-file PATH   32-byte at-rest key, mode 0600 (default " DEFAULT_KEY ");\n"
 	        "                    created with a new database\n"
+	        "  --audit-log PATH  gba-ctl's own audit log for revoke/hold/unhold\n"
+	        "                    (default " DEFAULT_AUDIT ")\n"
 	        "  K, OP, OPc: 32 hex digits; AMF: 4 (default 0000); SQN: 1-12 (default 0);\n"
 	        "  LIFETIME: seconds, 0 = BSF default; GUSS file: JSON, at most %u bytes.\n",
 	        GBA_MAX_GUSS_LEN);
@@ -709,7 +717,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *db = DEFAULT_DB, *key = DEFAULT_KEY, *cmd;
+	const char *db = DEFAULT_DB, *key = DEFAULT_KEY, *audit = DEFAULT_AUDIT, *cmd;
 	int i = 1, ret;
 
 	if (argc > 1 && strcmp(argv[1], "audit") == 0)
@@ -725,6 +733,8 @@ int main(int argc, char **argv)
 			db = argv[i + 1];
 		} else if (i + 1 < argc && strcmp(argv[i], "--key-file") == 0) {
 			key = argv[i + 1];
+		} else if (i + 1 < argc && strcmp(argv[i], "--audit-log") == 0) {
+			audit = argv[i + 1];
 		} else {
 			fprintf(stderr, "%s: unknown option or missing value: '%s'\n", prog, argv[i]);
 			usage(stderr);
@@ -736,6 +746,8 @@ int main(int argc, char **argv)
 		return ctl_policy_main(argc - i - 1, argv + i + 1);
 	if (i < argc && ctl_cert_command(argv[i]))
 		return ctl_cert_main(argc - i, argv + i, db, key);
+	if (i < argc && ctl_revoke_command(argv[i]))
+		return ctl_revoke_main(argc - i, argv + i, db, key, audit);
 	if (i + 1 >= argc || strcmp(argv[i], "subscriber") != 0) {
 		if (i < argc && strcmp(argv[i], "subscriber") != 0)
 			fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[i]);

@@ -11,6 +11,8 @@
  * through every getter; with FUZZ_CMC_CSR through gba_cmc_csr_parse.
  * A CMC refusal names a reason and leaves no message; an accepted one
  * hands out slices that lie inside the message or its own buffers.
+ * For the OCSP request, gba_ocsp_request_parse runs too
+ * (FUZZ_OCSP_PARSE).
  */
 #include "config.h"
 
@@ -22,6 +24,9 @@
 #include "gba_der.h"
 #include "gba_err.h"
 #include "gba_mem.h"
+#ifdef FUZZ_OCSP_PARSE
+#include "gba_ocsp.h"
+#endif
 
 #ifndef FUZZ_PDU
 #error "build with -DFUZZ_PDU=GBA_PDU_<name>"
@@ -152,6 +157,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		gba_free(der);
 		gba_ccm_msg_free(msg);
+	}
+#endif
+#ifdef FUZZ_OCSP_PARSE
+	{
+		/*
+		 * gba_ocsp_request_parse accepts a subset of what the strict
+		 * decoder accepts, refuses with a reason, and bounds what it
+		 * returns.
+		 */
+		struct gba_ocsp_req_view v;
+		struct gba_ocsp_msg *m = NULL;
+		int pr;
+
+		err.reason = NULL;
+		pr = gba_ocsp_request_parse(data, size, &v, &m, &err);
+		if (pr == 0 && (ret != 0 || m == NULL || v.nids < 1 ||
+		                v.nids > GBA_OCSP_MAX_CERTIDS ||
+		                (v.has_nonce && (v.nonce.len < 1 || v.nonce.len > GBA_OCSP_MAX_NONCE))))
+			__builtin_trap();
+		if (pr < 0 && (m != NULL || (err.reason == NULL && pr != GBA_ENOMEM)))
+			__builtin_trap();
+		gba_ocsp_msg_free(m);
 	}
 #endif
 	return 0;

@@ -1542,6 +1542,22 @@ int gba_cmc_encode_revoke(const struct gba_cmc_revoke *r, uint8_t **der, size_t 
 	return ret;
 }
 
+int gba_cmc_encode_getcrl(struct gba_blob issuer, uint8_t **der, size_t *dlen)
+{
+	GetCRL_t g;
+	int ret;
+
+	*der = NULL;
+	*dlen = 0;
+	memset(&g, 0, sizeof(g));
+	ret = gba_asn1_decode_into(&asn_DEF_Name, issuer.p, issuer.len, &g.issuerName,
+	                           sizeof(g.issuerName));
+	if (ret == 0)
+		ret = gba_asn1_encode_alloc(&asn_DEF_GetCRL, &g, der, dlen);
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_GetCRL, &g);
+	return ret;
+}
+
 /* ---- building requests ---- */
 
 /* Append an Extension {oid, extnValue = v} to exts. */

@@ -66,6 +66,8 @@ const char *gba_audit_type_name(enum gba_audit_type t)
 	case GBA_AUDIT_START:            return "start";
 	case GBA_AUDIT_STOP:             return "stop";
 	case GBA_AUDIT_ROTATE:           return "rotate";
+	case GBA_AUDIT_HOLD:             return "hold";
+	case GBA_AUDIT_UNHOLD:           return "unhold";
 	}
 	return NULL;
 }

@@ -58,7 +58,9 @@ enum gba_audit_type {
 	GBA_AUDIT_POLICY_REJECTED,
 	GBA_AUDIT_START,
 	GBA_AUDIT_STOP,
-	GBA_AUDIT_ROTATE            /* written by gba_audit_rotate itself */
+	GBA_AUDIT_ROTATE,           /* written by gba_audit_rotate itself */
+	GBA_AUDIT_HOLD,             /* certificateHold set (issue 6) */
+	GBA_AUDIT_UNHOLD            /* certificateHold lifted */
 };
 
 enum gba_audit_outcome {

@@ -333,6 +333,8 @@ int gba_cmc_encode_witness_v2(const uint8_t *witness, size_t len, uint8_t **der,
 int gba_cmc_encode_cert_id(enum gba_cmc_control c, const struct gba_cmc_cert_id *id,
                            uint8_t **der, size_t *dlen);
 int gba_cmc_encode_revoke(const struct gba_cmc_revoke *r, uint8_t **der, size_t *dlen);
+/* GetCRL with only issuerName (a Name DER): the current full CRL. */
+int gba_cmc_encode_getcrl(struct gba_blob issuer, uint8_t **der, size_t *dlen);
 
 /* A PKCS#10 or CRMF request to build. */
 struct gba_cmc_req_build {

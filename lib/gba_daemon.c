@@ -411,6 +411,11 @@ int gba_daemon_run(struct gba_daemon *d, const struct gba_http_listener_conf *l,
 		fprintf(stderr, "%s: cannot start listeners: %s\n", d->conf->name, gba_strerror(ret));
 		return ret;
 	}
+	if (d->conf->on_bound != NULL) {
+		ret = d->conf->on_bound(d->conf->worker_arg, d->server);
+		if (ret < 0)
+			goto out;
+	}
 	ret = report_ports(d, l, n);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot report ports: %s\n", d->conf->name, gba_strerror(ret));

@@ -56,6 +56,11 @@ struct gba_daemon_conf {
 	int (*worker_new)(void *arg, void **out);
 	void (*worker_free)(void *w);
 	void *worker_arg;
+	/* Optional: called by gba_daemon_run once the listeners are bound
+	 * (gba_http_server_port tells the ports), before any request is
+	 * served and before the ports are reported; a negative return
+	 * stops the daemon. */
+	int (*on_bound)(void *arg, struct gba_http_server *server);
 };
 
 struct gba_daemon_slot;

@@ -30,6 +30,7 @@
 	X(GBA_EPERM,       -17, "file permissions are too open")        \
 	X(GBA_EREPLAY,     -18, "replayed message")                     \
 	X(GBA_EEXPIRED,    -19, "expired")                              \
+	X(GBA_ESTATE,      -20, "not allowed in the current state")     \
 	X(GBA_ENOMEM,      -901, "out of memory")                       \
 	X(GBA_EINTERNAL,   -902, "internal error")
 

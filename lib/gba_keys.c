@@ -138,3 +138,37 @@ out:
 	gba_wipe(k, sizeof(k));
 	return ret;
 }
+
+int gba_revoke_passphrase(const uint8_t key[32], const uint8_t *issuer, size_t issuer_len,
+                          const uint8_t *serial, size_t serial_len, int reason,
+                          int64_t invalidity_date, const uint8_t *nonce, size_t nonce_len,
+                          uint8_t out[GBA_REVOKE_MAC_LEN])
+{
+	static const char label[] = "gbacert revokeRequest v1";
+	uint8_t data[sizeof(label) - 1 + 32 + 1 + 20 + 1 + 8 + 1 + 64];
+	size_t n = 0;
+	uint64_t t;
+	int i, ret;
+
+	if (key == NULL || issuer == NULL || issuer_len == 0 || serial == NULL ||
+	    serial_len == 0 || serial_len > 20 || reason < 0 || reason > 10 ||
+	    invalidity_date < 0 || nonce == NULL || nonce_len == 0 || nonce_len > 64)
+		return GBA_EINVAL;
+	memcpy(data, label, sizeof(label) - 1);
+	n = sizeof(label) - 1;
+	ret = gba_hash_fast(GBA_HASH_SHA256, issuer, issuer_len, data + n);
+	if (ret < 0)
+		return ret;
+	n += 32;
+	data[n++] = (uint8_t)serial_len;
+	memcpy(data + n, serial, serial_len);
+	n += serial_len;
+	data[n++] = (uint8_t)reason;
+	t = (uint64_t)invalidity_date;
+	for (i = 7; i >= 0; i--)
+		data[n++] = (uint8_t)(t >> (8 * i));
+	data[n++] = (uint8_t)nonce_len;
+	memcpy(data + n, nonce, nonce_len);
+	n += nonce_len;
+	return gba_hmac_fast(GBA_HASH_SHA256, key, 32, data, n, out);
+}

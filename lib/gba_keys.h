@@ -66,4 +66,23 @@ int gba_tmpi(const uint8_t ks[GBA_KS_LEN], const uint8_t rand[16],
              const char *impi, size_t impi_len, const char *bsf_fqdn,
              size_t fqdn_len, char *out, size_t outsz);
 
+/*
+ * The passphrase of a CMC revokeRequest authenticated by a GBA session
+ * (doc/revocation.md): not the shared secret itself but a MAC that binds
+ * it to this one request,
+ *   key  = SHA-256(Ks_NAF || identification)     (identityProofV2's key)
+ *   data = "gbacert revokeRequest v1" || SHA-256(issuerName DER)
+ *          || u8 len || serial || u8 reason || u64 invalidityDate (0: none)
+ *          || u8 len || senderNonce
+ *   out  = HMAC-SHA-256(key, data)
+ * serial: INTEGER content octets (1..20); nonce: 1..64 octets.  The
+ * senderNonce is recorded with the revocation, so a replay is refused
+ * and a new nonce needs a new MAC.
+ */
+#define GBA_REVOKE_MAC_LEN 32u
+int gba_revoke_passphrase(const uint8_t key[32], const uint8_t *issuer, size_t issuer_len,
+                          const uint8_t *serial, size_t serial_len, int reason,
+                          int64_t invalidity_date, const uint8_t *nonce, size_t nonce_len,
+                          uint8_t out[GBA_REVOKE_MAC_LEN]);
+
 #endif

@@ -294,6 +294,14 @@ static const struct gba_conf_item ren_tab[] = {
 	{ .key = NULL }
 };
 
+static const struct gba_conf_item rev_tab[] = {
+	{ ITEM(struct gba_policy_revocation, "hold", GBA_CONF_BOOL, hold), .def = "false",
+	  .doc = "gba-ctl hold may suspend certificates (certificateHold)" },
+	{ ITEM(struct gba_policy_revocation, "self_revoke", GBA_CONF_BOOL, self_revoke),
+	  .def = "true", .doc = "a subscriber may revoke its own certificates over CMC" },
+	{ .key = NULL }
+};
+
 static const struct gba_conf_item ccm_tab[] = {
 	{ ITEM(struct gba_policy_ccm, "on_bootstrap", GBA_CONF_ENUMLIST, on_bootstrap),
 	  .names = gba_policy_ccm_event_names, .def = "renewal-required" },
@@ -321,6 +329,7 @@ const struct gba_conf_item gba_policy_schema[] = {
 	{ ITEM(struct gba_policy_conf, "certificate", GBA_CONF_MAP, certificate),
 	  .sub = cert_tab, .required = true },
 	{ ITEM(struct gba_policy_conf, "renewal", GBA_CONF_MAP, renewal), .sub = ren_tab },
+	{ ITEM(struct gba_policy_conf, "revocation", GBA_CONF_MAP, revocation), .sub = rev_tab },
 	{ ITEM(struct gba_policy_conf, "ccm", GBA_CONF_MAP, ccm), .sub = ccm_tab },
 	{ .key = NULL }
 };

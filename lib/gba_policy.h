@@ -117,6 +117,11 @@ struct gba_policy_renewal {
 	bool same_key;
 };
 
+struct gba_policy_revocation {
+	bool hold;                     /* gba-ctl hold may suspend certificates */
+	bool self_revoke;              /* subscribers may revoke their own (CMC) */
+};
+
 struct gba_policy_ccm {
 	uint32_t on_bootstrap, on_issue, on_revoke;   /* bits of gba_policy_ccm_event */
 	int status;                                   /* enum gba_policy_status */
@@ -131,6 +136,7 @@ struct gba_policy_conf {
 	struct gba_policy_enrollment enrollment;
 	struct gba_policy_certificate certificate;
 	struct gba_policy_renewal renewal;
+	struct gba_policy_revocation revocation;
 	struct gba_policy_ccm ccm;
 };
 

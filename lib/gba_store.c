@@ -56,6 +56,14 @@ int gba_store_impi_check(const char *impi)
 	return 0;
 }
 
+void gba_crl_record_clear(struct gba_crl_record *r)
+{
+	if (r == NULL)
+		return;
+	gba_free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
 void gba_cert_record_clear(struct gba_cert_record *r)
 {
 	if (r == NULL)

@@ -287,6 +287,7 @@ struct gba_cert_ref {
 	uint8_t serial[GBA_STORE_MAX_SERIAL];
 	size_t serial_len;
 };
+struct gba_revocation;
 
 /*
  * What one CMC request changes, applied all or nothing.  Every part is
@@ -309,6 +310,10 @@ struct gba_cmc_txn {
 	 * (GBA_ENOTFOUND if one is unknown). */
 	const struct gba_cert_ref *confirm;
 	size_t nconfirm;
+	/* Status changes (issue 6; gba_store_cert_set_status's rules, its
+	 * codes fail the whole transaction). */
+	const struct gba_revocation *revocations;
+	size_t nrevocations;
 };
 
 /* Apply one transaction (its own SQLite transaction, synchronous=FULL). */
@@ -373,5 +378,140 @@ int gba_store_pending_list(struct gba_store *st,
 
 /* gba_store_purge also deletes expired CMC nonces and pending requests
  * (expires <= now) that were never issued. */
+
+/* ================================================================
+ * Issue 6: revocation, the change counter and the stored CRLs.
+ * ================================================================
+ *
+ * Every status change of a certificate appends a row to a change log in
+ * the transaction that makes it, so the log's last sequence number (the
+ * change counter, "epoch") moves exactly when some certificate's
+ * revocation status does.  Workers and daemons sharing the database
+ * read it to tell whether what they cached (OCSP responses, the CRL) is
+ * still current: a change committed before the read is always seen.
+ */
+
+#define GBA_STORE_MAX_CRL (256u * 1024u * 1024u)   /* CRL DER */
+
+enum gba_status_op {
+	GBA_STATUS_REVOKE = 0,            /* VALID or HOLD -> REVOKED */
+	GBA_STATUS_HOLD = 1,              /* VALID -> HOLD (certificateHold) */
+	GBA_STATUS_UNHOLD = 2             /* HOLD -> VALID */
+};
+
+/*
+ * One status change.  Rules (RFC 5280 5.3.1; doc/revocation.md):
+ *  - REVOKE: from VALID, or from HOLD (which keeps the hold's time as
+ *    revoked_at: the certificate has not been usable since).  reason
+ *    is unspecified(0), keyCompromise(1), cACompromise(2),
+ *    affiliationChanged(3), superseded(4), cessationOfOperation(5) or
+ *    privilegeWithdrawn(9) (GBA_EINVAL otherwise: certificateHold is
+ *    GBA_STATUS_HOLD, removeFromCRL belongs to delta CRLs,
+ *    aACompromise to attribute certificates).  invalidity_date is 0
+ *    or a time not after `at`.
+ *  - HOLD: from VALID only; reason becomes certificateHold(6).
+ *  - UNHOLD: from HOLD only; back to VALID (reason, revoked_at and
+ *    invalidity_date cleared; a full CRL simply drops the entry).
+ *  - REVOKED is final.
+ * A change that the current status does not allow is GBA_ESTATE.
+ */
+struct gba_revocation {
+	const uint8_t *serial;            /* INTEGER content octets, as stored */
+	size_t serial_len;
+	int op;                           /* enum gba_status_op */
+	int reason;                       /* REVOKE: the CRLReason */
+	int64_t at;                       /* REVOKE, HOLD: when (UTC seconds, > 0) */
+	int64_t invalidity_date;          /* REVOKE: 0 or when the key became unsafe */
+	const char *impi;                 /* not NULL: only a certificate of this
+	                                   * IMPI may change (GBA_EAUTH otherwise) */
+};
+
+/* 1 when reason may be given to GBA_STATUS_REVOKE. */
+int gba_store_revoke_reason_ok(int reason);
+
+/*
+ * Apply one status change in its own transaction.  before (may be NULL)
+ * is called inside the transaction with the certificate as it is now,
+ * once every rule passed and before anything is written: a non-zero
+ * return aborts the change and is returned (gba-ctl writes its audit
+ * record there).  Returns 0, GBA_ENOTFOUND (no such serial), GBA_EAUTH,
+ * GBA_ESTATE, GBA_EINVAL, or before's value.  On success *out (may be
+ * NULL) is the record after the change (caller owns out->der).
+ */
+int gba_store_cert_set_status(struct gba_store *st, const struct gba_revocation *r,
+                              int (*before)(void *ctx, const struct gba_cert_record *cur),
+                              void *ctx, struct gba_cert_record *out);
+
+/*
+ * Revoke every VALID or HOLD certificate of impi (any CA, any
+ * application) with reason at `at`, all or nothing, in one
+ * transaction; before is called for each certificate as above (a
+ * non-zero return aborts everything).  *count: how many were revoked
+ * (0 is success).  GBA_EINVAL for a bad IMPI or reason.
+ */
+int gba_store_revoke_impi(struct gba_store *st, const char *impi, int reason, int64_t at,
+                          int (*before)(void *ctx, const struct gba_cert_record *cur),
+                          void *ctx, size_t *count);
+
+/* The change counter: 0 before the first status change, then the
+ * sequence number of the latest one (any CA).  One indexed read on a
+ * statement the handle keeps prepared. */
+int gba_store_status_epoch(struct gba_store *st, uint64_t *epoch);
+
+/* The same for one CA only. */
+int gba_store_ca_epoch(struct gba_store *st, const char *ca, uint64_t *epoch);
+
+/*
+ * Calls fn for every status change after `since`, oldest first, with
+ * its sequence number; stops early when fn returns non-zero (and
+ * returns that).  serial is valid during the call only.
+ */
+int gba_store_status_changes(struct gba_store *st, uint64_t since,
+                             int (*fn)(void *ctx, uint64_t seq, const char *ca,
+                                       const uint8_t *serial, size_t serial_len),
+                             void *ctx);
+
+/*
+ * The CRL's view of one CA, read in one transaction: fn is called for
+ * every REVOKED or HOLD certificate of ca whose not_after >=
+ * min_not_after, in serial order (the record's der is borrowed and
+ * valid during the call), and *epoch is the CA's change counter that
+ * this list reflects.  fn's non-zero return stops the walk and is
+ * returned.
+ */
+int gba_store_revoked_list(struct gba_store *st, const char *ca, int64_t min_not_after,
+                           int (*fn)(void *ctx, const struct gba_cert_record *r), void *ctx,
+                           uint64_t *epoch);
+
+/* Every certificate of ca with not_after >= now (any status), for
+ * pre-signing OCSP responses; as gba_store_cert_list otherwise. */
+int gba_store_cert_list_current(struct gba_store *st, const char *ca, int64_t now,
+                                int (*fn)(void *ctx, const struct gba_cert_record *r),
+                                void *ctx);
+
+/* The CA's current CRL as stored by whichever worker or daemon made it
+ * last, so that all of them serve the same one. */
+struct gba_crl_record {
+	char ca[GBA_STORE_MAX_CA + 1];
+	uint64_t number;                  /* cRLNumber, 1 for the first */
+	uint64_t epoch;                   /* the CA's change counter it reflects */
+	int64_t this_update, next_update;
+	uint8_t *der;                     /* owned when read with_der */
+	size_t der_len;                   /* 1..GBA_STORE_MAX_CRL */
+};
+void gba_crl_record_clear(struct gba_crl_record *r);
+
+/* GBA_ENOTFOUND when the CA has none yet.  with_der 0 reads only the
+ * numbers and times (der NULL, der_len 0). */
+int gba_store_crl_get(struct gba_store *st, const char *ca, int with_der,
+                      struct gba_crl_record *out);
+
+/*
+ * Store r as the CA's CRL if the stored one is still number r->number - 1
+ * (or there is none and r->number is 1); GBA_EDUP when another writer
+ * got there first (read theirs instead).  This keeps the cRLNumber
+ * strictly increasing across every daemon on the database.
+ */
+int gba_store_crl_put(struct gba_store *st, const struct gba_crl_record *r);
 
 #endif

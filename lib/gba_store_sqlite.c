@@ -28,7 +28,20 @@
  *           blob)                 serial is NULL until state ISSUED
  * with indexes on certificates(impi, app_id, issued_at),
  * certificates(spki_sha256), cmc_nonces(expires) and pending(expires).
- * Schema version 3 adds certificates.confirm_by: 0, or the time until
+ * Schema version 3 adds revocation (issue 6):
+ *   revocation_log(seq INTEGER PK AUTOINCREMENT, ca, serial, status,
+ *                  reason, changed_at)
+ *                                 one row per status change, written in
+ *                                 the transaction that makes it; the
+ *                                 last seq is the change counter
+ *   crls(ca PK, crl_number, epoch, this_update, next_update, der)
+ *                                 each CA's current CRL
+ * with indexes on revocation_log(ca, seq), certificates(ca, serial) for
+ * the revoked and held rows only, and certificates(ca, not_after).
+ * Versions 1 and 2 are upgraded in place; certificates already revoked
+ * or held get their log rows then.
+ *
+ * Schema version 4 adds certificates.confirm_by: 0, or the time until
  * which the CA waits for the subscriber's confirmCertAcceptance.
  * Older databases are upgraded in place when they are opened.
  *
@@ -62,7 +75,7 @@
 #include "gba_milenage.h"
 #include "gba_store.h"
 
-#define SCHEMA_VERSION  3
+#define SCHEMA_VERSION  4
 #define BUSY_TIMEOUT_MS 5000
 #define SEAL_OVERHEAD   (GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
 #define SEALED_MAX      (GBA_SECRET_MAX + SEAL_OVERHEAD)
@@ -78,6 +91,7 @@ static const char keycheck_plain[] = "gbacert store key check v1";
 struct gba_store {
 	sqlite3 *db;
 	uint8_t key[GBA_STORE_KEY_LEN];
+	sqlite3_stmt *epoch_stmt;   /* gba_store_status_epoch, kept prepared */
 };
 
 struct hss_sqlite {
@@ -599,10 +613,35 @@ static const char schema_v2[] =
 	"CREATE INDEX pending_expires ON pending(expires);"
 	"PRAGMA user_version = 2;";
 
-/* Version 2 -> 3: certificates awaiting confirmCertAcceptance. */
+/* Version 2 -> 3: revocation.  Rows already revoked or held (possible
+ * only through gba_store_cmc_commit) get their log rows. */
 static const char schema_v3[] =
-	"ALTER TABLE certificates ADD COLUMN confirm_by INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE revocation_log("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ca TEXT NOT NULL CHECK(length(ca) BETWEEN 1 AND 64),"
+	" serial BLOB NOT NULL CHECK(length(serial) BETWEEN 1 AND 20),"
+	" status INTEGER NOT NULL CHECK(status BETWEEN 0 AND 2),"
+	" reason INTEGER NOT NULL CHECK(reason BETWEEN 0 AND 10),"
+	" changed_at INTEGER NOT NULL);"
+	"CREATE INDEX revocation_log_ca ON revocation_log(ca, seq);"
+	"CREATE TABLE crls("
+	" ca TEXT PRIMARY KEY NOT NULL CHECK(length(ca) BETWEEN 1 AND 64),"
+	" crl_number INTEGER NOT NULL CHECK(crl_number >= 1),"
+	" epoch INTEGER NOT NULL CHECK(epoch >= 0),"
+	" this_update INTEGER NOT NULL,"
+	" next_update INTEGER NOT NULL,"
+	" der BLOB NOT NULL CHECK(length(der) BETWEEN 1 AND 268435456));"
+	"CREATE INDEX certificates_revoked ON certificates(ca, serial) WHERE status != 0;"
+	"CREATE INDEX certificates_ca_after ON certificates(ca, not_after);"
+	"INSERT INTO revocation_log(ca, serial, status, reason, changed_at)"
+	" SELECT ca, serial, status, reason, revoked_at FROM certificates"
+	" WHERE status != 0 ORDER BY revoked_at, serial;"
 	"PRAGMA user_version = 3;";
+
+/* Version 3 -> 4: certificates awaiting confirmCertAcceptance. */
+static const char schema_v4[] =
+	"ALTER TABLE certificates ADD COLUMN confirm_by INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 4;";
 
 static void ad_keycheck(struct ad *a)
 {
@@ -681,7 +720,7 @@ out:
 
 /*
  * Under the write lock: a database at user_version 0 with no tables is
- * new (create the key if missing, then schema v1); versions 1 to 3 need
+ * new (create the key if missing, then schema v1); versions 1 to 4 need
  * their existing key; anything else is refused.  Then each upgrade step
  * up to SCHEMA_VERSION runs, in the same transaction, so a concurrent
  * opener sees either the old or the new schema.
@@ -742,6 +781,12 @@ static int migrate(struct gba_store *st, const char *key_path)
 	}
 	if (ver == 2) {
 		ret = exec_fixed(st->db, schema_v3);
+		if (ret < 0)
+			goto out;
+		ver = 3;
+	}
+	if (ver == 3) {
+		ret = exec_fixed(st->db, schema_v4);
 		if (ret < 0)
 			goto out;
 	}
@@ -843,6 +888,7 @@ void gba_store_close(struct gba_store *st)
 {
 	if (st == NULL)
 		return;
+	sqlite3_finalize(st->epoch_stmt);   /* NULL is a no-op */
 	sqlite3_close_v2(st->db);   /* NULL is a no-op */
 	gba_wipe(st->key, sizeof(st->key));
 	gba_free(st);
@@ -1619,6 +1665,15 @@ out:
 #define PENDING_COLS "token, impi, app_id, state, created, expires, serial, blob"
 #define CRL_REASON_MAX 10   /* aACompromise (RFC 5280 5.3.1) */
 
+/* Status changes (issue 6, below). */
+static int log_append(struct gba_store *st, const char *ca, const uint8_t *serial,
+                      size_t serial_len, int status, int reason, int64_t at);
+static int revocation_check(const struct gba_revocation *r);
+static int status_apply(struct gba_store *st, const struct gba_revocation *r,
+                        int (*before)(void *ctx, const struct gba_cert_record *cur), void *ctx,
+                        struct gba_cert_record *out);
+
+
 /* 1..GBA_STORE_MAX_CA printable ASCII characters, spaces allowed. */
 static int ca_check(const char *s, size_t *lenp)
 {
@@ -1734,6 +1789,13 @@ static int txn_check(const struct gba_cmc_txn *t)
 		if (ret < 0)
 			return ret;
 	}
+	if (t->nrevocations > 0 && t->revocations == NULL)
+		return GBA_EINVAL;
+	for (i = 0; i < t->nrevocations; i++) {
+		ret = revocation_check(&t->revocations[i]);
+		if (ret < 0)
+			return ret;
+	}
 	return 0;
 }
 
@@ -1807,7 +1869,11 @@ static int cert_insert(struct gba_store *st, const struct gba_cert_record *r)
 		rc = bind_blob(s, 14, r->der, r->der_len);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 15, r->confirm_by);
-	return step_done(s, rc, GBA_EDUP);
+	ret = step_done(s, rc, GBA_EDUP);
+	if (ret == 0 && r->status != GBA_CERT_VALID)   /* the change counter moves */
+		ret = log_append(st, r->ca, r->serial, r->serial_len, r->status, r->reason,
+		                 r->revoked_at);
+	return ret;
 }
 
 static int pending_insert(struct gba_store *st, const struct gba_pending *p)
@@ -1896,6 +1962,8 @@ static int txn_apply(struct gba_store *st, const struct gba_cmc_txn *t)
 		ret = pending_issue(st, t->pend_issued, &t->certs[0]);
 	for (i = 0; ret == 0 && i < t->nconfirm; i++)
 		ret = cert_confirm(st, &t->confirm[i]);
+	for (i = 0; ret == 0 && i < t->nrevocations; i++)
+		ret = status_apply(st, &t->revocations[i], NULL, NULL, NULL);
 	return ret;
 }
 
@@ -2327,5 +2395,635 @@ int gba_store_pending_list(struct gba_store *st,
 		ret = db_err(rc);
 out:
 	sqlite3_finalize(s);
+	return ret;
+}
+
+/* ---- revocation (issue 6) ---- */
+
+#define REASON_HOLD 6   /* certificateHold */
+
+int gba_store_revoke_reason_ok(int reason)
+{
+	switch (reason) {
+	case 0:   /* unspecified */
+	case 1:   /* keyCompromise */
+	case 2:   /* cACompromise */
+	case 3:   /* affiliationChanged */
+	case 4:   /* superseded */
+	case 5:   /* cessationOfOperation */
+	case 9:   /* privilegeWithdrawn */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Append one change-log row (the change counter moves by one). */
+static int log_append(struct gba_store *st, const char *ca, const uint8_t *serial,
+                      size_t serial_len, int status, int reason, int64_t at)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st,
+	           "INSERT INTO revocation_log(ca, serial, status, reason, changed_at)"
+	           " VALUES(?1, ?2, ?3, ?4, ?5)",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, ca, strlen(ca));
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 2, serial, serial_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 3, status);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 4, reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, at);
+	return step_done(s, rc, GBA_EIO);
+}
+
+/* What can be checked about a change without the database. */
+static int revocation_check(const struct gba_revocation *r)
+{
+	int ret;
+
+	if (r == NULL)
+		return GBA_EINVAL;
+	ret = serial_check(r->serial, r->serial_len);
+	if (ret == 0 && r->impi != NULL)
+		ret = id_check(r->impi, GBA_MAX_IMPI_LEN, NULL);
+	if (ret < 0)
+		return ret;
+	switch (r->op) {
+	case GBA_STATUS_REVOKE:
+		if (!gba_store_revoke_reason_ok(r->reason) || r->at <= 0 ||
+		    r->invalidity_date < 0 || r->invalidity_date > r->at)
+			return GBA_EINVAL;
+		return 0;
+	case GBA_STATUS_HOLD:
+		return r->at > 0 ? 0 : GBA_EINVAL;
+	case GBA_STATUS_UNHOLD:
+		return 0;
+	default:
+		return GBA_EINVAL;
+	}
+}
+
+/*
+ * The rules of gba_store_cert_set_status under the caller's write
+ * transaction: read the row, check ownership and the transition, call
+ * before, write the row and its log row.  On success *out (if not NULL)
+ * gets the record after the change, der copied.
+ */
+static int status_apply(struct gba_store *st, const struct gba_revocation *r,
+                        int (*before)(void *ctx, const struct gba_cert_record *cur), void *ctx,
+                        struct gba_cert_record *out)
+{
+	sqlite3_stmt *s = NULL;
+	struct gba_cert_record cur;
+	int rc, ret, old_status, log_reason;
+	int64_t changed_at;
+
+	memset(&cur, 0, sizeof(cur));
+	ret = revocation_check(r);
+	if (ret < 0)
+		return ret;
+	ret = prep(st, "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1", &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_blob(s, 1, r->serial, r->serial_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = cert_row(s, &cur, 1);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (ret < 0)
+		goto out;
+	/* ownership first: another subscriber learns nothing of the state */
+	if (r->impi != NULL && strcmp(cur.impi, r->impi) != 0) {
+		ret = GBA_EAUTH;
+		goto out;
+	}
+	old_status = cur.status;
+	switch (r->op) {
+	case GBA_STATUS_REVOKE:
+		if (old_status == GBA_CERT_REVOKED) {
+			ret = GBA_ESTATE;
+			goto out;
+		}
+		break;
+	case GBA_STATUS_HOLD:
+		if (old_status != GBA_CERT_VALID) {
+			ret = GBA_ESTATE;
+			goto out;
+		}
+		break;
+	default:   /* GBA_STATUS_UNHOLD */
+		if (old_status != GBA_CERT_HOLD) {
+			ret = GBA_ESTATE;
+			goto out;
+		}
+		break;
+	}
+	if (before != NULL) {
+		ret = before(ctx, &cur);
+		if (ret != 0)
+			goto out;
+	}
+	switch (r->op) {
+	case GBA_STATUS_REVOKE:
+		cur.status = GBA_CERT_REVOKED;
+		cur.reason = r->reason;
+		if (old_status == GBA_CERT_VALID)   /* a hold keeps its time */
+			cur.revoked_at = r->at;
+		cur.invalidity_date = r->invalidity_date;
+		changed_at = r->at;
+		break;
+	case GBA_STATUS_HOLD:
+		cur.status = GBA_CERT_HOLD;
+		cur.reason = REASON_HOLD;
+		cur.revoked_at = r->at;
+		cur.invalidity_date = 0;
+		changed_at = r->at;
+		break;
+	default:
+		cur.status = GBA_CERT_VALID;
+		cur.reason = 0;
+		changed_at = r->at > 0 ? r->at : cur.revoked_at;
+		cur.revoked_at = 0;
+		cur.invalidity_date = 0;
+		break;
+	}
+	log_reason = cur.reason;
+	ret = prep(st,
+	           "UPDATE certificates SET status = ?2, reason = ?3, revoked_at = ?4,"
+	           " invalidity_date = ?5 WHERE serial = ?1 AND status = ?6",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_blob(s, 1, cur.serial, cur.serial_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 2, cur.status);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 3, cur.reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, cur.revoked_at);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, cur.invalidity_date);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 6, old_status);
+	ret = step_done(s, rc, GBA_EIO);
+	s = NULL;
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = GBA_EIO;   /* we hold the write lock: cannot happen */
+	if (ret == 0)
+		ret = log_append(st, cur.ca, cur.serial, cur.serial_len, cur.status, log_reason,
+		                 changed_at);
+	if (ret == 0 && out != NULL) {
+		*out = cur;
+		memset(&cur, 0, sizeof(cur));   /* der now belongs to *out */
+	}
+out:
+	sqlite3_finalize(s);
+	gba_cert_record_clear(&cur);
+	return ret;
+}
+
+int gba_store_cert_set_status(struct gba_store *st, const struct gba_revocation *r,
+                              int (*before)(void *ctx, const struct gba_cert_record *cur),
+                              void *ctx, struct gba_cert_record *out)
+{
+	int ret, txn = 0;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || r == NULL)
+		return GBA_EINVAL;
+	ret = revocation_check(r);
+	if (ret < 0)
+		return ret;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = status_apply(st, r, before, ctx, out);
+	if (ret != 0)
+		goto out;
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	if (txn)
+		rollback(st);
+	if (ret != 0 && out != NULL)
+		gba_cert_record_clear(out);
+	return ret;
+}
+
+struct serial_list {
+	uint8_t (*v)[GBA_STORE_MAX_SERIAL];
+	size_t *len;
+	size_t n, cap;
+};
+
+static void serial_list_free(struct serial_list *l)
+{
+	gba_free(l->v);
+	gba_free(l->len);
+	memset(l, 0, sizeof(*l));
+}
+
+static int serial_list_add(struct serial_list *l, const uint8_t *p, size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? 16 : l->cap * 2;
+		void *v, *n;
+
+		if (cap > SIZE_MAX / GBA_STORE_MAX_SERIAL)
+			return GBA_ETOOBIG;
+		v = gba_realloc(l->v, cap * GBA_STORE_MAX_SERIAL);
+		if (v == NULL)
+			return GBA_ENOMEM;
+		l->v = v;
+		n = gba_realloc(l->len, cap * sizeof(size_t));
+		if (n == NULL)
+			return GBA_ENOMEM;
+		l->len = n;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n], p, len);
+	l->len[l->n] = len;
+	l->n++;
+	return 0;
+}
+
+int gba_store_revoke_impi(struct gba_store *st, const char *impi, int reason, int64_t at,
+                          int (*before)(void *ctx, const struct gba_cert_record *cur),
+                          void *ctx, size_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	struct serial_list l;
+	struct gba_revocation r;
+	const uint8_t *p = NULL;
+	size_t impi_len = 0, len = 0, i;
+	int rc, ret, txn = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (count == NULL)
+		return GBA_EINVAL;
+	*count = 0;
+	if (st == NULL || !gba_store_revoke_reason_ok(reason) || at <= 0)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = prep(st,
+	           "SELECT serial FROM certificates WHERE impi = ?1 AND status != 1 ORDER BY serial",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, impi, impi_len);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = col_blob_var(s, 0, 1, GBA_STORE_MAX_SERIAL, &p, &len);
+		if (ret == 0)
+			ret = serial_list_add(&l, p, len);
+		if (ret < 0)
+			goto out;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	memset(&r, 0, sizeof(r));
+	r.op = GBA_STATUS_REVOKE;
+	r.reason = reason;
+	r.at = at;
+	r.impi = impi;
+	for (i = 0; i < l.n; i++) {
+		r.serial = l.v[i];
+		r.serial_len = l.len[i];
+		ret = status_apply(st, &r, before, ctx, NULL);
+		if (ret != 0)
+			goto out;
+	}
+	ret = commit(st);
+	if (ret == 0) {
+		txn = 0;
+		*count = l.n;
+	}
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	serial_list_free(&l);
+	return ret;
+}
+
+/* One integer from a prepared statement's single row; resets it. */
+static int step_u64(sqlite3_stmt *s, uint64_t *v)
+{
+	int64_t x = 0;
+	int rc, ret;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = col_int(s, 0, 0, INT64_MAX, &x);
+	else
+		ret = db_err(rc);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (ret == 0)
+		*v = (uint64_t)x;
+	return ret;
+}
+
+int gba_store_status_epoch(struct gba_store *st, uint64_t *epoch)
+{
+	int ret;
+
+	if (st == NULL || epoch == NULL)
+		return GBA_EINVAL;
+	*epoch = 0;
+	if (st->epoch_stmt == NULL) {
+		ret = prep(st, "SELECT coalesce(max(seq), 0) FROM revocation_log", &st->epoch_stmt);
+		if (ret < 0)
+			return ret;
+	}
+	return step_u64(st->epoch_stmt, epoch);
+}
+
+static int ca_epoch(struct gba_store *st, const char *ca, size_t ca_len, uint64_t *epoch)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st, "SELECT coalesce(max(seq), 0) FROM revocation_log WHERE ca = ?1", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, ca, ca_len);
+	ret = rc == SQLITE_OK ? step_u64(s, epoch) : db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_ca_epoch(struct gba_store *st, const char *ca, uint64_t *epoch)
+{
+	size_t ca_len = 0;
+	int ret;
+
+	if (st == NULL || epoch == NULL)
+		return GBA_EINVAL;
+	*epoch = 0;
+	ret = ca_check(ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	return ca_epoch(st, ca, ca_len, epoch);
+}
+
+int gba_store_status_changes(struct gba_store *st, uint64_t since,
+                             int (*fn)(void *ctx, uint64_t seq, const char *ca,
+                                       const uint8_t *serial, size_t serial_len),
+                             void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	char ca[GBA_STORE_MAX_CA + 1];
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int64_t seq = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL || since > INT64_MAX)
+		return GBA_EINVAL;
+	ret = prep(st, "SELECT seq, ca, serial FROM revocation_log WHERE seq > ?1 ORDER BY seq", &s);
+	if (ret < 0)
+		return ret;
+	rc = sqlite3_bind_int64(s, 1, (int64_t)since);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = col_int(s, 0, 1, INT64_MAX, &seq);
+		if (ret == 0)
+			ret = col_id(s, 1, GBA_STORE_MAX_CA, 1, ca);
+		if (ret == 0)
+			ret = col_blob_var(s, 2, 1, GBA_STORE_MAX_SERIAL, &p, &len);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, (uint64_t)seq, ca, p, len);
+		if (ret != 0)
+			goto out;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Walk the rows of a prepared certificates query (CERT_COLS). */
+static int cert_walk(sqlite3_stmt *s, int (*fn)(void *ctx, const struct gba_cert_record *r),
+                     void *ctx)
+{
+	struct gba_cert_record r;
+	int rc, ret;
+
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		memset(&r, 0, sizeof(r));
+		ret = cert_row(s, &r, 0);
+		if (ret < 0)
+			return ret;
+		ret = fn(ctx, &r);
+		if (ret != 0)
+			return ret;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(rc);
+}
+
+int gba_store_revoked_list(struct gba_store *st, const char *ca, int64_t min_not_after,
+                           int (*fn)(void *ctx, const struct gba_cert_record *r), void *ctx,
+                           uint64_t *epoch)
+{
+	sqlite3_stmt *s = NULL;
+	size_t ca_len = 0;
+	int rc, ret, txn = 0;
+
+	if (st == NULL || fn == NULL || epoch == NULL)
+		return GBA_EINVAL;
+	*epoch = 0;
+	ret = ca_check(ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	/* one read transaction: the epoch and the list are one snapshot */
+	ret = exec_fixed(st->db, "BEGIN");
+	if (ret < 0)
+		return ret;
+	txn = 1;
+	ret = ca_epoch(st, ca, ca_len, epoch);
+	if (ret < 0)
+		goto out;
+	ret = prep(st,
+	           "SELECT " CERT_COLS " FROM certificates WHERE ca = ?1 AND status != 0"
+	           " AND not_after >= ?2 ORDER BY serial",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, ca, ca_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, min_not_after);
+	ret = rc == SQLITE_OK ? cert_walk(s, fn, ctx) : db_err(rc);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (ret != 0)
+		goto out;
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	if (txn)
+		rollback(st);
+	if (ret != 0)
+		*epoch = 0;
+	return ret;
+}
+
+int gba_store_cert_list_current(struct gba_store *st, const char *ca, int64_t now,
+                                int (*fn)(void *ctx, const struct gba_cert_record *r),
+                                void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	size_t ca_len = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	ret = ca_check(ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           "SELECT " CERT_COLS " FROM certificates WHERE ca = ?1 AND not_after >= ?2"
+	           " ORDER BY not_after, serial",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, ca, ca_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	ret = rc == SQLITE_OK ? cert_walk(s, fn, ctx) : db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_crl_get(struct gba_store *st, const char *ca, int with_der,
+                      struct gba_crl_record *out)
+{
+	sqlite3_stmt *s = NULL;
+	const uint8_t *p = NULL;
+	size_t ca_len = 0, len = 0;
+	int64_t v[4];
+	int i, rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = ca_check(ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           with_der ? "SELECT crl_number, epoch, this_update, next_update, der FROM crls"
+	                      " WHERE ca = ?1"
+	                    : "SELECT crl_number, epoch, this_update, next_update FROM crls"
+	                      " WHERE ca = ?1",
+	           &s);
+	if (ret < 0)
+		goto out;
+	rc = bind_str(s, 1, ca, ca_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	for (i = 0; ret == 0 && i < 4; i++)
+		ret = col_int(s, i, i == 0 ? 1 : (i == 1 ? 0 : INT64_MIN), INT64_MAX, &v[i]);
+	if (ret < 0)
+		goto out;
+	memcpy(out->ca, ca, ca_len);
+	out->number = (uint64_t)v[0];
+	out->epoch = (uint64_t)v[1];
+	out->this_update = v[2];
+	out->next_update = v[3];
+	if (with_der) {
+		ret = col_blob_var(s, 4, 1, GBA_STORE_MAX_CRL, &p, &len);
+		if (ret < 0)
+			goto out;
+		out->der = gba_malloc(len);
+		if (out->der == NULL) {
+			ret = GBA_ENOMEM;
+			goto out;
+		}
+		memcpy(out->der, p, len);
+		out->der_len = len;
+	}
+out:
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_crl_record_clear(out);
+	return ret;
+}
+
+int gba_store_crl_put(struct gba_store *st, const struct gba_crl_record *r)
+{
+	sqlite3_stmt *s = NULL;
+	size_t ca_len = 0;
+	int rc, ret;
+
+	if (st == NULL || r == NULL || r->number == 0 || r->number > INT64_MAX ||
+	    r->epoch > INT64_MAX || r->der == NULL || r->der_len == 0 ||
+	    r->der_len > GBA_STORE_MAX_CRL || r->next_update < r->this_update)
+		return GBA_EINVAL;
+	ret = ca_check(r->ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	if (r->number == 1)
+		ret = prep(st,
+		           "INSERT INTO crls(ca, crl_number, epoch, this_update, next_update, der)"
+		           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+		           &s);
+	else
+		ret = prep(st,
+		           "UPDATE crls SET crl_number = ?2, epoch = ?3, this_update = ?4,"
+		           " next_update = ?5, der = ?6 WHERE ca = ?1 AND crl_number = ?2 - 1",
+		           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, r->ca, ca_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, (int64_t)r->number);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, (int64_t)r->epoch);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, r->this_update);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, r->next_update);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 6, r->der, r->der_len);
+	ret = step_done(s, rc, GBA_EDUP);
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = GBA_EDUP;
 	return ret;
 }

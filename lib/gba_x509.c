@@ -42,6 +42,7 @@ static const uint8_t oid_rsa[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0
 
 #define OID_KP_CMC_CA "1.3.6.1.5.5.7.3.27"
 #define OID_KP_CMC_RA "1.3.6.1.5.5.7.3.28"
+#define OID_KP_OCSP_SIGNING "1.3.6.1.5.5.7.3.9"
 
 struct gba_key {
 	gnutls_privkey_t priv;
@@ -248,6 +249,12 @@ int gba_x509_spki_type(const uint8_t *spki, size_t len, enum gba_key_type *t)
 
 int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KEY_ID_LEN])
 {
+	return gba_x509_spki_key_hash(spki, len, GBA_HASH_SHA1, id);
+}
+
+int gba_x509_spki_key_hash(const uint8_t *spki, size_t len, enum gba_hash_alg alg,
+                           uint8_t *out)
+{
 	const uint8_t *p = spki, *end, *seq, *val;
 	size_t seq_len, vlen;
 	uint8_t tag;
@@ -265,7 +272,7 @@ int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KE
 	if (der_next(&p, end, &tag, &val, &vlen) != 0 || tag != 0x03 || p != end ||
 	    vlen < 2 || val[0] != 0)
 		return GBA_ESYNTAX;
-	return gba_hash_fast(GBA_HASH_SHA1, val + 1, vlen - 1, id);
+	return gba_hash_fast(alg, val + 1, vlen - 1, out);
 }
 
 /* ---- private keys ---- */
@@ -650,6 +657,7 @@ struct cert_req {
 	const char *const *san;              /* "uri:", "dns:", "email:" */
 	size_t nsan;
 	const char *ocsp_url, *crl_url;
+	int ocsp_nocheck;                    /* id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1) */
 };
 
 static int add_san(gnutls_x509_crt_t crt, const char *san)
@@ -775,6 +783,10 @@ static int build_cert(gnutls_x509_crt_t *out, const struct cert_req *r,
 			goto out;
 	}
 	ret = GBA_ECRYPTO;
+	/* id-pkix-ocsp-nocheck ::= NULL, non-critical */
+	if (r->ocsp_nocheck &&
+	    gnutls_x509_crt_set_extension_by_oid(crt, "1.3.6.1.5.5.7.48.1.5", "\x05\x00", 2, 0) != 0)
+		goto out;
 	if (gnutls_x509_crt_set_subject_key_id(crt, ski, sizeof(ski)) != 0)
 		goto out;
 	if (issuer != NULL) {
@@ -1587,13 +1599,14 @@ static int key_public(const struct gba_key *k, gnutls_pubkey_t *pub, uint8_t **s
 
 /* One certificate of the CA directory. */
 struct ca_cert {
-	const char *role;       /* "Root CA", "Issuing CA", "CMC Signer" */
+	const char *role;       /* "Root CA", "Issuing CA", "CMC Signer", "OCSP Responder" */
 	int ca, pathlen;
 	unsigned ku;
 	const char *eku;
 	unsigned days;
 	struct gba_key *key;
 	gnutls_x509_crt_t crt;
+	int nocheck;
 };
 
 static int ca_cert_make(struct ca_cert *c, const char *name, const struct ca_cert *issuer,
@@ -1627,6 +1640,7 @@ static int ca_cert_make(struct ca_cert *c, const char *name, const struct ca_cer
 	r.ku = c->ku;
 	r.eku = &c->eku;
 	r.neku = c->eku != NULL ? 1 : 0;
+	r.ocsp_nocheck = c->nocheck;
 	if (issuer != NULL)
 		ret = build_cert(&c->crt, &r, issuer->crt, issuer->key);
 	else
@@ -1662,7 +1676,8 @@ out:
 	return ret;
 }
 
-/* Check that the path cmc -> ca -> root verifies as built. */
+/* Check that the path cmc (or the responder) -> ca -> root verifies as
+ * built. */
 static int ca_check(const struct ca_cert *root, const struct ca_cert *ca,
                     const struct ca_cert *cmc, time_t now)
 {
@@ -1688,10 +1703,14 @@ static int ca_check(const struct ca_cert *root, const struct ca_cert *ca,
 	return ret;
 }
 
-enum { F_ROOT_PEM, F_ROOT_KEY, F_CA_PEM, F_CA_KEY, F_CMC_PEM, F_CMC_KEY, F_CHAIN, F_COUNT };
+enum {
+	F_ROOT_PEM, F_ROOT_KEY, F_CA_PEM, F_CA_KEY, F_CMC_PEM, F_CMC_KEY, F_OCSP_PEM, F_OCSP_KEY,
+	F_CHAIN, F_COUNT
+};
 
 static const char *const ca_files[F_COUNT] = {
-	"root.pem", "root.key", "ca.pem", "ca.key", "cmc.pem", "cmc.key", "chain.pem"
+	"root.pem", "root.key", "ca.pem", "ca.key", "cmc.pem", "cmc.key", "ocsp.pem", "ocsp.key",
+	"chain.pem"
 };
 
 /* The CA directory: created 0700, or an existing directory (not a
@@ -1714,11 +1733,13 @@ static int ca_dir(const char *dir)
 int gba_ca_init(const struct gba_ca_init_conf *conf)
 {
 	struct ca_cert root = { "Root CA", 1, 1, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN,
-		                NULL, 0, NULL, NULL };
+		                NULL, 0, NULL, NULL, 0 };
 	struct ca_cert ca = { "Issuing CA", 1, 0, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN,
-		              NULL, 0, NULL, NULL };
+		              NULL, 0, NULL, NULL, 0 };
 	struct ca_cert cmc = { "CMC Signer", 0, -1, GNUTLS_KEY_DIGITAL_SIGNATURE, NULL, 0, NULL,
-		               NULL };
+		               NULL, 0 };
+	struct ca_cert ocsp = { "OCSP Responder", 0, -1, GNUTLS_KEY_DIGITAL_SIGNATURE,
+		                OID_KP_OCSP_SIGNING, 0, NULL, NULL, 1 };
 	char path[F_COUNT][PATH_MAX];
 	int written[F_COUNT] = { 0 };
 	struct stat sb;
@@ -1730,7 +1751,8 @@ int gba_ca_init(const struct gba_ca_init_conf *conf)
 	    *conf->name == '\0' || strlen(conf->name) > 200 ||
 	    (unsigned)conf->key_type >= GBA_KEY_TYPE_COUNT || conf->root_days == 0 ||
 	    conf->root_days > MAX_DAYS || conf->ca_days == 0 || conf->ca_days > MAX_DAYS ||
-	    conf->signer_days == 0 || conf->signer_days > MAX_DAYS)
+	    conf->signer_days == 0 || conf->signer_days > MAX_DAYS ||
+	    conf->responder_days > MAX_DAYS)
 		return GBA_EINVAL;
 	for (i = 0; i < F_COUNT; i++) {
 		n = snprintf(path[i], sizeof(path[i]), "%s/%s", conf->dir, ca_files[i]);
@@ -1741,6 +1763,7 @@ int gba_ca_init(const struct gba_ca_init_conf *conf)
 	ca.days = conf->ca_days;
 	cmc.days = conf->signer_days;
 	cmc.eku = conf->signer_is_ra ? OID_KP_CMC_RA : OID_KP_CMC_CA;
+	ocsp.days = conf->responder_days != 0 ? conf->responder_days : 90;
 
 	/* Everything is made and checked in memory before a file is written. */
 	ret = gba_key_generate(&root.key, conf->key_type);
@@ -1755,6 +1778,9 @@ int gba_ca_init(const struct gba_ca_init_conf *conf)
 	ret = gba_key_generate(&cmc.key, conf->key_type);
 	if (ret < 0)
 		goto out;
+	ret = gba_key_generate(&ocsp.key, conf->key_type);
+	if (ret < 0)
+		goto out;
 	ret = ca_cert_make(&root, conf->name, NULL, now);
 	if (ret < 0)
 		goto out;
@@ -1764,7 +1790,12 @@ int gba_ca_init(const struct gba_ca_init_conf *conf)
 	ret = ca_cert_make(&cmc, conf->name, &ca, now);
 	if (ret < 0)
 		goto out;
+	ret = ca_cert_make(&ocsp, conf->name, &ca, now);
+	if (ret < 0)
+		goto out;
 	ret = ca_check(&root, &ca, &cmc, now);
+	if (ret == 0)
+		ret = ca_check(&root, &ca, &ocsp, now);
 	if (ret < 0)
 		goto out;
 
@@ -1801,6 +1832,12 @@ int gba_ca_init(const struct gba_ca_init_conf *conf)
 		case F_CMC_KEY:
 			ret = key_write(cmc.key, path[i], 1);
 			break;
+		case F_OCSP_PEM:
+			ret = write_certs(path[i], ocsp.crt, NULL);
+			break;
+		case F_OCSP_KEY:
+			ret = key_write(ocsp.key, path[i], 1);
+			break;
 		default:
 			ret = write_certs(path[i], ca.crt, root.crt);
 			break;
@@ -1818,6 +1855,9 @@ out:
 	gba_key_free(root.key);
 	gba_key_free(ca.key);
 	gba_key_free(cmc.key);
+	gba_key_free(ocsp.key);
+	if (ocsp.crt != NULL)
+		gnutls_x509_crt_deinit(ocsp.crt);
 	if (root.crt != NULL)
 		gnutls_x509_crt_deinit(root.crt);
 	if (ca.crt != NULL)

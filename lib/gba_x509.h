@@ -208,6 +208,12 @@ int gba_x509_spki_type(const uint8_t *spki, size_t len, enum gba_key_type *t);
 #define GBA_X509_KEY_ID_LEN 20u
 int gba_x509_spki_key_id(const uint8_t *spki, size_t len, uint8_t id[GBA_X509_KEY_ID_LEN]);
 
+/* The same hash with another algorithm: an OCSP CertID's issuerKeyHash
+ * (RFC 6960 4.1.1) with SHA-1 or SHA-256.  out holds gba_hash_len(alg)
+ * octets. */
+int gba_x509_spki_key_hash(const uint8_t *spki, size_t len, enum gba_hash_alg alg,
+                           uint8_t *out);
+
 /*
  * Verify sig over data with the public key in spki (DER
  * SubjectPublicKeyInfo).  sig_oid: content octets of the signature
@@ -313,6 +319,10 @@ int gba_x509_random_serial(uint8_t *buf, size_t n);
  *   ca.pem    ca.key        issuing CA, signed by the root
  *   cmc.pem   cmc.key       CMC signer: EE cert from the issuing CA with
  *                           extKeyUsage id-kp-cmcCA (or id-kp-cmcRA)
+ *   ocsp.pem  ocsp.key      delegated OCSP responder (RFC 6960 4.2.2.2):
+ *                           EE cert from the issuing CA with extKeyUsage
+ *                           id-kp-OCSPSigning and id-pkix-ocsp-nocheck, so
+ *                           it is short-lived (responder_days)
  *   chain.pem               ca.pem then root.pem
  * When issuing_key is set (a PKCS#11 URI or a PEM path) the issuing CA
  * uses that existing key instead of a generated one, and ca.key is not
@@ -326,10 +336,12 @@ int gba_x509_random_serial(uint8_t *buf, size_t n);
 struct gba_ca_init_conf {
 	const char *dir;
 	const char *name;                    /* CN prefix: "<name> Root CA",
-	                                      * "<name> Issuing CA", "<name> CMC Signer" */
+	                                      * "<name> Issuing CA", "<name> CMC Signer",
+	                                      * "<name> OCSP Responder" */
 	enum gba_key_type key_type;
 	unsigned root_days, ca_days, signer_days;
 	int signer_is_ra;                    /* id-kp-cmcRA instead of cmcCA */
+	unsigned responder_days;             /* OCSP responder validity; 0: 90 */
 	const char *issuing_key;             /* NULL: generate */
 };
 int gba_ca_init(const struct gba_ca_init_conf *conf);

@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,6 +42,31 @@ void naf_header(struct gba_http_response *resp, const char *name, const char *va
 		*err = ret;
 }
 
+/* <public_url>/ocsp and <public_url>/crl/<ca>.crl, the AIA and CRL DP of
+ * certificates whose policy names none. */
+static int naf_default_urls(struct naf *n)
+{
+	char esc[3 * GBA_STORE_MAX_CA + 1];
+	size_t i, ul = strlen(n->conf->public_url);
+	int w;
+
+	if (ul == 0 || ul > NAF_MAX_URL || n->conf->public_url[ul - 1] == '/')
+		return GBA_EINVAL;
+	w = snprintf(n->ocsp_url, sizeof(n->ocsp_url), "%s%s", n->conf->public_url,
+	             NAF_OCSP_PATH);
+	if (w < 0 || (size_t)w >= sizeof(n->ocsp_url))
+		return GBA_EINVAL;
+	for (i = 0; i < n->conf->ncas; i++) {
+		if (naf_url_escape(n->conf->cas[i].name, esc, sizeof(esc)) < 0)
+			return GBA_EINVAL;
+		w = snprintf(n->crl_url[i], sizeof(n->crl_url[i]), "%s%s%s.crl", n->conf->public_url,
+		             NAF_CRL_PREFIX, esc);
+		if (w < 0 || (size_t)w >= sizeof(n->crl_url[i]))
+			return GBA_EINVAL;
+	}
+	return 0;
+}
+
 int naf_new(struct naf **out, const struct naf_conf *conf, struct gba_store *store,
             const struct naf_keysrc *keysrc)
 {
@@ -69,6 +96,10 @@ int naf_new(struct naf **out, const struct naf_conf *conf, struct gba_store *sto
 	memcpy(n->naf_id + flen, conf->ua_id, GBA_UA_ID_LEN);
 	n->naf_id_len = flen + GBA_UA_ID_LEN;
 	gba_hex_encode(conf->ua_id, GBA_UA_ID_LEN, n->ua_hex);
+	if (conf->public_url != NULL && naf_default_urls(n) < 0) {
+		naf_free(n);
+		return GBA_EINVAL;
+	}
 	*out = n;
 	return 0;
 }
@@ -504,11 +535,16 @@ int naf_issue_cert(struct naf *n, const struct naf_issue *is, uint8_t **der, siz
 	size_t l;
 	int ret;
 
-	(void)n;
 	*der = NULL;
 	*len = 0;
 	memset(rec, 0, sizeof(*rec));
 	naf_x509_template(is->tmpl, san, eku, &t);
+	/* the NAF's own responder and CRL where the policy names none */
+	if (t.ocsp_url == NULL && n->ocsp_url[0] != '\0')
+		t.ocsp_url = n->ocsp_url;
+	if (t.crl_url == NULL && is->ca >= n->conf->cas && is->ca < n->conf->cas + n->conf->ncas &&
+	    n->crl_url[is->ca - n->conf->cas][0] != '\0')
+		t.crl_url = n->crl_url[is->ca - n->conf->cas];
 	t.spki = is->spki;
 	t.spki_len = is->spki_len;
 	rec->serial_len = 20;
@@ -765,6 +801,31 @@ static int path_is(struct gba_str path, const char *p)
 	return path.len == n || path.p[n] == '?';
 }
 
+/* /crl/... or /ocsp, /ocsp/...: the status routes. */
+static int status_route(struct naf *n, const struct gba_http_request *req,
+                        struct gba_http_response *resp)
+{
+	const size_t cl = sizeof(NAF_CRL_PREFIX) - 1, ol = sizeof(NAF_OCSP_PATH) - 1;
+
+	if (req->path.len > cl && memcmp(req->path.p, NAF_CRL_PREFIX, cl) == 0) {
+		naf_crl_handle(n, req, resp);
+		return 1;
+	}
+	if (req->path.len >= ol && memcmp(req->path.p, NAF_OCSP_PATH, ol) == 0 &&
+	    (req->path.len == ol || req->path.p[ol] == '/')) {
+		naf_ocsp_handle(n, req, resp);
+		return 1;
+	}
+	return 0;
+}
+
+void naf_status_route(void *ctx, const struct gba_http_request *req,
+                      struct gba_http_response *resp)
+{
+	if (!status_route(ctx, req, resp))
+		(void)gba_http_response_status(resp, 404);
+}
+
 void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp)
 {
 	struct naf *n = ctx;
@@ -781,6 +842,8 @@ void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_r
 		naf_portal_cacert(n, req, resp);
 		return;
 	}
+	if (status_route(n, req, resp))
+		return;
 	(void)gba_http_response_status(resp, 404);
 }
 
@@ -970,6 +1033,43 @@ int naf_ca_load(struct naf_ca *ca, const char *dir, const char *name, const char
 	if (ret < 0)
 		goto out;
 	ca->root = rder;
+	/* RAs that may revoke, when the directory lists them */
+	snprintf(cert, sizeof(cert), "%s/ra.pem", dir);
+	if (access(cert, F_OK) == 0) {
+		char *txt = NULL;
+		size_t pos = 0;
+
+		ret = read_file(cert, &txt, 64 * 1024);
+		while (ret == 0) {
+			uint8_t *der = NULL;
+			size_t len = 0;
+
+			ret = gba_x509_pem_decode("CERTIFICATE", txt, strlen(txt), &pos, &der, &len);
+			if (ret == GBA_ENOTFOUND) {
+				ret = ca->nra > 0 ? 0 : GBA_ESYNTAX;
+				break;
+			}
+			if (ret == 0 && ca->nra >= NAF_MAX_RA) {
+				gba_free(der);
+				ret = GBA_ETOOBIG;
+			}
+			if (ret == 0) {
+				ca->ra[ca->nra] = der;
+				ca->ra_len[ca->nra++] = len;
+			}
+		}
+		gba_free(txt);
+		if (ret < 0)
+			goto out;
+	}
+	/* the delegated OCSP responder, when the directory has one */
+	snprintf(key, sizeof(key), "%s/ocsp.key", dir);
+	snprintf(cert, sizeof(cert), "%s/ocsp.pem", dir);
+	if (access(cert, F_OK) == 0 || access(key, F_OK) == 0) {
+		ret = gba_signer_open(&ca->ocsp, key, cert);
+		if (ret < 0)
+			goto out;
+	}
 	ca->name = name;
 out:
 	if (ret < 0)
@@ -977,10 +1077,25 @@ out:
 	return ret;
 }
 
+int naf_ca_ra_is(const struct naf_ca *ca, const uint8_t *der, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ca->nra; i++)
+		if (ca->ra_len[i] == len && memcmp(ca->ra[i], der, len) == 0)
+			return 1;
+	return 0;
+}
+
 void naf_ca_unload(struct naf_ca *ca)
 {
+	size_t i;
+
 	gba_signer_free(ca->issuer);
 	gba_signer_free(ca->cmc);
+	gba_signer_free(ca->ocsp);
+	for (i = 0; i < ca->nra; i++)
+		gba_free((void *)ca->ra[i]);
 	gba_free((void *)ca->root);
 	memset(ca, 0, sizeof(*ca));
 }
@@ -1010,6 +1125,20 @@ int naf_secret_load(const char *path, uint8_t secret[32])
 	return ret;
 }
 
+/* 1..max seconds into *out: 1, or GBA_EINVAL. */
+static int seconds(const char *arg, uint32_t max, uint32_t *out)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < 1 || v > max)
+		return GBA_EINVAL;
+	*out = (uint32_t)v;
+	return 1;
+}
+
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 {
 	switch (ch) {
@@ -1018,6 +1147,10 @@ int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 	case NAF_OPT_CA_KEY: c->ca_key = arg; break;
 	case NAF_OPT_CA_NAME: c->ca_name = arg; break;
 	case NAF_OPT_SECRET: c->secret_file = arg; break;
+	case NAF_OPT_CRL_LIFETIME: return seconds(arg, 366u * 86400u, &c->crl_lifetime_s);
+	case NAF_OPT_CRL_MAX_AGE: return seconds(arg, 366u * 86400u, &c->crl_max_age_s);
+	case NAF_OPT_OCSP_LIFETIME: return seconds(arg, 7u * 86400u, &c->ocsp_lifetime_s);
+	case NAF_OPT_URL: c->url = arg; break;
 	default: return 0;
 	}
 	return 1;
@@ -1031,7 +1164,16 @@ void naf_service_usage(FILE *f, const char *secret)
 	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
 	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
 	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
-	        "                          (%s)\n", secret);
+	        "                          (%s)\n"
+	        "  --crl-lifetime S        CRL nextUpdate - thisUpdate (86400); rebuilt on every\n"
+	        "                          status change and after half of it\n"
+	        "  --crl-max-age S         Cache-Control max-age cap for CRLs (60)\n"
+	        "  --ocsp-lifetime S       OCSP nextUpdate - thisUpdate (3600); pre-signed responses\n"
+	        "                          are refreshed after half of it\n"
+	        "  --naf-url URL           how relying parties reach /ocsp and /crl/, for the AIA\n"
+	        "                          (URL/ocsp) and CRL DP (URL/crl/CA.crl) of certificates\n"
+	        "                          whose policy names none (the listener serving them)\n",
+	        secret);
 }
 
 int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
@@ -1045,6 +1187,16 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 		ret = naf_secret_load(c->secret_file, s->secret);
 	if (ret == 0)
 		ret = gba_store_committer_start(&s->committer, d->conf->db, d->conf->key_file);
+	if (ret == 0) {
+		naf_status_conf_default(&s->status_conf);
+		if (c->crl_lifetime_s != 0)
+			s->status_conf.crl_lifetime_s = c->crl_lifetime_s;
+		if (c->crl_max_age_s != 0)
+			s->status_conf.crl_max_age_s = c->crl_max_age_s;
+		if (c->ocsp_lifetime_s != 0)
+			s->status_conf.ocsp_lifetime_s = c->ocsp_lifetime_s;
+		ret = naf_status_new(&s->status, &s->ca, 1, &s->status_conf);
+	}
 	if (ret < 0) {
 		naf_service_stop(s);
 		return ret;
@@ -1057,11 +1209,41 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 	s->conf.audit = d->audit;
 	s->conf.committer = s->committer;
 	s->conf.digest_secret = s->secret;
+	s->conf.status = s->status;
 	return 0;
+}
+
+int naf_service_publish(struct naf_service *s, const struct naf_service_conf *c, int https,
+                        unsigned port, const struct gba_daemon *d)
+{
+	char built[NAF_MAX_URL + 1];
+	const char *url = c->url;
+	size_t n;
+	int w;
+
+	if (url == NULL) {
+		w = snprintf(built, sizeof(built), "%s://%s:%u", https ? "https" : "http", c->fqdn,
+		             port);
+		if (w < 0 || (size_t)w >= sizeof(built))
+			return GBA_EINVAL;
+		url = built;
+	}
+	n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(s->url) ||
+	    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+	    memchr(url, ' ', n) != NULL)
+		return GBA_EINVAL;
+	memcpy(s->url, url, n);
+	s->url[n] = '\0';
+	s->conf.public_url = s->url;
+	return naf_status_start(s->status, d->conf->db, d->conf->key_file);
 }
 
 void naf_service_stop(struct naf_service *s)
 {
+	naf_status_free(s->status);
 	gba_store_committer_stop(s->committer);
 	naf_ca_unload(&s->ca);
 	gba_wipe(s, sizeof(*s));

@@ -10,6 +10,9 @@
  *                             no content type (sniffed)
  *   POST /enrol?response=single|chain   TS 33.221 portal (GBA Digest)
  *   GET  /getcertificate?in=<base64 issuer Name>  the CA certificate
+ *   GET  /crl/<ca>.crl        the CA's full CRL (DER, application/pkix-crl)
+ *   POST /ocsp, GET /ocsp/<base64 request>   OCSP (RFC 6960, RFC 5019)
+ *                             (the last two only with a struct naf_status)
  *
  * One struct naf per worker thread: it holds that worker's store handle
  * and its Ks_NAF cache.  The CA keys, policies, audit sink and group
@@ -40,10 +43,14 @@ struct gba_audit;
 struct gba_daemon;
 
 #define NAF_MAX_CAS      8u
+#define NAF_MAX_RA       8u               /* authorized RA certificates per CA */
 #define NAF_MAX_BODY     (64u * 1024u)    /* CMC and portal request bodies */
 #define NAF_CMC_PATH     "/cmc"
 #define NAF_ENROL_PATH   "/enrol"
 #define NAF_CACERT_PATH  "/getcertificate"
+#define NAF_CRL_PREFIX   "/crl/"
+#define NAF_OCSP_PATH    "/ocsp"
+#define NAF_MAX_URL      512u             /* public base URL */
 
 /* One CA the NAF issues from; everything borrowed. */
 struct naf_ca {
@@ -52,6 +59,13 @@ struct naf_ca {
 	struct gba_signer *cmc;           /* CMC signer (id-kp-cmcCA/RA) */
 	const uint8_t *root;              /* root CA certificate DER; may be NULL */
 	size_t root_len;
+	struct gba_signer *ocsp;          /* delegated OCSP responder; NULL: the
+	                                   * issuing CA signs OCSP responses */
+	/* RAs allowed to revoke any certificate of this CA over CMC (DER,
+	 * from ra.pem); a signer must match one exactly */
+	const uint8_t *ra[NAF_MAX_RA];
+	size_t ra_len[NAF_MAX_RA];
+	size_t nra;
 };
 
 /* What a key source returns for a B-TID. */
@@ -99,6 +113,8 @@ void naf_zn_free(struct naf_zn *z);
 int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
                       struct naf_key *out);
 
+struct naf_status;
+
 struct naf_conf {
 	const char *fqdn;                 /* NAF FQDN: NAF_Id and the Ua realm */
 	uint8_t ua_id[GBA_UA_ID_LEN];     /* 01 00 00 00 00 for the PKI portal */
@@ -114,6 +130,13 @@ struct naf_conf {
 	 * shared by every worker and daemon of one deployment. */
 	const uint8_t *digest_secret;
 	uint32_t digest_nonce_lifetime_s; /* default 300 */
+	/* Certificate status (issue 6): NULL serves no /crl/ and /ocsp. */
+	struct naf_status *status;
+	/* Where relying parties reach this NAF, e.g. "http://naf.example:8443"
+	 * (no trailing '/').  Issued certificates whose policy names no
+	 * ocsp_url / crl_url get <public_url>/ocsp (AIA) and
+	 * <public_url>/crl/<ca>.crl (CRL DP).  NULL: no defaults. */
+	const char *public_url;
 };
 
 struct naf;
@@ -127,12 +150,21 @@ void naf_free(struct naf *n);
 /* The handler (ctx is the struct naf). */
 void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp);
 
+/* Only the certificate-status routes (/crl/, /ocsp), for a listener of
+ * their own: relying parties fetch them over plain HTTP (RFC 5019), so
+ * that checking a TLS server's certificate does not need TLS first. */
+void naf_status_route(void *ctx, const struct gba_http_request *req,
+                      struct gba_http_response *resp);
+
 /* ---- set-up shared by gba-bsfd and gba-nafd ---- */
 
 /*
  * Load a CA directory made by `gba-ctl ca init`: ca.pem + ca.key (or
- * key_override: a PEM path or a PKCS#11 URI), cmc.pem + cmc.key and
- * root.pem.  Keys must be mode 0600 or stricter (GBA_EPERM otherwise).
+ * key_override: a PEM path or a PKCS#11 URI), cmc.pem + cmc.key,
+ * root.pem, and ocsp.pem + ocsp.key when present (older directories
+ * have none: the issuing CA then signs OCSP responses itself), and
+ * ra.pem when present: the certificates of RAs that may revoke (at most
+ * NAF_MAX_RA; each must chain to the issuing CA when used).  Keys must be mode 0600 or stricter (GBA_EPERM otherwise).
  * The CA is named `name` (the policies' certificate.issuer).  On
  * success ca owns two signers and the root DER: naf_ca_unload.
  */
@@ -143,11 +175,52 @@ void naf_ca_unload(struct naf_ca *ca);
  * secret at path. */
 int naf_secret_load(const char *path, uint8_t secret[32]);
 
+/* ---- certificate status: CRLs and OCSP (naf_status.c) ---- */
+
+/*
+ * One per process, shared by the workers (thread-safe).  It keeps each
+ * CA's current CRL and a cache of signed OCSP responses per (CA, CertID
+ * form, serial), and follows the store's change counter: every request
+ * reads it (one indexed read) and drops what a status change made stale
+ * before answering, so an answer fetched after a revocation committed
+ * never says good.  A background thread (naf_status_start) rebuilds CRLs
+ * when they change or pass half their lifetime and pre-signs responses
+ * for every current certificate, refreshing them before half their
+ * lifetime; requests with a nonce, or for several certificates, are
+ * signed live.
+ */
+struct naf_status_conf {
+	uint32_t crl_lifetime_s;          /* nextUpdate - thisUpdate (86400) */
+	uint32_t crl_max_age_s;           /* Cache-Control cap for CRLs (60) */
+	uint32_t ocsp_lifetime_s;         /* nextUpdate - thisUpdate (3600) */
+	size_t ocsp_cache_max;            /* cached responses (100000) */
+	uint32_t tick_ms;                 /* background pass period (2000) */
+};
+void naf_status_conf_default(struct naf_status_conf *c);
+
+/* cas (ncas 1..NAF_MAX_CAS) and conf are borrowed and must outlive s. */
+int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t ncas,
+                   const struct naf_status_conf *conf);
+/* The background thread, with its own store handle on db/key. */
+int naf_status_start(struct naf_status *s, const char *db, const char *key);
+/* Stop the thread (if started) and free. */
+void naf_status_free(struct naf_status *s);
+
+/* What the cache did since start (for tests and the bench). */
+struct naf_status_stats {
+	uint64_t ocsp_hits, ocsp_signed_live, ocsp_presigned, ocsp_dropped, crl_builds;
+	size_t ocsp_cached;
+};
+void naf_status_stats(struct naf_status *s, struct naf_status_stats *out);
+
 /* What a daemon's NAF workers share. */
 struct naf_service_conf {
 	const char *fqdn;                 /* NAF FQDN */
 	const char *ca_dir, *ca_key, *ca_name;   /* naf_ca_load; ca_key may be NULL */
 	const char *secret_file;          /* naf_secret_load */
+	/* certificate status: 0 takes naf_status_conf_default's */
+	uint32_t crl_lifetime_s, crl_max_age_s, ocsp_lifetime_s;
+	const char *url;                  /* --naf-url; NULL: naf_service_publish's */
 };
 
 /* The options that fill it, as gba_daemon.h's: getopt_long values,
@@ -158,14 +231,23 @@ enum {
 	NAF_OPT_CA_DIR,
 	NAF_OPT_CA_KEY,
 	NAF_OPT_CA_NAME,
-	NAF_OPT_SECRET
+	NAF_OPT_SECRET,
+	NAF_OPT_CRL_LIFETIME,
+	NAF_OPT_CRL_MAX_AGE,
+	NAF_OPT_OCSP_LIFETIME,
+	NAF_OPT_URL
 };
 #define NAF_LONG_OPTIONS                                              \
 	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
 	{ "ca-dir", required_argument, NULL, NAF_OPT_CA_DIR },        \
 	{ "ca-key", required_argument, NULL, NAF_OPT_CA_KEY },        \
 	{ "ca-name", required_argument, NULL, NAF_OPT_CA_NAME },      \
-	{ "naf-secret", required_argument, NULL, NAF_OPT_SECRET }
+	{ "naf-secret", required_argument, NULL, NAF_OPT_SECRET },    \
+	{ "crl-lifetime", required_argument, NULL, NAF_OPT_CRL_LIFETIME }, \
+	{ "crl-max-age", required_argument, NULL, NAF_OPT_CRL_MAX_AGE },   \
+	{ "ocsp-lifetime", required_argument, NULL, NAF_OPT_OCSP_LIFETIME }, \
+	{ "naf-url", required_argument, NULL, NAF_OPT_URL }
+/* 1 taken, 0 not one of them, GBA_EINVAL for a bad value */
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
 void naf_service_usage(FILE *f, const char *secret);
 
@@ -174,17 +256,30 @@ struct naf_service {
 	struct naf_conf conf;             /* what each worker's naf_new borrows */
 	struct gba_store_committer *committer;
 	uint8_t secret[32];
+	struct naf_status_conf status_conf;
+	struct naf_status *status;        /* CRLs and OCSP, conf.status */
+	char url[NAF_MAX_URL + 1];        /* conf.public_url */
 };
 
 /*
  * For a daemon d started with gba_daemon_start: load the CA and the Ua
  * nonce secret, start the group committer on d's store (a thread; d
- * has blocked the signals) and fill s->conf for the PKI portal Ua id,
- * with d's policies and audit log.  Nothing is left to free on failure;
- * otherwise stop it with naf_service_stop once no worker uses it.
+ * has blocked the signals), set up the certificate status cache and
+ * fill s->conf for the PKI portal Ua id, with d's policies and audit
+ * log.  Nothing is left to free on failure; otherwise stop it with
+ * naf_service_stop once no worker uses it.
  */
 int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
                       const struct gba_daemon *d);
+/*
+ * Once the listeners are bound (gba_daemon_conf.on_bound): the URL where
+ * relying parties reach /ocsp and /crl/, the default AIA and CRL DP of
+ * issued certificates, is c->url (http:// or https://, trailing slashes
+ * dropped; GBA_EINVAL otherwise), or else http[s]://FQDN:port of the
+ * listener that serves them; then start the status thread on d's store.
+ */
+int naf_service_publish(struct naf_service *s, const struct naf_service_conf *c, int https,
+                        unsigned port, const struct gba_daemon *d);
 void naf_service_stop(struct naf_service *s);
 
 #endif

@@ -3,7 +3,8 @@
  * HTTP): first enrolment authenticated by the GBA key (identification =
  * B-TID, identityProofV2 keyed with SHA-256(Ks_NAF || B-TID), POP
  * linking), renewal and rekey signed with an issued certificate,
- * pending requests and polling, getCert, confirmCertAcceptance.
+ * pending requests and polling, getCert, confirmCertAcceptance,
+ * revokeRequest and getCRL (doc/revocation.md).
  *
  * Every answer to a request that parsed as a SignedData is a Full PKI
  * Response signed by the CMC signer; only bodies too malformed for that
@@ -37,6 +38,8 @@
 
 #include "gba_crypto.h"
 #include "gba_err.h"
+#include "gba_keys.h"
+#include "gba_ocsp.h"
 #include "gba_log.h"
 #include "gba_mem.h"
 #include "gba_time.h"
@@ -87,6 +90,15 @@ struct cmc {
 	struct gba_cert_ref confirm[GBA_CMC_MAX_CONTROLS];   /* confirmCertAcceptance */
 	size_t nconfirm;
 	size_t nok, nfail;
+	/* revokeRequest and getCRL (issue 6) */
+	int ra;                                /* signed by an authorized RA */
+	const struct naf_ca *ra_ca;            /* ... of this CA */
+	struct gba_revocation revs[GBA_CMC_MAX_CONTROLS];
+	char rev_impi[GBA_CMC_MAX_CONTROLS][GBA_MAX_IMPI_LEN + 1];
+	size_t nrevs, nrev_audited;
+	struct gba_blob crls[NAF_MAX_CAS];
+	uint8_t *crl_owned[NAF_MAX_CAS];
+	size_t ncrls;
 };
 
 /* ---- statuses ---- */
@@ -157,6 +169,24 @@ static int single(struct cmc *c, const struct gba_cmc_attr *a, struct gba_blob *
 	return 0;
 }
 
+/* revokeRequest / getCRL syntax: 1 when the PKIData failed (status
+ * set), else the decoder's result. */
+static int revocation_control_ok(struct cmc *c, const struct gba_cmc_attr *a,
+                                 struct gba_der_error *err)
+{
+	struct gba_cmc_revoke rv;
+	struct gba_cmc_get_crl gc;
+
+	if (a->nvalues != 1) {
+		fail_all(c, GBA_CMC_FAILED, a->body_part_id, GBA_CMC_BAD_REQUEST,
+		         "control with several values");
+		return 1;
+	}
+	if (a->control == GBA_CMC_REVOKE_REQUEST)
+		return gba_cmc_get_revoke(c->cmsg, a->values[0], &rv, err);
+	return gba_cmc_get_getcrl(c->cmsg, a->values[0], &gc, err);
+}
+
 /* Read the controls; 0 or -1 when the PKIData has failed (status set). */
 static int read_controls(struct cmc *c)
 {
@@ -211,6 +241,12 @@ static int read_controls(struct cmc *c)
 			}
 			c->has_proof = 1;
 			ret = gba_cmc_get_witness_v2(c->cmsg, a->values[0], &c->proof, &err);
+			break;
+		case GBA_CMC_REVOKE_REQUEST:
+		case GBA_CMC_GET_CRL:
+			ret = revocation_control_ok(c, a, &err);
+			if (ret > 0)
+				return -1;
 			break;
 		case GBA_CMC_GET_CERT:
 		case GBA_CMC_CONFIRM_CERT_ACCEPTANCE: {
@@ -391,6 +427,11 @@ static int check_signer(struct cmc *c)
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_IDENTITY,
 		         "the signer certificate is not one of ours");
 		return -1;
+	}
+	if (naf_ca_ra_is(&c->n->conf->cas[i], c->sv.cert.p, c->sv.cert.len)) {
+		c->ra = 1;   /* may revoke; enrols nothing (naf_cmc_handle) */
+		c->ra_ca = &c->n->conf->cas[i];
+		return 0;
 	}
 	ret = gba_store_cert_get(c->n->store, c->old.serial, c->old.serial_len, &c->old_rec);
 	if (ret == GBA_ENOTFOUND || (ret == 0 && (c->old_rec.status != GBA_CERT_VALID ||
@@ -753,6 +794,273 @@ static int do_queries(struct cmc *c)
 	return 0;
 }
 
+/* ---- revokeRequest and getCRL (issue 6, doc/revocation.md) ---- */
+
+static void revocations_failed(struct cmc *c, int err);
+
+/* Only revokeRequest / getCRL beside the bookkeeping controls: what a
+ * GBA-authenticated request without keys or pendToken may carry. */
+static int revocation_only(const struct cmc *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->pd.ncontrols; i++) {
+		switch (c->pd.controls[i].control) {
+		case GBA_CMC_REVOKE_REQUEST:
+		case GBA_CMC_GET_CRL:
+			n++;
+			break;
+		case GBA_CMC_GET_CERT:
+		case GBA_CMC_CONFIRM_CERT_ACCEPTANCE:
+			return 0;
+		default:
+			break;
+		}
+	}
+	return n > 0;
+}
+
+/* The CA whose issuing certificate has this subject Name DER. */
+static const struct naf_ca *ca_by_subject(const struct cmc *c, struct gba_blob name)
+{
+	struct gba_cert_info ci;
+	const uint8_t *der;
+	size_t i, len;
+	int same;
+
+	for (i = 0; i < c->n->conf->ncas; i++) {
+		der = gba_signer_cert(c->n->conf->cas[i].issuer, &len);
+		if (gba_x509_cert_info(der, len, &ci) < 0)
+			continue;
+		same = blob_eq(name, (struct gba_blob){ ci.subject_der, ci.subject_der_len });
+		gba_cert_info_clear(&ci);
+		if (same)
+			return &c->n->conf->cas[i];
+	}
+	return NULL;
+}
+
+/* May this application's subscribers revoke their own certificates? */
+static int self_revoke_allowed(const struct cmc *c)
+{
+	const struct gba_policy_set *set = gba_policy_store_acquire(c->n->conf->policies);
+	const struct gba_policy *p = gba_policy_find(set, c->n->conf->fqdn);
+	int ok = p != NULL && p->c.revocation.self_revoke;
+
+	gba_policy_store_release(c->n->conf->policies, set);
+	return ok;
+}
+
+static void revoke_deny(struct cmc *c, uint32_t id, int fail, const char *why,
+                        const char *impi, struct gba_blob serial)
+{
+	(void)naf_audit(c->n, GBA_AUDIT_REVOKE, GBA_AUDIT_DENIED, why, c->req->peer, impi, c->btid,
+	                NULL, NULL, serial.len <= GBA_STORE_MAX_SERIAL ? serial.p : NULL,
+	                serial.len, NULL);
+	status_add(c, GBA_CMC_FAILED, id, fail, why);
+	c->nfail++;
+}
+
+/*
+ * Who may revoke which certificate (doc/revocation.md):
+ *  - an authorized RA (its certificate in the CA directory's ra.pem):
+ *    any certificate of its CA;
+ *  - the certificate itself (the SignedData signed with it);
+ *  - the subscriber's GBA session: identification + identityProofV2
+ *    (checked already) and passphrase = gba_revoke_passphrase under
+ *    SHA-256(Ks_NAF || B-TID), for a certificate of the same IMPI and
+ *    this application.
+ * The last two need the policy's revocation.self_revoke.
+ */
+static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
+{
+	struct gba_cmc_revoke rv;
+	struct gba_der_error err;
+	struct gba_cert_record rec;
+	struct gba_revocation *r;
+	const struct naf_ca *ca;
+	uint8_t mac[GBA_REVOKE_MAC_LEN];
+	int64_t now = gba_time_now();
+	const char *impi = c->ra ? NULL : c->mode == MODE_RENEW ? c->old_rec.impi : c->key.impi;
+	int ret, ok;
+
+	memset(&rec, 0, sizeof(rec));
+	if (gba_cmc_get_revoke(c->cmsg, a->values[0], &rv, &err) != 0)
+		return 0;   /* read_controls refused it already */
+	if (!gba_store_revoke_reason_ok(rv.reason)) {
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST,
+		            "reason not allowed here (certificateHold is the operator's)", impi,
+		            rv.serial);
+		return 0;
+	}
+	if (rv.has_invalidity_date && (rv.invalidity_date > now || rv.invalidity_date <= 0)) {
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST, "invalidityDate in the future",
+		            impi, rv.serial);
+		return 0;
+	}
+	ca = ca_by_subject(c, rv.issuer);
+	ret = ca == NULL || rv.serial.len > GBA_STORE_MAX_SERIAL
+	      ? GBA_ENOTFOUND
+	      : gba_store_cert_get(c->n->store, rv.serial.p, rv.serial.len, &rec);
+	if (ret == GBA_ENOTFOUND || ret == GBA_EINVAL ||
+	    (ret == 0 && strcmp(rec.ca, ca->name) != 0)) {
+		gba_cert_record_clear(&rec);
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_CERT_ID, "no such certificate", impi,
+		            rv.serial);
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	if (c->ra) {
+		ok = ca == c->ra_ca;
+	} else if (c->mode == MODE_RENEW) {
+		/* signed by the certificate being revoked */
+		ok = blob_eq(rv.serial, (struct gba_blob){ c->old.serial, c->old.serial_len });
+	} else {
+		ok = strcmp(rec.impi, c->key.impi) == 0 &&
+		     strcasecmp(rec.app_id, c->n->conf->fqdn) == 0 && rv.passphrase.len == sizeof(mac);
+		if (ok) {
+			ret = gba_revoke_passphrase(c->proof_key, rv.issuer.p, rv.issuer.len, rv.serial.p,
+			                            rv.serial.len, rv.reason,
+			                            rv.has_invalidity_date ? rv.invalidity_date : 0,
+			                            c->nonce.p, c->nonce.len, mac);
+			ok = ret == 0 && gba_ct_equal(mac, rv.passphrase.p, sizeof(mac));
+			gba_wipe(mac, sizeof(mac));
+		}
+	}
+	if (!ok) {
+		gba_cert_record_clear(&rec);
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_IDENTITY,
+		            "not authorized to revoke this certificate", impi, rv.serial);
+		return 0;
+	}
+	if (!c->ra && !self_revoke_allowed(c)) {
+		gba_cert_record_clear(&rec);
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST,
+		            "the policy does not let subscribers revoke", impi, rv.serial);
+		return 0;
+	}
+	if (rec.status == GBA_CERT_REVOKED) {
+		gba_cert_record_clear(&rec);
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST, "already revoked", impi,
+		            rv.serial);
+		return 0;
+	}
+	if (c->nrevs >= GBA_CMC_MAX_CONTROLS) {
+		gba_cert_record_clear(&rec);
+		return GBA_ETOOBIG;
+	}
+	r = &c->revs[c->nrevs];
+	memset(r, 0, sizeof(*r));
+	r->serial = rv.serial.p;              /* lives in c->cmsg */
+	r->serial_len = rv.serial.len;
+	r->op = GBA_STATUS_REVOKE;
+	r->reason = rv.reason;
+	r->at = now;
+	r->invalidity_date = rv.has_invalidity_date ? rv.invalidity_date : 0;
+	memcpy(c->rev_impi[c->nrevs], rec.impi, strlen(rec.impi) + 1);
+	if (!c->ra)   /* the store checks the owner again, atomically */
+		r->impi = c->rev_impi[c->nrevs];
+	c->nrevs++;
+	gba_cert_record_clear(&rec);
+	status_add(c, GBA_CMC_SUCCESS, a->body_part_id, -1, NULL);
+	c->nok++;
+	return 0;
+}
+
+static int do_revocations(struct cmc *c)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->pd.ncontrols; i++) {
+		if (c->pd.controls[i].control != GBA_CMC_REVOKE_REQUEST)
+			continue;
+		ret = do_revocation(c, &c->pd.controls[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The `ok` records go before the commit (fail closed): when one cannot be
+ * written, nothing is revoked and the PKIData fails.  -1 then. */
+static int revocations_audit(struct cmc *c)
+{
+	const char *impi;
+	size_t i;
+
+	for (i = 0; i < c->nrevs; i++) {
+		impi = c->rev_impi[i];
+		if (naf_audit(c->n, GBA_AUDIT_REVOKE, GBA_AUDIT_OK,
+		              gba_crl_reason_name(c->revs[i].reason), c->req->peer, impi, c->btid,
+		              NULL, NULL, c->revs[i].serial, c->revs[i].serial_len,
+		              c->ra ? "by RA" : NULL) < 0) {
+			c->nrev_audited = i;
+			revocations_failed(c, GBA_EIO);
+			c->nrevs = 0;
+			c->nok = c->nfail = 0;
+			fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_TRY_LATER, "the audit log is unavailable");
+			return -1;
+		}
+	}
+	c->nrev_audited = c->nrevs;
+	return 0;
+}
+
+/* An `error` record for each audited revocation that did not commit. */
+static void revocations_failed(struct cmc *c, int err)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrev_audited; i++)
+		(void)naf_audit(c->n, GBA_AUDIT_REVOKE, GBA_AUDIT_ERROR, gba_errname(err),
+		                c->req->peer, c->rev_impi[i], c->btid, NULL, NULL, c->revs[i].serial,
+		                c->revs[i].serial_len, NULL);
+	c->nrev_audited = 0;
+}
+
+/* getCRL: the issuer's current CRL goes into the response's crls. */
+static int do_getcrl(struct cmc *c)
+{
+	const struct gba_cmc_attr *a;
+	struct gba_cmc_get_crl gc;
+	struct gba_der_error err;
+	const struct naf_ca *ca;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->pd.ncontrols; i++) {
+		a = &c->pd.controls[i];
+		if (a->control != GBA_CMC_GET_CRL ||
+		    gba_cmc_get_getcrl(c->cmsg, a->values[0], &gc, &err) != 0)
+			continue;
+		ca = ca_by_subject(c, gc.issuer);
+		if (ca == NULL || gc.has_crl_name || gc.has_time || gc.has_reasons) {
+			status_add(c, GBA_CMC_FAILED, a->body_part_id, GBA_CMC_BAD_REQUEST,
+			           ca == NULL ? "no CRL for that issuer"
+			                      : "only the current full CRL is available");
+			c->nfail++;
+			continue;
+		}
+		if (c->ncrls >= NAF_MAX_CAS)
+			return GBA_ETOOBIG;
+		ret = naf_crl_copy(c->n, ca, &c->crl_owned[c->ncrls], &c->crls[c->ncrls].len);
+		if (ret < 0) {
+			gba_log_err(MOD, "getCRL: %s", gba_strerror(ret));
+			status_add(c, GBA_CMC_FAILED, a->body_part_id, GBA_CMC_TRY_LATER,
+			           "the CRL is not available");
+			c->nfail++;
+			continue;
+		}
+		c->crls[c->ncrls].p = c->crl_owned[c->ncrls];
+		c->ncrls++;
+		status_add(c, GBA_CMC_SUCCESS, a->body_part_id, -1, NULL);
+		c->nok++;
+	}
+	return 0;
+}
+
 /* ---- the response ---- */
 
 static int respond(struct cmc *c, struct gba_http_response *resp)
@@ -796,6 +1104,8 @@ static int respond(struct cmc *c, struct gba_http_response *resp)
 	sr.signer_cert.p = gba_signer_cert(ca->cmc, &sr.signer_cert.len);
 	sr.certs = c->out_certs;
 	sr.ncerts = c->nout;
+	sr.crls = c->crls;
+	sr.ncrls = c->ncrls;
 	sr.sig_alg.p = gba_signer_sig_oid(ca->cmc, &sr.sig_alg.len);
 	sr.hash = gba_key_cms_hash(gba_signer_key(ca->cmc));
 	sr.signing_time = gba_time_now();
@@ -925,13 +1235,18 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 		if (check_identity(c) < 0)
 			goto refused;
 	}
+	if (c->ra && c->pd.nreqs != 0) {
+		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_REQUEST,
+		         "an RA signature may revoke, not enrol");
+		goto refused;
+	}
 	if (c->mode == MODE_POLL) {
-		if (c->query_pending.len == 0 || c->pd.nreqs != 0) {
+		if (c->pd.nreqs != 0 || (c->query_pending.len == 0 && !revocation_only(c))) {
 			fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_MESSAGE_CHECK,
 			         "the signer's key identifier matches no request");
 			goto refused;
 		}
-		ret = do_poll(c);
+		ret = c->query_pending.len > 0 ? do_poll(c) : 0;
 	} else if (c->mode == MODE_NEW) {
 		/* the signature over the SignedData is the new key's */
 		if (gba_x509_verify_spki(c->signer_spki, c->signer_spki_len, c->sv.sig_alg.p,
@@ -951,10 +1266,15 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	}
 	if (ret == 0)
 		ret = do_queries(c);
+	if (ret == 0)
+		ret = do_revocations(c);
 	if (ret < 0) {
 		gba_log_err(MOD, "request failed: %s", gba_strerror(ret));
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_INTERNAL_CA_ERROR, "internal error");
+		c->nrevs = 0;
 	}
+	if (revocations_audit(c) < 0)
+		goto answer;
 
 	/* Record everything at once, the nonce first: a replay changes nothing. */
 	memset(&txn, 0, sizeof(txn));
@@ -969,7 +1289,11 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	txn.pend_issued = c->has_pend_issued ? c->pend_issued : NULL;
 	txn.confirm = c->confirm;
 	txn.nconfirm = c->nconfirm;
+	txn.revocations = c->revs;
+	txn.nrevocations = c->nrevs;
 	ret = naf_commit(n, &txn);
+	if (ret < 0)
+		revocations_failed(c, ret);
 	if (ret == GBA_EREPLAY) {
 		gba_log_notice(MOD, "replayed senderNonce from %s", req->peer);
 		c->nok = c->nfail = 0;
@@ -998,6 +1322,10 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 				goto out;
 			}
 		}
+		/* after the commit, so the CRL shows this request's revocations */
+		ret = do_getcrl(c);
+		if (ret < 0)
+			gba_log_err(MOD, "getCRL: %s", gba_strerror(ret));
 	}
 	goto answer;
 refused:
@@ -1019,6 +1347,8 @@ out:
 	if (c != NULL) {
 		for (i = 0; i < c->nowned; i++)
 			gba_free(c->owned[i]);
+		for (i = 0; i < c->ncrls; i++)
+			gba_free(c->crl_owned[i]);
 		for (i = 0; i < c->nrecs; i++) {
 			c->recs[i].der = NULL;
 			gba_cert_record_clear(&c->recs[i]);

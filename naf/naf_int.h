@@ -28,6 +28,9 @@ struct naf {
 	char ua_hex[2 * GBA_UA_ID_LEN + 1];
 	struct naf_cache_entry *cache;    /* NAF_CACHE_SLOTS */
 	uint64_t tick;
+	/* default AIA / CRL DP URLs (conf->public_url), per CA; "" for none */
+	char ocsp_url[NAF_MAX_URL + 16];
+	char crl_url[NAF_MAX_CAS][NAF_MAX_URL + 3 * GBA_STORE_MAX_CA + 16];
 };
 
 /* Ks_NAF for btid through the cache (copy in *out; naf_key_clear it).
@@ -139,6 +142,19 @@ void naf_portal_enrol(struct naf *n, const struct gba_http_request *req,
                       struct gba_http_response *resp);
 void naf_portal_cacert(struct naf *n, const struct gba_http_request *req,
                        struct gba_http_response *resp);
+/* GET /crl/<ca>.crl and POST /ocsp, GET /ocsp/<b64> (naf_status.c). */
+void naf_crl_handle(struct naf *n, const struct gba_http_request *req,
+                    struct gba_http_response *resp);
+void naf_ocsp_handle(struct naf *n, const struct gba_http_request *req,
+                     struct gba_http_response *resp);
+/* 1 when der is one of ca's authorized RA certificates (naf.c). */
+int naf_ca_ra_is(const struct naf_ca *ca, const uint8_t *der, size_t len);
+/* A copy of ca's current CRL (*der: gba_free), through the status cache
+ * when there is one (naf_status.c). */
+int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *len);
+/* Percent-encode a CA name for a URL path segment into out (cap
+ * bytes, NUL-terminated); GBA_ETOOBIG when it does not fit. */
+int naf_url_escape(const char *in, char *out, size_t cap);
 
 /* ---- Ua GBA Digest (naf_ua.c) ---- */
 

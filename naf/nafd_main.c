@@ -89,6 +89,21 @@ struct daemon {
 	struct naf_service naf;
 };
 
+/* Listener bound: issued certificates point relying parties to this
+ * listener's /ocsp and /crl/ (or --naf-url); the CRL/OCSP thread starts. */
+static int on_bound(void *arg, struct gba_http_server *server)
+{
+	struct daemon *d = arg;
+	int ret;
+
+	ret = naf_service_publish(&d->naf, &d->opt->naf, d->opt->tls_cert != NULL,
+	                          gba_http_server_port(server, 0), &d->dm);
+	if (ret < 0)
+		fprintf(stderr, "gba-nafd: CRL/OCSP: %s (--naf-url must be an http:// or https://"
+		        " URL)\n", gba_strerror(ret));
+	return ret;
+}
+
 static void worker_free(void *arg)
 {
 	struct worker *w = arg;
@@ -374,6 +389,7 @@ int main(int argc, char **argv)
 	o.dc.worker_new = worker_new;
 	o.dc.worker_free = worker_free;
 	o.dc.worker_arg = &d;
+	o.dc.on_bound = on_bound;
 	/* Signals blocked, store checked, audit log open, policies loaded. */
 	if (gba_daemon_start(&d.dm, &o.dc) < 0)
 		return 1;

@@ -69,7 +69,7 @@ ext() {     # ext CERT NAME: the extension's value line(s)
 check_dir() {   # check_dir DIR TYPE SIGNER-EKU-TEXT [no-ca-key]
 	d=$1 t=$2 eku=$3
 	[ "$(mode "$d")" = 700 ] && pass "$t: directory 0700" || fail "$t: directory mode $(mode "$d")"
-	for k in root.key ca.key cmc.key; do
+	for k in root.key ca.key cmc.key ocsp.key; do
 		[ "$k" = ca.key ] && [ "${4:-}" = no-ca-key ] && continue
 		[ "$(mode "$d/$k")" = 600 ] && pass "$t: $k 0600" ||
 			fail "$t: $k mode $(mode "$d/$k")"
@@ -92,7 +92,7 @@ check_dir() {   # check_dir DIR TYPE SIGNER-EKU-TEXT [no-ca-key]
 		pass "$t: issuing CA pathlen 0" || fail "$t: issuing CA constraints"
 	"$OPENSSL" x509 -in "$d/root.pem" -noout -text | grep -q "CA:TRUE, pathlen:1" &&
 		pass "$t: root pathlen 1" || fail "$t: root constraints"
-	for c in root ca cmc; do
+	for c in root ca cmc ocsp; do
 		want=$(ski_of_key "$d/$c.pem")
 		got=$(ext "$d/$c.pem" subjectKeyIdentifier)
 		[ -n "$want" ] && [ "$want" = "$got" ] && pass "$t: $c SKI is method 1" ||
@@ -102,7 +102,18 @@ check_dir() {   # check_dir DIR TYPE SIGNER-EKU-TEXT [no-ca-key]
 		pass "$t: ca AKI = root SKI" || fail "$t: ca AKI"
 	[ "$(ext "$d/cmc.pem" authorityKeyIdentifier)" = "$(ext "$d/ca.pem" subjectKeyIdentifier)" ] &&
 		pass "$t: cmc AKI = ca SKI" || fail "$t: cmc AKI"
-	for c in root ca cmc; do
+	# the delegated OCSP responder (RFC 6960 4.2.2.2)
+	check "$t: responder openssl verify -x509_strict -purpose ocsphelper" \
+		"$OPENSSL" verify -x509_strict -purpose ocsphelper -CAfile "$d/root.pem" \
+		-untrusted "$d/ca.pem" "$d/ocsp.pem"
+	"$OPENSSL" x509 -in "$d/ocsp.pem" -noout -text >"$tmp/ocsp.txt"
+	grep -q "OCSP Signing" "$tmp/ocsp.txt" && grep -q "OCSP No Check" "$tmp/ocsp.txt" &&
+		grep -q "CA:FALSE" "$tmp/ocsp.txt" && grep -q "OCSP Responder" "$tmp/ocsp.txt" &&
+		pass "$t: responder EKU OCSPSigning, ocsp-nocheck, CA:FALSE" ||
+		fail "$t: responder extensions"
+	[ "$(ext "$d/ocsp.pem" authorityKeyIdentifier)" = "$(ext "$d/ca.pem" subjectKeyIdentifier)" ] &&
+		pass "$t: responder AKI = ca SKI" || fail "$t: responder AKI"
+	for c in root ca cmc ocsp; do
 		n=$("$OPENSSL" x509 -in "$d/$c.pem" -noout -serial | sed 's/serial=//')
 		[ ${#n} = 40 ] && pass "$t: $c serial 20 octets" || fail "$t: $c serial $n"
 	done

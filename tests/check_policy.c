@@ -49,6 +49,9 @@ static const char full_yaml[] =
 	"renewal:\n"
 	"  window_days: 3\n"
 	"  same_key: false\n"
+	"revocation:\n"
+	"  hold: true\n"
+	"  self_revoke: false\n"
 	"ccm:\n"
 	"  on_bootstrap: [renewal-required]\n"
 	"  on_issue: [new-certificate, trust-anchors]\n"
@@ -247,6 +250,8 @@ START_TEST(full_policy_loads_every_key)
 	                                       (1u << GBA_POLICY_CCM_TRUST_ANCHORS));
 	ck_assert_int_eq(c->ccm.status, GBA_POLICY_STATUS_CRL);
 	ck_assert_str_eq(c->ccm.trust_anchors.v[0], "/etc/b.pem");
+	ck_assert(c->revocation.hold);
+	ck_assert(!c->revocation.self_revoke);
 	gba_policy_free(p);
 }
 END_TEST
@@ -273,6 +278,8 @@ START_TEST(defaults_are_filled_in)
 	ck_assert_str_eq(c->certificate.eku.v[0], "client-auth");
 	ck_assert_ptr_null(c->certificate.ocsp_url);
 	ck_assert_int_eq(c->renewal.window_days, 30);
+	ck_assert(!c->revocation.hold);
+	ck_assert(c->revocation.self_revoke);
 	ck_assert_int_eq(c->ccm.expiry_hours, 24);
 	gba_policy_free(p);
 }
@@ -514,6 +521,8 @@ START_TEST(print_round_trips)
 	ck_assert_uint_eq(q->c.enrollment.methods, p->c.enrollment.methods);
 	ck_assert_uint_eq(q->c.ccm.on_issue, p->c.ccm.on_issue);
 	ck_assert_int_eq(q->c.renewal.window_days, p->c.renewal.window_days);
+	ck_assert_int_eq(q->c.revocation.hold, p->c.revocation.hold);
+	ck_assert_int_eq(q->c.revocation.self_revoke, p->c.revocation.self_revoke);
 	free(buf);
 	gba_policy_free(p);
 	gba_policy_free(q);

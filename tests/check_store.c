@@ -1524,13 +1524,14 @@ START_TEST(schema_v1_database_is_upgraded)
 	add_sub(st, "old@x", 32);
 	gba_store_close(st);
 	st = NULL;
-	ck_assert_int_eq(raw_user_version(e.db), 3);
+	ck_assert_int_eq(raw_user_version(e.db), 4);
 	/* Turn it into what the version 1 code made. */
-	raw_exec(e.db, "DROP TABLE certificates; DROP TABLE cmc_nonces; DROP TABLE pending;"
+	raw_exec(e.db, "DROP TABLE revocation_log; DROP TABLE crls;"
+	               " DROP TABLE certificates; DROP TABLE cmc_nonces; DROP TABLE pending;"
 	               " PRAGMA user_version = 1;");
 	ck_assert_int_eq(raw_user_version(e.db), 1);
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
-	ck_assert_int_eq(raw_user_version(e.db), 3);
+	ck_assert_int_eq(raw_user_version(e.db), 4);
 	ck_assert_int_eq(gba_store_subscriber_get(st, "old@x", &s), 0);
 	ck_assert_uint_eq(gba_sqn_get(s.sqn), 32);
 	gba_subscriber_clear(&s);
@@ -1547,9 +1548,9 @@ START_TEST(schema_v1_database_is_upgraded)
 }
 END_TEST
 
-/* A version 2 database (no certificates.confirm_by) keeps its rows and
+/* A version 3 database (no certificates.confirm_by) keeps its rows and
  * reads them as confirmed. */
-START_TEST(schema_v2_database_is_upgraded)
+START_TEST(schema_v3_database_is_upgraded_to_v4)
 {
 	struct env e;
 	struct gba_store *st = NULL;
@@ -1563,10 +1564,10 @@ START_TEST(schema_v2_database_is_upgraded)
 	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
 	gba_store_close(st);
 	st = NULL;
-	raw_exec(e.db, "ALTER TABLE certificates DROP COLUMN confirm_by; PRAGMA user_version = 2;");
-	ck_assert_int_eq(raw_user_version(e.db), 2);
-	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	raw_exec(e.db, "ALTER TABLE certificates DROP COLUMN confirm_by; PRAGMA user_version = 3;");
 	ck_assert_int_eq(raw_user_version(e.db), 3);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(raw_user_version(e.db), 4);
 	ck_assert_int_eq(gba_store_cert_get(st, c.serial, c.serial_len, &r), 0);
 	ck_assert_int_eq(r.confirm_by, 0);
 	gba_cert_record_clear(&r);
@@ -1732,6 +1733,547 @@ START_TEST(ca_records_allocation_failures)
 }
 END_TEST
 
+/* ---- revocation (issue 6) ---- */
+
+static int cert_status(struct gba_store *st, const struct gba_cert_record *c,
+                       struct gba_cert_record *out)
+{
+	int ret = gba_store_cert_get(st, c->serial, c->serial_len, out);
+
+	ck_assert_int_eq(ret, 0);
+	return out->status;
+}
+
+static uint64_t epoch_of(struct gba_store *st)
+{
+	uint64_t v = 99999;
+
+	ck_assert_int_eq(gba_store_status_epoch(st, &v), 0);
+	return v;
+}
+
+static void make_rev(struct gba_revocation *r, const struct gba_cert_record *c, int op,
+                     int reason, int64_t at)
+{
+	memset(r, 0, sizeof(*r));
+	r->serial = c->serial;
+	r->serial_len = c->serial_len;
+	r->op = op;
+	r->reason = reason;
+	r->at = at;
+}
+
+static int refuse_cb(void *ctx, const struct gba_cert_record *cur)
+{
+	(*(unsigned *)ctx)++;
+	ck_assert_int_ne(cur->status, GBA_CERT_REVOKED);
+	return GBA_EIO;
+}
+
+static int fail_second_cb(void *ctx, const struct gba_cert_record *cur)
+{
+	(void)cur;
+	return ++*(unsigned *)ctx == 2 ? GBA_EIO : 0;
+}
+
+static int seen_cb(void *ctx, const struct gba_cert_record *cur)
+{
+	(void)cur;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+struct change_seen {
+	uint64_t seq[8];
+	uint8_t serial[8];
+	size_t n;
+};
+
+static int change_cb(void *ctx, uint64_t seq, const char *ca, const uint8_t *serial,
+                     size_t len)
+{
+	struct change_seen *c = ctx;
+
+	ck_assert_str_eq(ca, "Test Issuing CA");
+	ck_assert_uint_eq(len, 1);
+	ck_assert_uint_lt(c->n, 8);
+	c->seq[c->n] = seq;
+	c->serial[c->n] = serial[0];
+	c->n++;
+	return 0;
+}
+
+START_TEST(status_changes_follow_rfc5280_rules)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[3], r;
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+	struct change_seen ch;
+	unsigned calls = 0;
+	uint64_t ep = 0;
+	int bad[] = { 6, 7, 8, 10, 11, -1 };
+	size_t i;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_uint_eq(epoch_of(st), 0);
+	make_cert(&c[0], 0x11, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x12, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[2], 0x13, "b@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 3);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_uint_eq(epoch_of(st), 0);   /* issuing is not a status change */
+
+	/* hold, hold again, unhold a valid one, unhold */
+	make_rev(&rv, &c[0], GBA_STATUS_HOLD, 0, 1000);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, GBA_CERT_HOLD);
+	ck_assert_int_eq(r.reason, 6);
+	ck_assert_int_eq(r.revoked_at, 1000);
+	ck_assert_ptr_nonnull(r.der);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 1);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, &r), GBA_ESTATE);
+	ck_assert_ptr_null(r.der);
+	make_rev(&rv, &c[1], GBA_STATUS_UNHOLD, 0, 1001);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ESTATE);
+	make_rev(&rv, &c[0], GBA_STATUS_UNHOLD, 0, 1002);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_VALID);
+	ck_assert_int_eq(r.reason, 0);
+	ck_assert_int_eq(r.revoked_at, 0);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 2);
+
+	/* hold, then revoke: keeps the hold's time, takes the new reason */
+	make_rev(&rv, &c[0], GBA_STATUS_HOLD, 0, 2000);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	make_rev(&rv, &c[0], GBA_STATUS_REVOKE, 1, 3000);
+	rv.invalidity_date = 1500;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_REVOKED);
+	ck_assert_int_eq(r.reason, 1);
+	ck_assert_int_eq(r.revoked_at, 2000);
+	ck_assert_int_eq(r.invalidity_date, 1500);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 4);
+
+	/* revoked is final */
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ESTATE);
+	make_rev(&rv, &c[0], GBA_STATUS_UNHOLD, 0, 3001);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ESTATE);
+	make_rev(&rv, &c[0], GBA_STATUS_HOLD, 0, 3001);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ESTATE);
+
+	/* reasons RFC 5280 does not allow here, bad times: nothing changes */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		make_rev(&rv, &c[1], GBA_STATUS_REVOKE, bad[i], 4000);
+		ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	}
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 4000);
+	rv.invalidity_date = 4001;   /* after the revocation */
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 0);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	make_rev(&rv, &c[1], 3, 1, 4000);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 4000);
+	rv.serial_len = 0;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_cert_set_status(st, NULL, NULL, NULL, NULL), GBA_EINVAL);
+
+	/* unknown serial, another subscriber's certificate, a refusing hook */
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 4000);
+	rv.serial = (const uint8_t *)"\x7f";
+	rv.serial_len = 1;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ENOTFOUND);
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 4000);
+	rv.impi = "b@x";
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, refuse_cb, &calls, NULL), GBA_EAUTH);
+	ck_assert_uint_eq(calls, 0);   /* ownership is checked first */
+	rv.impi = "a@x";
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, refuse_cb, &calls, NULL), GBA_EIO);
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_int_eq(cert_status(st, &c[1], &r), GBA_CERT_VALID);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 4);
+
+	/* and one that goes through, with the hook seeing it */
+	calls = 0;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, seen_cb, &calls, NULL), 0);
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_int_eq(cert_status(st, &c[1], &r), GBA_CERT_REVOKED);
+	ck_assert_int_eq(r.revoked_at, 4000);
+	ck_assert_int_eq(r.invalidity_date, 0);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 5);
+
+	/* the change log, in order */
+	memset(&ch, 0, sizeof(ch));
+	ck_assert_int_eq(gba_store_status_changes(st, 0, change_cb, &ch), 0);
+	ck_assert_uint_eq(ch.n, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_eq(ch.seq[i], i + 1);
+	ck_assert_uint_eq(ch.serial[4], 0x12);
+	memset(&ch, 0, sizeof(ch));
+	ck_assert_int_eq(gba_store_status_changes(st, 3, change_cb, &ch), 0);
+	ck_assert_uint_eq(ch.n, 2);
+	ck_assert_uint_eq(ch.seq[0], 4);
+	ck_assert_int_eq(gba_store_ca_epoch(st, "Test Issuing CA", &ep), 0);
+	ck_assert_uint_eq(ep, 5);
+	ck_assert_int_eq(gba_store_ca_epoch(st, "Other CA", &ep), 0);
+	ck_assert_uint_eq(ep, 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(epoch_moves_for_every_handle_at_once)
+{
+	struct env e;
+	struct gba_store *a = NULL, *b = NULL;
+	struct gba_cert_record c;
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&a, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_open(&b, e.db, e.key), 0);
+	make_cert(&c, 0x21, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", &c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(a, &t), 0);
+	ck_assert_uint_eq(epoch_of(a), 0);   /* prepares and keeps the statement */
+	make_rev(&rv, &c, GBA_STATUS_HOLD, 0, 500);
+	ck_assert_int_eq(gba_store_cert_set_status(b, &rv, NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(epoch_of(a), 1);   /* the kept statement holds no snapshot */
+	make_rev(&rv, &c, GBA_STATUS_REVOKE, 4, 600);
+	ck_assert_int_eq(gba_store_cert_set_status(b, &rv, NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(epoch_of(a), 2);
+	ck_assert_uint_eq(epoch_of(b), 2);
+	gba_store_close(a);
+	gba_store_close(b);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(revoke_impi_is_all_or_nothing)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[4], r;
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+	unsigned calls = 0;
+	size_t n = 99;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x31, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x32, "a@x", "naf2", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[2], 0x33, "a@x", "naf", 100, 100000, GBA_CERT_REVOKED);
+	make_cert(&c[3], 0x34, "b@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 4);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_uint_eq(epoch_of(st), 1);   /* inserted revoked: logged */
+	make_rev(&rv, &c[1], GBA_STATUS_HOLD, 0, 200);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+
+	/* a hook failing on the second certificate undoes the first */
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 5, 300, fail_second_cb, &calls, &n),
+	                 GBA_EIO);
+	ck_assert_uint_eq(calls, 2);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_VALID);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 2);
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 6, 300, NULL, NULL, &n), GBA_EINVAL);
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a x", 5, 300, NULL, NULL, &n), GBA_EINVAL);
+
+	calls = 0;
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 5, 300, seen_cb, &calls, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(calls, 2);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_REVOKED);
+	ck_assert_int_eq(r.reason, 5);
+	ck_assert_int_eq(r.revoked_at, 300);
+	gba_cert_record_clear(&r);
+	ck_assert_int_eq(cert_status(st, &c[1], &r), GBA_CERT_REVOKED);
+	ck_assert_int_eq(r.revoked_at, 200);   /* held since then */
+	gba_cert_record_clear(&r);
+	ck_assert_int_eq(cert_status(st, &c[2], &r), GBA_CERT_REVOKED);
+	ck_assert_int_eq(r.reason, 1);   /* untouched */
+	gba_cert_record_clear(&r);
+	ck_assert_int_eq(cert_status(st, &c[3], &r), GBA_CERT_VALID);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 4);
+	/* again: nothing left to revoke, which is not an error */
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 5, 400, NULL, NULL, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(gba_store_revoke_impi(st, "nobody@x", 5, 400, NULL, NULL, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(cmc_txn_revocation_is_replay_safe_and_owned)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[2], r;
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x41, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x42, "b@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "issue", c, 2);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+
+	/* b@x asking to revoke a@x's certificate: refused, nonce not kept */
+	make_rev(&rv, &c[0], GBA_STATUS_REVOKE, 1, 500);
+	rv.impi = "b@x";
+	make_txn(&t, "rev-1", NULL, 0);
+	t.revocations = &rv;
+	t.nrevocations = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EAUTH);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_VALID);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 0);
+
+	/* the owner: done; the same nonce again: a replay, nothing changes */
+	rv.impi = "a@x";
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert_int_eq(cert_status(st, &c[0], &r), GBA_CERT_REVOKED);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 1);
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 1, 600);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EREPLAY);
+	ck_assert_int_eq(cert_status(st, &c[1], &r), GBA_CERT_VALID);
+	gba_cert_record_clear(&r);
+	ck_assert_uint_eq(epoch_of(st), 1);
+	/* a bad reason fails the transaction before anything is written */
+	make_txn(&t, "rev-2", NULL, 0);
+	t.revocations = &rv;
+	t.nrevocations = 1;
+	rv.reason = 8;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	t.revocations = NULL;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+struct rl_seen {
+	uint8_t serial[8];
+	int status[8];
+	size_t n;
+};
+
+static int rl_cb(void *ctx, const struct gba_cert_record *r)
+{
+	struct rl_seen *s = ctx;
+
+	ck_assert_uint_lt(s->n, 8);
+	ck_assert_uint_eq(r->serial_len, 1);
+	s->serial[s->n] = r->serial[0];
+	s->status[s->n] = r->status;
+	s->n++;
+	return 0;
+}
+
+START_TEST(revoked_list_and_stored_crls)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[5];
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+	struct gba_crl_record crl, got;
+	struct rl_seen seen;
+	uint64_t ep = 0;
+	static const uint8_t der1[] = "crl-one", der2[] = "crl-two";
+	size_t i;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x55, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x51, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[2], 0x53, "a@x", "naf", 100, 900, GBA_CERT_VALID);   /* expires early */
+	make_cert(&c[3], 0x52, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[4], 0x54, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	memcpy(c[4].ca, "Other CA", sizeof("Other CA"));
+	make_txn(&t, "n", c, 5);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	for (i = 0; i < 5; i++) {
+		if (i == 3)
+			continue;
+		make_rev(&rv, &c[i], i == 1 ? GBA_STATUS_HOLD : GBA_STATUS_REVOKE, 1, 500);
+		ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	}
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(gba_store_revoked_list(st, "Test Issuing CA", 1000, rl_cb, &seen, &ep),
+	                 0);
+	ck_assert_uint_eq(ep, 3);   /* the other CA's change is 4 */
+	ck_assert_uint_eq(seen.n, 2);   /* expired 0x53 and valid 0x52 left out */
+	ck_assert_uint_eq(seen.serial[0], 0x51);
+	ck_assert_int_eq(seen.status[0], GBA_CERT_HOLD);
+	ck_assert_uint_eq(seen.serial[1], 0x55);
+	ck_assert_int_eq(seen.status[1], GBA_CERT_REVOKED);
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(gba_store_revoked_list(st, "Test Issuing CA", 0, rl_cb, &seen, &ep), 0);
+	ck_assert_uint_eq(seen.n, 3);
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(gba_store_cert_list_current(st, "Test Issuing CA", 1000, rl_cb, &seen),
+	                 0);
+	ck_assert_uint_eq(seen.n, 3);   /* 0x55, 0x51, 0x52: not the expired one */
+	ck_assert_int_eq(gba_store_revoked_list(st, "", 0, rl_cb, &seen, &ep), GBA_EINVAL);
+
+	/* CRLs: numbers go up by one, a lost race is GBA_EDUP */
+	ck_assert_int_eq(gba_store_crl_get(st, "Test Issuing CA", 1, &got), GBA_ENOTFOUND);
+	memset(&crl, 0, sizeof(crl));
+	memcpy(crl.ca, "Test Issuing CA", sizeof("Test Issuing CA"));
+	crl.number = 2;
+	crl.epoch = 3;
+	crl.this_update = 1000;
+	crl.next_update = 2000;
+	crl.der = (uint8_t *)(uintptr_t)der1;
+	crl.der_len = sizeof(der1);
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), GBA_EDUP);   /* no number 1 yet */
+	crl.number = 1;
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), 0);
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), GBA_EDUP);
+	crl.number = 3;
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), GBA_EDUP);
+	ck_assert_int_eq(gba_store_crl_get(st, "Test Issuing CA", 0, &got), 0);
+	ck_assert_uint_eq(got.number, 1);
+	ck_assert_uint_eq(got.epoch, 3);
+	ck_assert_int_eq(got.this_update, 1000);
+	ck_assert_int_eq(got.next_update, 2000);
+	ck_assert_ptr_null(got.der);
+	gba_crl_record_clear(&got);
+	crl.number = 2;
+	crl.epoch = 7;
+	crl.der = (uint8_t *)(uintptr_t)der2;
+	crl.der_len = sizeof(der2);
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), 0);
+	ck_assert_int_eq(gba_store_crl_get(st, "Test Issuing CA", 1, &got), 0);
+	ck_assert_uint_eq(got.number, 2);
+	ck_assert_uint_eq(got.epoch, 7);
+	ck_assert_uint_eq(got.der_len, sizeof(der2));
+	ck_assert_mem_eq(got.der, der2, sizeof(der2));
+	gba_crl_record_clear(&got);
+	ck_assert_int_eq(gba_store_crl_get(st, "Other CA", 1, &got), GBA_ENOTFOUND);
+	crl.number = 3;
+	crl.next_update = 999;   /* before this_update */
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), GBA_EINVAL);
+	crl.next_update = 2000;
+	crl.der_len = 0;
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(revocation_allocation_failures)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c, r;
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+	struct gba_crl_record crl, got;
+	long n;
+	int ret, step;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c, 0x71, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", &c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	memset(&crl, 0, sizeof(crl));
+	memcpy(crl.ca, "Test Issuing CA", sizeof("Test Issuing CA"));
+	crl.number = 1;
+	crl.der = (uint8_t *)(uintptr_t)test_der;
+	crl.der_len = sizeof(test_der);
+	ck_assert_int_eq(gba_store_crl_put(st, &crl), 0);
+	for (step = 0; step < 2; step++) {
+		for (n = 0;; n++) {
+			memset(&r, 0xa5, sizeof(r));
+			memset(&got, 0xa5, sizeof(got));
+			make_rev(&rv, &c, GBA_STATUS_HOLD, 0, 500);
+			gba_mem_fail_after(n);
+			if (step == 0)
+				ret = gba_store_cert_set_status(st, &rv, NULL, NULL, &r);
+			else
+				ret = gba_store_crl_get(st, "Test Issuing CA", 1, &got);
+			gba_mem_fail_reset();
+			if (ret == 0)
+				break;
+			ck_assert_msg(ret == GBA_ENOMEM, "step %d n %ld ret %d", step, n, ret);
+			if (step == 0) {
+				ck_assert_ptr_null(r.der);
+				ck_assert_uint_eq(epoch_of(st), 0);   /* rolled back */
+			} else {
+				ck_assert_ptr_null(got.der);
+			}
+			ck_assert_msg(n < 1000, "step %d never succeeds", step);
+		}
+		ck_assert_int_gt(n, 0);
+		if (step == 0) {
+			ck_assert_int_eq(r.status, GBA_CERT_HOLD);
+			gba_cert_record_clear(&r);
+			ck_assert_uint_eq(epoch_of(st), 1);
+		} else {
+			ck_assert_mem_eq(got.der, test_der, sizeof(test_der));
+			gba_crl_record_clear(&got);
+		}
+	}
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(schema_v2_database_is_upgraded_to_v4)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[2];
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x61, "a@x", "naf", 100, 100000, GBA_CERT_REVOKED);
+	make_cert(&c[1], 0x62, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 2);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	st = NULL;
+	/* what the version 2 code left */
+	raw_exec(e.db, "DROP TABLE revocation_log; DROP TABLE crls;"
+	               " DROP INDEX certificates_revoked; DROP INDEX certificates_ca_after;"
+	               " ALTER TABLE certificates DROP COLUMN confirm_by;"
+	               " PRAGMA user_version = 2;");
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(raw_user_version(e.db), 4);
+	ck_assert_uint_eq(epoch_of(st), 1);   /* the revoked row got its log entry */
+	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 3, 700);
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(epoch_of(st), 2);
+	gba_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_uint_eq(epoch_of(st), 2);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("gba_store");
@@ -1762,9 +2304,16 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, cert_counts);
 	tcase_add_test(tc, cert_list_purge_and_reopen);
 	tcase_add_test(tc, schema_v1_database_is_upgraded);
-	tcase_add_test(tc, schema_v2_database_is_upgraded);
+	tcase_add_test(tc, schema_v3_database_is_upgraded_to_v4);
 	tcase_add_test(tc, committer_concurrent_submits);
 	tcase_add_test(tc, ca_records_allocation_failures);
+	tcase_add_test(tc, status_changes_follow_rfc5280_rules);
+	tcase_add_test(tc, epoch_moves_for_every_handle_at_once);
+	tcase_add_test(tc, revoke_impi_is_all_or_nothing);
+	tcase_add_test(tc, cmc_txn_revocation_is_replay_safe_and_owned);
+	tcase_add_test(tc, revoked_list_and_stored_crls);
+	tcase_add_test(tc, schema_v2_database_is_upgraded_to_v4);
+	tcase_add_test(tc, revocation_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,15 +1,21 @@
 #!/bin/sh
 # ctl.sh - gba-ctl subscriber add/show/list/remove/import, cert list/show,
-# pending list, approve and reject, end to end.
+# pending list, approve and reject, revoke, hold, unhold,
+# revoke-subscriber and crl, end to end.
 #
 #  * show and list never print K, OP or OPc, and the database file does
 #    not hold them in clear;
 #  * every bad input exits non-zero (2 for usage, 1 otherwise) and leaves
 #    the database exactly as it was;
-#  * import is all or nothing and names the first bad line.
+#  * import is all or nothing and names the first bad line;
+#  * revoke/hold/unhold follow the store's rules, are audited in
+#    gba-ctl's own log before they take effect (no log: no change), and
+#    crl serves the stored CRL until a change, with the reasons openssl
+#    shows.
 set -u
 
 : "${top_builddir:=..}"
+: "${OPENSSL:=openssl}"
 abs() { (cd "$1" && pwd); }
 top_builddir=$(abs "$top_builddir")
 CTL="$top_builddir/bsf/gba-ctl"
@@ -293,6 +299,119 @@ expect 0 "pending list after decisions" pending list
 grep -q "^$TOK1 approved " out.txt && grep -q "^$TOK2 rejected " out.txt &&
 	grep -q "^$TOK3 waiting " out.txt && pass "states after decisions" ||
 	{ fail "states after decisions"; sed 's/^/    /' out.txt; }
+
+# ---- revocation: revoke, hold, unhold, revoke-subscriber, crl ----
+AUD="$tmp/ctl-audit.jsonl"
+st cert 0c01 carol@example.org naf.example.org 1700000200 1800000000 0 c1.der &&
+	st cert 0c02 carol@example.org naf.example.org 1700000201 1800000000 0 c1.der &&
+	st cert 0c03 dave@example.org naf.example.org 1700000202 1800000000 0 c1.der &&
+	st cert 0c04 carol@example.org hold.example.org 1700000203 1800000000 0 c1.der &&
+	pass "store_tool rows for revocation" || fail "store_tool rows for revocation"
+mkdir pol
+printf '%s\n' 'application: {id: naf.example.org}' 'enrollment: {methods: [cmc-full]}' \
+	'certificate: {issuer: Test-CA, subject: "CN=${impi}"}' >pol/naf.yaml
+printf '%s\n' 'application: {id: hold.example.org}' 'enrollment: {methods: [cmc-full]}' \
+	'certificate: {issuer: Test-CA, subject: "CN=${impi}"}' 'revocation: {hold: true}' >pol/hold.yaml
+status_of() { ctl cert show "$1" | sed -n 's/^Status: *//p'; }
+
+expect 0 "revoke" --audit-log "$AUD" revoke 0c01 --reason keyCompromise \
+	--invalidity-date 2020-01-01T00:00:00Z
+grep -q '^revoked 0c01 reason keyCompromise at ' out.txt && pass "revoke message" ||
+	{ fail "revoke message"; sed 's/^/    /' out.txt; }
+ctl cert show 0c01 >out.txt
+grep -q '^Status: *revoked$' out.txt && grep -q '^Reason: *keyCompromise$' out.txt &&
+	grep -q '^Invalid from: *2020-01-01T00:00:00Z$' out.txt &&
+	pass "revoked record" || { fail "revoked record"; sed 's/^/    /' out.txt; }
+expect 1 "revoke twice" --audit-log "$AUD" revoke 0c01 --reason superseded
+grep -q 'already revoked' err.txt && pass "revoke twice message" || fail "revoke twice message"
+ctl cert show 0c01 | grep -q '^Reason: *keyCompromise$' && pass "revoked is final" ||
+	fail "second revoke changed the reason"
+expect 2 "revoke with certificateHold" --audit-log "$AUD" revoke 0c02 --reason certificateHold
+expect 2 "revoke with removeFromCRL" --audit-log "$AUD" revoke 0c02 --reason removeFromCRL
+expect 2 "revoke with an unknown reason" --audit-log "$AUD" revoke 0c02 --reason stolen
+expect 2 "revoke without a reason" --audit-log "$AUD" revoke 0c02
+expect 1 "revoke with a future invalidity date" --audit-log "$AUD" revoke 0c02 \
+	--reason keyCompromise --invalidity-date 2999-01-01T00:00:00Z
+expect 1 "revoke an unknown serial" --audit-log "$AUD" revoke 0bad --reason superseded
+grep -q 'no certificate' err.txt && pass "unknown serial message" || fail "unknown serial message"
+expect 1 "revoke with an audit log that cannot be opened" --audit-log "$tmp" \
+	revoke 0c02 --reason superseded
+[ "$(status_of 0c02)" = valid ] && pass "no audit log, no revocation" ||
+	fail "revoked without an audit record"
+
+expect 2 "hold without --policy-dir" --audit-log "$AUD" hold 0c02
+expect 1 "hold where the policy does not allow it" --audit-log "$AUD" hold 0c02 --policy-dir pol
+grep -q 'does not allow certificateHold' err.txt && [ "$(status_of 0c02)" = valid ] &&
+	pass "hold refused by policy" || { fail "hold refused by policy"; sed 's/^/    /' err.txt; }
+expect 0 "hold" --audit-log "$AUD" hold 0c04 --policy-dir pol
+[ "$(status_of 0c04)" = hold ] && ctl cert show 0c04 | grep -q '^Reason: *certificateHold$' &&
+	pass "held record" || fail "held record"
+expect 1 "hold twice" --audit-log "$AUD" hold 0c04 --policy-dir pol
+expect 1 "unhold a valid certificate" --audit-log "$AUD" unhold 0c02
+grep -q 'not on hold' err.txt && pass "unhold valid message" || fail "unhold valid message"
+expect 0 "unhold" --audit-log "$AUD" unhold 0c04
+[ "$(status_of 0c04)" = valid ] && pass "unheld record" || fail "unheld record"
+expect 0 "hold again" --audit-log "$AUD" hold 0c04 --policy-dir pol
+expect 0 "revoke a held certificate" --audit-log "$AUD" revoke 0c04 --reason superseded
+[ "$(status_of 0c04)" = revoked ] && pass "hold -> revoked" || fail "hold -> revoked"
+expect 1 "unhold a revoked certificate" --audit-log "$AUD" unhold 0c04
+
+expect 2 "revoke-subscriber without a reason" --audit-log "$AUD" revoke-subscriber carol@example.org
+expect 0 "revoke-subscriber" --audit-log "$AUD" revoke-subscriber carol@example.org \
+	--reason affiliationChanged
+grep -q '^revoked 1 certificate of carol@example.org, reason affiliationChanged$' out.txt &&
+	pass "revoke-subscriber count" || { fail "revoke-subscriber count"; sed 's/^/    /' out.txt; }
+[ "$(status_of 0c02)" = revoked ] && [ "$(status_of 0c03)" = valid ] &&
+	ctl cert show 0c01 | grep -q '^Reason: *keyCompromise$' &&
+	pass "revoke-subscriber touched only carol's valid certificates" ||
+	fail "revoke-subscriber scope"
+expect 0 "revoke-subscriber again" --audit-log "$AUD" revoke-subscriber carol@example.org \
+	--reason affiliationChanged
+grep -q '^revoked 0 certificates' out.txt && pass "nothing left to revoke" || fail "second run"
+
+"$CTL" audit verify "$AUD" >out.txt 2>&1 && pass "gba-ctl audit log verifies" ||
+	{ fail "audit verify"; sed 's/^/    /' out.txt; }
+grep -q '"event":"revoke","outcome":"ok","reason":"keyCompromise","peer":"gba-ctl","app":"naf.example.org".*"serial":"0c01"' "$AUD" &&
+	grep -q '"event":"revoke","outcome":"denied","reason":"status-forbids".*"serial":"0c01"' "$AUD" &&
+	grep -q '"event":"hold","outcome":"ok","reason":"certificateHold".*"policy":"pol/hold.yaml"' "$AUD" &&
+	grep -q '"event":"unhold","outcome":"ok".*"serial":"0c04"' "$AUD" &&
+	grep -q '"event":"revoke","outcome":"ok","reason":"affiliationChanged".*"serial":"0c02"' "$AUD" &&
+	! grep -q '"serial":"0c03"' "$AUD" &&
+	pass "audit records for every change and refusal" ||
+	{ fail "audit records"; sed 's/^/    /' "$AUD"; }
+grep -q 'carol@example.org' "$AUD" && fail "audit log has the IMPI in clear" ||
+	pass "audit log hashes the IMPI"
+
+# crl: built from the store, signed by the CA, stored and reused
+"$CTL" ca init "$tmp/ca" --name "ctl test" >/dev/null 2>&1 && pass "ca init for crl" ||
+	fail "ca init for crl"
+expect 0 "crl" crl "$tmp/ca" --ca-name "Test CA" --out crl1.der
+grep -q '^CRL 1 of Test CA' out.txt && pass "crl number 1" || { fail "crl 1"; sed 's/^/    /' out.txt; }
+"$OPENSSL" crl -inform DER -in crl1.der -noout -text >crl.txt 2>&1
+n=$(grep -c 'Serial Number:' crl.txt)
+[ "$n" = 4 ] && grep -q 'Serial Number: 0C01' crl.txt && grep -q 'Serial Number: 80' crl.txt &&
+	grep -q 'Serial Number: 0C02' crl.txt && grep -q 'Serial Number: 0C04' crl.txt &&
+	! grep -q 'Serial Number: 0C03' crl.txt && pass "crl lists the revoked certificates" ||
+	{ fail "crl entries ($n)"; sed 's/^/    /' crl.txt; }
+grep -A4 'Serial Number: 0C01' crl.txt | grep -q 'Key Compromise' &&
+	grep -A6 'Serial Number: 0C01' crl.txt | grep -q 'Invalidity Date' &&
+	grep -A4 'Serial Number: 0C02' crl.txt | grep -q 'Affiliation Changed' &&
+	grep -A4 'Serial Number: 0C04' crl.txt | grep -q 'Superseded' &&
+	grep -A1 'X509v3 CRL Number' crl.txt | grep -q '^ *1$' &&
+	pass "crl reasons, invalidity date and number" || { fail "crl text"; sed 's/^/    /' crl.txt; }
+"$OPENSSL" crl -inform DER -in crl1.der -CAfile "$tmp/ca/chain.pem" -noout 2>&1 |
+	grep -q 'verify OK' && pass "crl signature verifies" || fail "crl signature"
+expect 0 "crl again without changes" crl "$tmp/ca" --ca-name "Test CA" --out crl2.der
+cmp -s crl1.der crl2.der && pass "unchanged: the stored CRL is served" || fail "crl rebuilt"
+expect 0 "revoke for a new crl" --audit-log "$AUD" revoke 0c03 --reason cessationOfOperation
+expect 0 "crl after a revocation" crl "$tmp/ca" --ca-name "Test CA"
+"$OPENSSL" crl -in out.txt -noout -text >crl.txt 2>&1
+grep -q 'Serial Number: 0C03' crl.txt && grep -A1 'X509v3 CRL Number' crl.txt | grep -q '^ *2$' &&
+	pass "crl 2 (PEM on stdout) has the new revocation" || { fail "crl 2"; sed 's/^/    /' crl.txt; }
+expect 0 "crl --force" crl "$tmp/ca" --ca-name "Test CA" --force --out crl3.der
+grep -q '^CRL 3 of Test CA' out.txt && pass "crl --force makes number 3" || fail "crl --force"
+expect 1 "crl of a missing CA directory" crl "$tmp/noca"
+expect 2 "crl with a bad lifetime" crl "$tmp/ca" --lifetime 5
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -19,10 +19,11 @@ int ue_demo_ccm(const char *outdir);
 int ue_cmd_init(int argc, char **argv);
 int ue_cmd_bootstrap(int argc, char **argv);
 int ue_cmd_ks_naf(int argc, char **argv);
-/* ue_enrol.c: enrol, renew, rekey, poll, portal-enrol, ca-cert.
+/* ue_enrol.c: enrol, renew, rekey, poll, revoke, portal-enrol, ca-cert.
  * Exit status 0 issued/done, 1 refused, 2 usage, 3 pending, 4 error. */
 int ue_cmd_enrol(int argc, char **argv);
 int ue_cmd_renew(int argc, char **argv);    /* also "rekey" (argv[0]) */
+int ue_cmd_revoke(int argc, char **argv);
 int ue_cmd_poll(int argc, char **argv);
 int ue_cmd_portal_enrol(int argc, char **argv);
 int ue_cmd_ca_cert(int argc, char **argv);

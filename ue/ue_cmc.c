@@ -5,6 +5,7 @@
 
 #include "gba_crypto.h"
 #include "gba_err.h"
+#include "gba_keys.h"
 #include "gba_mem.h"
 #include "gba_time.h"
 #include "ue_cmc.h"
@@ -188,6 +189,32 @@ int ue_cmc_pkidata(const struct ue_cmc_req *r, uint8_t **der, size_t *len)
 		ret = gba_cmc_encode_cert_id(GBA_CMC_CONFIRM_CERT_ACCEPTANCE, &r->confirm[i], &v,
 		                             &vlen);
 		ret = add_ctl(ctls, &nctl, GBA_CMC_CONFIRM_CERT_ACCEPTANCE, ret, v, vlen);
+		v = NULL;
+		if (ret < 0)
+			goto out;
+	}
+	if (r->revoke != NULL) {
+		struct gba_cmc_revoke rv = *r->revoke;
+
+		if (proof) {   /* the GBA passphrase: bound to this request's nonce */
+			ret = gba_revoke_passphrase(key, rv.issuer.p, rv.issuer.len, rv.serial.p,
+			                            rv.serial.len, rv.reason,
+			                            rv.has_invalidity_date ? rv.invalidity_date : 0,
+			                            r->sender_nonce.p, r->sender_nonce.len, mac);
+			if (ret < 0)
+				goto out;
+			rv.passphrase.p = mac;
+			rv.passphrase.len = sizeof(mac);
+		}
+		ret = gba_cmc_encode_revoke(&rv, &v, &vlen);
+		ret = add_ctl(ctls, &nctl, GBA_CMC_REVOKE_REQUEST, ret, v, vlen);
+		v = NULL;
+		if (ret < 0)
+			goto out;
+	}
+	if (r->get_crl_issuer.len > 0) {
+		ret = gba_cmc_encode_getcrl(r->get_crl_issuer, &v, &vlen);
+		ret = add_ctl(ctls, &nctl, GBA_CMC_GET_CRL, ret, v, vlen);
 		v = NULL;
 		if (ret < 0)
 			goto out;

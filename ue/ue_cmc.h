@@ -58,6 +58,12 @@ struct ue_cmc_req {
 	 * UE_CMC_MAX_KEYS) */
 	const struct gba_cmc_cert_id *confirm;
 	size_t nconfirm;
+	/* revokeRequest (issue 6): issuer, serial, reason, invalidityDate.
+	 * With identification its passphrase is filled in here as
+	 * gba_revoke_passphrase (doc/revocation.md); without, none is sent
+	 * (the request is signed by the certificate itself).  NULL: none. */
+	const struct gba_cmc_revoke *revoke;
+	struct gba_blob get_crl_issuer;      /* getCRL for this Name DER; len 0: none */
 	/* The SignedData signer: sign_key, and either signer_cert (sid =
 	 * issuerAndSerialNumber, carried with certs) or, when signer_cert
 	 * is absent, sid = the key identifier of sign_key's SPKI. */

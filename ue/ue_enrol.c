@@ -1,6 +1,11 @@
 /*
  * ue_enrol.c - gba-ue enrol | renew | rekey | poll | portal-enrol | ca-cert.
  *
+ * revoke: a revokeRequest for DIR/cert.pem (or --cert), authenticated by
+ * the GBA session (passphrase = gba_revoke_passphrase under Ks_NAF) or,
+ * with --with-cert, signed by the certificate itself; --get-crl also asks
+ * for the issuer's CRL (doc/revocation.md).
+ *
  * enrol: a Full PKI Request authenticated by Ks_NAF (identityProofV2,
  * popLinkWitnessV2), signed by the new key, POSTed to NAF /cmc
  * (docs/DESIGN.md flow 2).  renew/rekey: signed by the current
@@ -30,6 +35,7 @@
 #include "gba_err.h"
 #include "gba_keys.h"
 #include "gba_mem.h"
+#include "gba_ocsp.h"
 #include "gba_time.h"
 #include "gba_x509.h"
 #include "ue.h"
@@ -62,8 +68,12 @@ struct opts {
 	const char *out;
 	const char *response;
 	const char *issuer_of;
-	const char *save_request;   /* write the CMC request DER here */
-	const char *save_response;  /* write the CMC response DER here */
+	const char *cert;                    /* revoke: the certificate */
+	const char *reason;                  /* revoke: CRLReason name */
+	const char *invalidity;              /* revoke: RFC 3339 */
+	const char *save_request;            /* write the CMC request DER here */
+	const char *save_response;           /* write the CMC response DER here */
+	int with_cert, get_crl;
 	enum gba_http_client_mode mode;
 	enum gba_key_type key_type;
 	int key_type_set;
@@ -86,13 +96,16 @@ static void usage(FILE *f)
 	        "             [--response single|chain] [--key-type T] [--der] [common]\n"
 	        "       gba-ue ca-cert --issuer-of CERTPEM --naf URL [--naf-fqdn FQDN]\n"
 	        "             [--out DIR] [common]\n"
+	        "       gba-ue revoke --naf URL --trust PEM --out DIR [--naf-fqdn FQDN]\n"
+	        "             [--cert PEM] [--reason R] [--invalidity-date T] [--with-cert]\n"
+	        "             [--get-crl] [common]\n"
 	        "  common: [--state F] [--bsf URL] [--ca PEM] [--http1|--http2] [--trace]\n"
-	        "  CMC (enrol, renew, rekey, poll): [--save-request F] [--save-response F]\n"
+	        "  CMC (enrol, renew, rekey, poll, revoke): [--save-request F] [--save-response F]\n"
 	        "          write the (last) request and answer, DER, as sent and received\n"
 	        "        [--no-confirm]  do not answer confirmRequired with\n"
 	        "          confirmCertAcceptance (prints 'unconfirmed SERIAL')\n"
 	        "  key types: ec-p256 (default) ec-p384 ed25519 rsa-2048 rsa-3072 rsa-4096\n"
-	        "  exit: 0 issued, 1 refused, 2 usage, 3 pending, 4 error\n");
+	        "  exit: 0 issued (revoked), 1 refused, 2 usage, 3 pending, 4 error\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
@@ -114,8 +127,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		{ "http1", no_argument, NULL, '1' },
 		{ "http2", no_argument, NULL, '2' },
 		{ "trace", no_argument, NULL, 't' },
-		{ "save-request", required_argument, NULL, 'Q' },
-		{ "save-response", required_argument, NULL, 'R' },
+		{ "cert", required_argument, NULL, 'e' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "invalidity-date", required_argument, NULL, 'I' },
+		{ "with-cert", no_argument, NULL, 'W' },
+		{ "get-crl", no_argument, NULL, 'G' },
+		{ "save-request", required_argument, NULL, 'q' },
+		{ "save-response", required_argument, NULL, 'p' },
 		{ "no-confirm", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -164,8 +182,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, int want_app)
 		case '1': o->mode = GBA_HTTP_CLIENT_H1; break;
 		case '2': o->mode = GBA_HTTP_CLIENT_H2; break;
 		case 't': o->trace = 1; break;
-		case 'Q': o->save_request = optarg; break;
-		case 'R': o->save_response = optarg; break;
+		case 'e': o->cert = optarg; break;
+		case 'R': o->reason = optarg; break;
+		case 'I': o->invalidity = optarg; break;
+		case 'W': o->with_cert = 1; break;
+		case 'G': o->get_crl = 1; break;
+		case 'q': o->save_request = optarg; break;
+		case 'p': o->save_response = optarg; break;
 		case 'X': o->no_confirm = 1; break;
 		default: return -1;
 		}
@@ -1428,6 +1451,131 @@ out:
 	gba_free(pem);
 	ue_certs_clear(&cert);
 	ue_certs_clear(&ca);
+	session_clear(&s);
+	return rc;
+}
+
+/* ---- revoke ---- */
+
+int ue_cmd_revoke(int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	struct exchange x;
+	struct ue_cmc_result res;
+	struct ue_certs cert, chain;
+	struct gba_cert_info ci;
+	struct gba_cmc_revoke rv;
+	struct gba_blob certs[UE_MAX_CERTS];
+	struct gba_key *signer = NULL;
+	char path[UE_PATH_MAX], hex[2 * GBA_X509_MAX_SERIAL + 1];
+	size_t i;
+	int ret, rc = EX_ERROR, reason = 0;
+
+	memset(&s, 0, sizeof(s));
+	memset(&x, 0, sizeof(x));
+	memset(&res, 0, sizeof(res));
+	memset(&cert, 0, sizeof(cert));
+	memset(&chain, 0, sizeof(chain));
+	memset(&ci, 0, sizeof(ci));
+	memset(&rv, 0, sizeof(rv));
+	if (parse_opts(argc, argv, &o, 0) < 0 || common_checks(&o) < 0)
+		return usage_error();
+	if (o.reason != NULL && gba_crl_reason_by_name(o.reason, &reason) != 0) {
+		fprintf(stderr, "gba-ue: unknown reason '%s' (keyCompromise, superseded, ...)\n",
+		        o.reason);
+		return usage_error();
+	}
+	rv.reason = reason;
+	if (o.invalidity != NULL) {
+		if (gba_time_parse_rfc3339(o.invalidity, strlen(o.invalidity),
+		                           &rv.invalidity_date) < 0) {
+			fprintf(stderr, "gba-ue: --invalidity-date: RFC 3339 expected\n");
+			return usage_error();
+		}
+		rv.has_invalidity_date = 1;
+	}
+	if (o.cert != NULL)
+		snprintf(path, sizeof(path), "%s", o.cert);
+	else if (path_join(path, sizeof(path), o.out, "cert.pem") < 0)
+		return usage_error();
+	ret = ue_pem_read(path, "CERTIFICATE", &cert);
+	if (ret == 0)
+		ret = gba_x509_cert_info(cert.der[0], cert.len[0], &ci);
+	if (ret < 0) {
+		fprintf(stderr, "gba-ue: cannot read the certificate %s: %s\n", path,
+		        gba_strerror(ret));
+		goto out;
+	}
+	rv.issuer.p = ci.issuer_der;
+	rv.issuer.len = ci.issuer_der_len;
+	rv.serial.p = ci.serial;
+	rv.serial.len = ci.serial_len;
+	ret = load_anchor(o.trust, &s);
+	if (ret == 0)
+		ret = session_target(&o, &s);
+	if (ret < 0)
+		goto out;
+	if (o.with_cert) {
+		/* signed by the certificate being revoked */
+		ret = path_join(path, sizeof(path), o.out, "key.pem");
+		if (ret == 0)
+			ret = gba_key_load(&signer, path);
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: cannot load %s: %s\n", path, gba_strerror(ret));
+			goto out;
+		}
+		if (path_join(path, sizeof(path), o.out, "chain.pem") == 0)
+			(void)ue_pem_read(path, "CERTIFICATE", &chain);   /* optional */
+		for (i = 0; i < chain.n; i++) {
+			certs[i].p = chain.der[i];
+			certs[i].len = chain.len[i];
+		}
+		x.req.signer_cert.p = cert.der[0];
+		x.req.signer_cert.len = cert.len[0];
+		x.req.certs = certs;
+		x.req.ncerts = chain.n;
+	} else {
+		/* the GBA session authenticates; the SignedData is signed by a
+		 * key of no standing (sid = its key identifier) */
+		ret = session_keys(&o, &s, 0);
+		if (ret == 0)
+			ret = gba_key_generate(&signer, GBA_KEY_EC_P256);
+		if (ret < 0)
+			goto out;
+		x.req.identification = s.u.btid;
+		x.req.ks_naf = s.ks_naf;
+	}
+	ret = session_connect(&o, &s);
+	if (ret == 0)
+		ret = ue_cmc_new_txid(x.txid);
+	if (ret < 0)
+		goto out;
+	x.req.txid.p = x.txid;
+	x.req.txid.len = sizeof(x.txid);
+	x.req.sign_key = signer;
+	x.req.revoke = &rv;
+	if (o.get_crl)
+		x.req.get_crl_issuer = rv.issuer;
+	ret = exchange_run(&o, &s, &x, &res);
+	if (ret < 0)
+		goto out;
+	if (res.status != GBA_CMC_SUCCESS) {
+		rc = report_failed(&res);
+		goto out;
+	}
+	gba_hex_encode(ci.serial, ci.serial_len, hex);
+	printf("revoked %s\n", hex);
+	rc = EX_OK;
+out:
+	if (rc == EX_ERROR && ret < 0)
+		fprintf(stderr, "gba-ue: revoke: %s\n", gba_strerror(ret));
+	gba_key_free(signer);
+	gba_cert_info_clear(&ci);
+	ue_certs_clear(&cert);
+	ue_certs_clear(&chain);
+	ue_cmc_result_clear(&res);
+	exchange_clear(&x);
 	session_clear(&s);
 	return rc;
 }

@@ -5,7 +5,7 @@
  *   init       create the simulated USIM's state file
  *   bootstrap  run Ub against a BSF and keep Ks in the state file
  *   ks-naf     print Ks_NAF for a NAF FQDN and Ua protocol id
- *   enrol, renew, rekey, poll, portal-enrol, ca-cert
+ *   enrol, renew, rekey, poll, revoke, portal-enrol, ca-cert
  *              certificates from the provisioning NAF (ue_enrol.c)
  *   demo       the GBA key hierarchy on the TS 35.208 test subscriber and
  *              a CCM built, signed, verified and decoded by our codecs
@@ -36,6 +36,11 @@ static void usage(FILE *f)
 	        "              CMC request signed by DIR/cert.pem + key.pem\n"
 	        "  poll --naf URL --trust PEM --out DIR\n"
 	        "              queryPending for DIR/pending.txt\n"
+	        "  revoke --naf URL --trust PEM --out DIR [--cert PEM] [--reason R]\n"
+	        "        [--invalidity-date T] [--with-cert] [--get-crl]\n"
+	        "        [--save-request F] [--save-response F]\n"
+	        "              CMC revokeRequest for DIR/cert.pem: GBA passphrase, or signed\n"
+	        "              by the certificate (--with-cert)\n"
 	        "  portal-enrol APP --naf URL --out DIR [--trust PEM] [--response single|chain]\n"
 	        "        [--key-type T] [--der]\n"
 	        "              TS 33.221 PKCS#10 enrolment under Ua Digest\n"
@@ -73,6 +78,8 @@ int main(int argc, char **argv)
 		return ue_cmd_renew(argc - 1, argv + 1);
 	if (strcmp(argv[1], "poll") == 0)
 		return ue_cmd_poll(argc - 1, argv + 1);
+	if (strcmp(argv[1], "revoke") == 0)
+		return ue_cmd_revoke(argc - 1, argv + 1);
 	if (strcmp(argv[1], "portal-enrol") == 0)
 		return ue_cmd_portal_enrol(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ca-cert") == 0)

@@ -1,0 +1,1234 @@
+/*
+ * naf_status.c - certificate status for relying parties (naf.h):
+ *
+ *   GET  /crl/<ca>.crl        the CA's full CRL, DER (application/pkix-crl)
+ *   POST /ocsp                OCSP request (application/ocsp-request)
+ *   GET  /ocsp/<base64>       the same request, base64 or base64url, may be
+ *                             percent-encoded (RFC 6960 A.1, RFC 5019 5)
+ *
+ * Freshness.  The store's change counter (gba_store_status_epoch) moves
+ * with every status change, in the transaction that makes it.  Every
+ * request reads it first; when it moved past what this process has
+ * seen, the change log says which (CA, serial) changed and their cached
+ * responses are dropped before the request is answered.  An entry goes
+ * into the cache only if the counter this process has seen did not move
+ * between reading it and reading the certificate's status, so a response
+ * computed from a status read before a change can never be stored after
+ * the change was processed.  Hence: once `gba-ctl revoke` (or a CMC
+ * revocation) has committed, every later request sees it.
+ *
+ * Pre-signing.  The background thread signs responses (SHA-1 CertIDs
+ * with NULL parameters, the common form) for every certificate of every
+ * CA that has not expired, and re-signs each once half of its lifetime
+ * has passed; a request in another form is signed live once and cached.
+ * Requests with a nonce, or with several CertIDs, are always signed live
+ * and never cached.
+ *
+ * Signing.  With a delegated responder (ocsp.pem) responses are signed by
+ * it and carry its certificate; otherwise by the issuing CA.  The
+ * responderID is byKey.  Status: VALID is good, REVOKED is revoked with
+ * its time and reason (unspecified is left out), HOLD is revoked with
+ * certificateHold; a serial we did not issue under that CA is unknown
+ * (never cached).  A request for a CA we do not run is unauthorized;
+ * one that does not parse is malformedRequest.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "gba_crl.h"
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_log.h"
+#include "gba_mem.h"
+#include "gba_ocsp.h"
+#include "gba_time.h"
+#include "naf_int.h"
+
+#define MOD "naf-status"
+
+#define OCSP_BUCKETS   4096u        /* power of two */
+#define OCSP_MAX_REQ   8192u        /* request DER we accept */
+#define OCSP_MAX_GET   12288u       /* the path after /ocsp/ */
+#define CHANGES_FLUSH  4096u        /* more changes at once: drop everything */
+#define CRL_NAME_MAX   (3u * GBA_STORE_MAX_CA)
+#define ETAG_LEN       48u
+
+/* ---- per-CA facts, fixed after naf_status_new ---- */
+
+struct status_ca {
+	const struct naf_ca *ca;
+	uint8_t name_sha1[20], name_sha256[32];   /* of the issuer's subject */
+	uint8_t key_sha1[20], key_sha256[32];     /* of its subjectPublicKey */
+	const struct gba_signer *responder;       /* ocsp, or the issuer */
+	uint8_t responder_kid[GBA_X509_KEY_ID_LEN];
+	struct gba_blob responder_cert;           /* delegated: in certs */
+	struct gba_oid sig_alg;
+	int sig_null;
+	/* the CRL */
+	pthread_rwlock_t crl_lock;                /* crl, crl_etag */
+	pthread_mutex_t crl_build;                /* one builder at a time */
+	struct gba_crl_record crl;                /* number 0: none yet */
+	char crl_etag[ETAG_LEN];
+};
+
+/* ---- the OCSP cache ---- */
+
+struct ocsp_key {
+	uint8_t ca, hash, params_null, serial_len;
+	uint8_t serial[GBA_STORE_MAX_SERIAL];
+};
+
+struct ocsp_entry {
+	struct ocsp_entry *next;
+	struct ocsp_key k;
+	int64_t this_update, next_update, refresh_at;
+	char etag[ETAG_LEN];
+	size_t len;
+	uint8_t der[];
+};
+
+struct naf_status {
+	const struct naf_status_conf *conf;
+	struct status_ca cas[NAF_MAX_CAS];
+	size_t ncas;
+	pthread_rwlock_t lock;                    /* buckets, n, seen, stats */
+	struct ocsp_entry *buckets[OCSP_BUCKETS];
+	size_t n;
+	uint64_t seen;                            /* change counter processed */
+	uint64_t dropped;                         /* entries dropped by changes */
+	pthread_mutex_t sync;                     /* one change-log reader */
+	struct naf_status_stats st;
+	pthread_mutex_t st_mu;                    /* st (counters) */
+	/* the background thread */
+	pthread_t th;
+	int started, stop;
+	pthread_mutex_t bg_mu;
+	pthread_cond_t bg_cv;
+	char *db, *key;
+};
+
+static void count(struct naf_status *s, uint64_t *field)
+{
+	pthread_mutex_lock(&s->st_mu);
+	(*field)++;
+	pthread_mutex_unlock(&s->st_mu);
+}
+
+void naf_status_conf_default(struct naf_status_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->crl_lifetime_s = 86400;
+	c->crl_max_age_s = 60;
+	c->ocsp_lifetime_s = 3600;
+	c->ocsp_cache_max = 100000;
+	c->tick_ms = 2000;
+}
+
+static size_t bucket_of(size_t ca, const uint8_t *serial, size_t len)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a over (ca, serial): every CertID
+	                             * form of one certificate shares a chain */
+	size_t i;
+
+	h = (h ^ (uint32_t)ca) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ serial[i]) * 16777619u;
+	return h & (OCSP_BUCKETS - 1u);
+}
+
+static int key_eq(const struct ocsp_key *a, const struct ocsp_key *b)
+{
+	return a->ca == b->ca && a->hash == b->hash && a->params_null == b->params_null &&
+	       a->serial_len == b->serial_len && memcmp(a->serial, b->serial, a->serial_len) == 0;
+}
+
+/* Drop every form of (ca, serial); the caller holds the write lock. */
+static void drop_serial(struct naf_status *s, size_t ca, const uint8_t *serial, size_t len)
+{
+	struct ocsp_entry **pp = &s->buckets[bucket_of(ca, serial, len)], *e;
+
+	while ((e = *pp) != NULL) {
+		if (e->k.ca == ca && e->k.serial_len == len && memcmp(e->k.serial, serial, len) == 0) {
+			*pp = e->next;
+			gba_free(e);
+			s->n--;
+			s->dropped++;
+			continue;
+		}
+		pp = &e->next;
+	}
+}
+
+static void drop_all(struct naf_status *s)
+{
+	size_t i;
+
+	for (i = 0; i < OCSP_BUCKETS; i++) {
+		while (s->buckets[i] != NULL) {
+			struct ocsp_entry *e = s->buckets[i];
+
+			s->buckets[i] = e->next;
+			gba_free(e);
+			s->dropped++;
+		}
+	}
+	s->n = 0;
+}
+
+/* The ETag of a response or CRL: a quoted hex prefix of its SHA-256. */
+static void make_etag(const uint8_t *p, size_t len, char out[ETAG_LEN])
+{
+	uint8_t h[32];
+	char hex[65];
+
+	if (gba_hash_fast(GBA_HASH_SHA256, p, len, h) < 0) {
+		memcpy(out, "\"0\"", 4);
+		return;
+	}
+	gba_hex_encode(h, 20, hex);
+	out[0] = '"';
+	memcpy(out + 1, hex, 40);
+	out[41] = '"';
+	out[42] = '\0';
+}
+
+/*
+ * Store a signed response under k if the change counter is still tag
+ * (nothing changed since the status was read) and there is room.
+ */
+static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t tag,
+                      const uint8_t *der, size_t len, int64_t this_update, int64_t next_update)
+{
+	struct ocsp_entry *e, **pp;
+	size_t b = bucket_of(k->ca, k->serial, k->serial_len);
+
+	e = gba_malloc(sizeof(*e) + len);
+	if (e == NULL)
+		return;
+	e->k = *k;
+	e->this_update = this_update;
+	e->next_update = next_update;
+	e->refresh_at = this_update + (next_update - this_update) / 2;
+	make_etag(der, len, e->etag);
+	e->len = len;
+	memcpy(e->der, der, len);
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->seen != tag) {
+		pthread_rwlock_unlock(&s->lock);
+		gba_free(e);
+		return;
+	}
+	for (pp = &s->buckets[b]; *pp != NULL; pp = &(*pp)->next) {
+		if (key_eq(&(*pp)->k, k)) {
+			struct ocsp_entry *old = *pp;
+
+			e->next = old->next;
+			*pp = e;
+			gba_free(old);
+			pthread_rwlock_unlock(&s->lock);
+			return;
+		}
+	}
+	if (s->n >= s->conf->ocsp_cache_max) {
+		pthread_rwlock_unlock(&s->lock);
+		gba_free(e);
+		return;
+	}
+	e->next = s->buckets[b];
+	s->buckets[b] = e;
+	s->n++;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+/* ---- following the change counter ---- */
+
+/* The (CA, serial) pairs that changed; few (revocations are rare). */
+struct ocsp_change_list {
+	struct ocsp_change_list *next;
+	uint8_t ca, serial_len;
+	uint8_t serial[GBA_STORE_MAX_SERIAL];
+};
+
+struct changes {
+	struct naf_status *s;
+	size_t total;
+	uint64_t last;
+	int flush;                        /* too many: drop the whole cache */
+	struct ocsp_change_list *more;
+};
+
+static int ca_index(const struct naf_status *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncas; i++)
+		if (strcmp(s->cas[i].ca->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int change_cb(void *ctx, uint64_t seq, const char *ca, const uint8_t *serial,
+                     size_t len)
+{
+	struct changes *c = ctx;
+	struct ocsp_change_list *l;
+	int i = ca_index(c->s, ca);
+
+	c->last = seq;
+	if (i < 0 || c->flush)
+		return 0;   /* a CA this process does not serve */
+	if (++c->total > CHANGES_FLUSH) {
+		c->flush = 1;
+		return 0;
+	}
+	l = gba_malloc(sizeof(*l));
+	if (l == NULL) {
+		c->flush = 1;   /* cannot remember it: drop everything instead */
+		return 0;
+	}
+	l->ca = (uint8_t)i;
+	l->serial_len = (uint8_t)len;
+	memcpy(l->serial, serial, len);
+	l->next = c->more;
+	c->more = l;
+	return 0;
+}
+
+/*
+ * Bring the cache up to the store's change counter.  *tag: the counter
+ * processed, read after the cache was brought up to date; a status read
+ * after this call reflects every change up to *tag.
+ */
+static int status_sync(struct naf_status *s, struct gba_store *st, uint64_t *tag)
+{
+	struct changes c;
+	struct ocsp_change_list *l;
+	uint64_t e = 0, seen;
+	int ret;
+
+	ret = gba_store_status_epoch(st, &e);
+	if (ret < 0)
+		return ret;
+	pthread_rwlock_rdlock(&s->lock);
+	seen = s->seen;
+	pthread_rwlock_unlock(&s->lock);
+	if (e > seen) {
+		pthread_mutex_lock(&s->sync);
+		pthread_rwlock_rdlock(&s->lock);
+		seen = s->seen;
+		pthread_rwlock_unlock(&s->lock);
+		if (e > seen) {
+			memset(&c, 0, sizeof(c));
+			c.s = s;
+			ret = gba_store_status_changes(st, seen, change_cb, &c);
+			pthread_rwlock_wrlock(&s->lock);
+			if (ret == 0) {
+				if (c.flush)
+					drop_all(s);
+				for (l = c.more; l != NULL && !c.flush; l = l->next)
+					drop_serial(s, l->ca, l->serial, l->serial_len);
+				s->seen = c.last > e ? c.last : e;
+			}
+			pthread_rwlock_unlock(&s->lock);
+			while (c.more != NULL) {
+				l = c.more;
+				c.more = l->next;
+				gba_free(l);
+			}
+		}
+		pthread_mutex_unlock(&s->sync);
+		if (ret < 0)
+			return ret;
+	}
+	pthread_rwlock_rdlock(&s->lock);
+	*tag = s->seen;
+	pthread_rwlock_unlock(&s->lock);
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+static int is_rsa(const struct gba_signer *g)
+{
+	enum gba_key_type t = gba_key_get_type(gba_signer_key(g));
+
+	return t == GBA_KEY_RSA_2048 || t == GBA_KEY_RSA_3072 || t == GBA_KEY_RSA_4096;
+}
+
+static int ca_facts(struct status_ca *c, const struct naf_ca *ca)
+{
+	struct gba_cert_info ci, ri;
+	const uint8_t *der;
+	size_t len;
+	int ret;
+
+	memset(&ci, 0, sizeof(ci));
+	memset(&ri, 0, sizeof(ri));
+	c->ca = ca;
+	der = gba_signer_cert(ca->issuer, &len);
+	ret = gba_x509_cert_info(der, len, &ci);
+	if (ret == 0)
+		ret = gba_hash_fast(GBA_HASH_SHA1, ci.subject_der, ci.subject_der_len, c->name_sha1);
+	if (ret == 0)
+		ret = gba_hash_fast(GBA_HASH_SHA256, ci.subject_der, ci.subject_der_len,
+		                    c->name_sha256);
+	if (ret == 0)
+		ret = gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA1, c->key_sha1);
+	if (ret == 0)
+		ret = gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA256, c->key_sha256);
+	if (ret < 0)
+		goto out;
+	c->responder = ca->ocsp != NULL ? ca->ocsp : ca->issuer;
+	der = gba_signer_cert(c->responder, &len);
+	ret = gba_x509_cert_info(der, len, &ri);
+	if (ret == 0)
+		ret = gba_x509_spki_key_id(ri.spki, ri.spki_len, c->responder_kid);
+	if (ret < 0)
+		goto out;
+	if (ca->ocsp != NULL) {
+		c->responder_cert.p = der;
+		c->responder_cert.len = len;
+	}
+	c->sig_alg.p = gba_signer_sig_oid(c->responder, &c->sig_alg.len);
+	c->sig_null = is_rsa(c->responder);
+out:
+	gba_cert_info_clear(&ci);
+	gba_cert_info_clear(&ri);
+	return ret;
+}
+
+int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t ncas,
+                   const struct naf_status_conf *conf)
+{
+	struct naf_status *s;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (cas == NULL || ncas == 0 || ncas > NAF_MAX_CAS || conf == NULL ||
+	    conf->crl_lifetime_s < GBA_CRL_MIN_LIFETIME ||
+	    conf->crl_lifetime_s > GBA_CRL_MAX_LIFETIME || conf->ocsp_lifetime_s < 60 ||
+	    conf->ocsp_lifetime_s > 7u * 86400u || conf->tick_ms < 10 || conf->tick_ms > 600000)
+		return GBA_EINVAL;
+	s = gba_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return GBA_ENOMEM;
+	s->conf = conf;
+	pthread_rwlock_init(&s->lock, NULL);
+	pthread_mutex_init(&s->sync, NULL);
+	pthread_mutex_init(&s->st_mu, NULL);
+	pthread_mutex_init(&s->bg_mu, NULL);
+	pthread_cond_init(&s->bg_cv, NULL);
+	for (i = 0; i < ncas; i++) {
+		pthread_rwlock_init(&s->cas[i].crl_lock, NULL);
+		pthread_mutex_init(&s->cas[i].crl_build, NULL);
+		s->ncas++;
+		ret = ca_facts(&s->cas[i], &cas[i]);
+		if (ret < 0) {
+			naf_status_free(s);
+			return ret;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+void naf_status_stats(struct naf_status *s, struct naf_status_stats *out)
+{
+	pthread_mutex_lock(&s->st_mu);
+	*out = s->st;
+	pthread_mutex_unlock(&s->st_mu);
+	pthread_rwlock_rdlock(&s->lock);
+	out->ocsp_cached = s->n;
+	out->ocsp_dropped = s->dropped;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+/* ---- CRLs ---- */
+
+/* Make sure cas[i] holds the current CRL (built or read from the store). */
+static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int64_t now)
+{
+	struct status_ca *c = &s->cas[i];
+	struct gba_crl_maker m;
+	struct gba_crl_record rec, old;
+	uint64_t epoch = 0;
+	int ok, ret;
+
+	ret = gba_store_ca_epoch(st, c->ca->name, &epoch);
+	if (ret < 0)
+		return ret;
+	pthread_rwlock_rdlock(&c->crl_lock);
+	ok = c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
+	pthread_rwlock_unlock(&c->crl_lock);
+	if (ok)
+		return 0;
+	pthread_mutex_lock(&c->crl_build);
+	pthread_rwlock_rdlock(&c->crl_lock);
+	ok = c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
+	pthread_rwlock_unlock(&c->crl_lock);
+	if (!ok) {
+		m.ca = c->ca->name;
+		m.issuer = c->ca->issuer;
+		m.lifetime_s = s->conf->crl_lifetime_s;
+		ret = gba_crl_current(st, &m, now, 0, &rec);
+		if (ret == 0) {
+			pthread_rwlock_wrlock(&c->crl_lock);
+			old = c->crl;
+			c->crl = rec;
+			make_etag(rec.der, rec.der_len, c->crl_etag);
+			pthread_rwlock_unlock(&c->crl_lock);
+			gba_crl_record_clear(&old);
+			count(s, &s->st.crl_builds);
+		} else {
+			gba_log_err(MOD, "CRL of %s: %s", c->ca->name, gba_strerror(ret));
+		}
+	}
+	pthread_mutex_unlock(&c->crl_build);
+	return ret;
+}
+
+int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *len)
+{
+	struct naf_status *s = n->conf->status;
+	struct gba_crl_maker m;
+	struct gba_crl_record rec;
+	int i, ret;
+
+	*der = NULL;
+	*len = 0;
+	if (s == NULL) {   /* no status service: straight from the store */
+		m.ca = ca->name;
+		m.issuer = ca->issuer;
+		m.lifetime_s = 86400;
+		ret = gba_crl_current(n->store, &m, gba_time_now(), 0, &rec);
+		if (ret == 0) {
+			*der = rec.der;
+			*len = rec.der_len;
+		}
+		return ret;
+	}
+	i = ca_index(s, ca->name);
+	if (i < 0)
+		return GBA_ENOTFOUND;
+	ret = crl_ensure(s, n->store, (size_t)i, gba_time_now());
+	if (ret < 0)
+		return ret;
+	pthread_rwlock_rdlock(&s->cas[i].crl_lock);
+	*der = gba_malloc(s->cas[i].crl.der_len);
+	if (*der != NULL) {
+		memcpy(*der, s->cas[i].crl.der, s->cas[i].crl.der_len);
+		*len = s->cas[i].crl.der_len;
+	}
+	pthread_rwlock_unlock(&s->cas[i].crl_lock);
+	return *der != NULL ? 0 : GBA_ENOMEM;
+}
+
+/* ---- HTTP helpers ---- */
+
+static void set_date(struct gba_http_response *resp, const char *name, int64_t t, int *err)
+{
+	char d[GBA_TIME_HTTP_LEN + 1];
+
+	if (gba_time_http(t, d) == 0)
+		naf_header(resp, name, d, err);
+}
+
+/* Cache headers for a response valid until next_update (RFC 5019 6.2). */
+static void cache_headers(struct gba_http_response *resp, int64_t now, int64_t this_update,
+                          int64_t next_update, int64_t cap, const char *etag, int *err)
+{
+	char cc[96];
+	int64_t age = next_update - now;
+
+	if (age < 0)
+		age = 0;
+	if (cap > 0 && age > cap)
+		age = cap;
+	set_date(resp, "Last-Modified", this_update, err);
+	set_date(resp, "Expires", next_update, err);
+	snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform, must-revalidate",
+	         (long long)age);
+	naf_header(resp, "Cache-Control", cc, err);
+	naf_header(resp, "ETag", etag, err);
+}
+
+/* Does an If-None-Match header name etag (or "*")? */
+static int none_match(const struct gba_http_request *req, const char *etag)
+{
+	const struct gba_str *h = gba_http_header_get(req, "if-none-match");
+	size_t i = 0, j, el = strlen(etag);
+
+	if (h == NULL)
+		return 0;
+	while (i < h->len) {
+		while (i < h->len && (h->p[i] == ' ' || h->p[i] == '\t' || h->p[i] == ','))
+			i++;
+		if (i + 2 <= h->len && h->p[i] == 'W' && h->p[i + 1] == '/')
+			i += 2;
+		for (j = i; j < h->len && h->p[j] != ','; j++)
+			;
+		while (j > i && (h->p[j - 1] == ' ' || h->p[j - 1] == '\t'))
+			j--;
+		if ((j - i == 1 && h->p[i] == '*') || (j - i == el && memcmp(h->p + i, etag, el) == 0))
+			return 1;
+		while (i < h->len && h->p[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode p[0..len) into out (cap bytes); -1 on a bad escape, a
+ * NUL or overflow. */
+static int pct_decode(const char *p, size_t len, char *out, size_t cap, size_t *olen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)p[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (len - i < 3)
+				return -1;
+			hi = hexval(p[i + 1]);
+			lo = hexval(p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (c == 0 || o >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	*olen = o;
+	return 0;
+}
+
+int naf_url_escape(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+
+		if (o + (plain ? 1 : 3) >= cap)
+			return GBA_ETOOBIG;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (o >= cap)
+		return GBA_ETOOBIG;
+	out[o] = '\0';
+	return 0;
+}
+
+static int method_is(const struct gba_http_request *req, const char *m)
+{
+	size_t n = strlen(m);
+
+	return req->method.len == n && memcmp(req->method.p, m, n) == 0;
+}
+
+/* ---- GET /crl/<ca>.crl ---- */
+
+void naf_crl_handle(struct naf *n, const struct gba_http_request *req,
+                    struct gba_http_response *resp)
+{
+	struct naf_status *s = n->conf->status;
+	struct status_ca *c;
+	const size_t plen = sizeof(NAF_CRL_PREFIX) - 1;
+	char name[CRL_NAME_MAX + 1];
+	size_t nlen = 0, i, rest;
+	int64_t now = gba_time_now();
+	int ret, err = 0, idx;
+
+	if (s == NULL) {
+		(void)gba_http_response_status(resp, 404);
+		return;
+	}
+	if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+		(void)gba_http_response_status(resp, 405);
+		naf_header(resp, "Allow", "GET, HEAD", &err);
+		return;
+	}
+	/* /crl/<name>.crl, no query */
+	rest = req->path.len - plen;
+	if (rest <= 4 || memcmp(req->path.p + req->path.len - 4, ".crl", 4) != 0 ||
+	    memchr(req->path.p + plen, '?', rest) != NULL ||
+	    memchr(req->path.p + plen, '/', rest) != NULL ||
+	    pct_decode(req->path.p + plen, rest - 4, name, CRL_NAME_MAX, &nlen) < 0) {
+		(void)gba_http_response_status(resp, 404);
+		return;
+	}
+	name[nlen] = '\0';
+	idx = -1;
+	for (i = 0; i < s->ncas; i++)
+		if (strlen(s->cas[i].ca->name) == nlen && memcmp(s->cas[i].ca->name, name, nlen) == 0)
+			idx = (int)i;
+	if (idx < 0) {
+		(void)gba_http_response_status(resp, 404);
+		return;
+	}
+	c = &s->cas[idx];
+	ret = crl_ensure(s, n->store, (size_t)idx, now);
+	if (ret < 0) {
+		(void)gba_http_response_status(resp, 503);
+		naf_header(resp, "Retry-After", "5", &err);
+		return;
+	}
+	pthread_rwlock_rdlock(&c->crl_lock);
+	set_date(resp, "Date", now, &err);
+	naf_header(resp, "Content-Type", "application/pkix-crl", &err);
+	cache_headers(resp, now, c->crl.this_update, c->crl.next_update,
+	              (int64_t)s->conf->crl_max_age_s, c->crl_etag, &err);
+	if (none_match(req, c->crl_etag)) {
+		ret = gba_http_response_status(resp, 304);
+	} else {
+		ret = gba_http_response_body(resp, c->crl.der, c->crl.der_len);
+		if (ret == 0)
+			ret = gba_http_response_status(resp, 200);
+	}
+	pthread_rwlock_unlock(&c->crl_lock);
+	if (ret == GBA_ETOOBIG)
+		gba_log_err(MOD, "CRL of %s is over the HTTP response cap: not served "
+		            "(gba-ctl crl writes it)", c->ca->name);
+	if (ret < 0 || err)
+		(void)gba_http_response_status(resp, ret == GBA_ETOOBIG ? 503 : 500);
+}
+
+/* ---- OCSP ---- */
+
+/* The CA a CertID names (by both hashes), or -1. */
+static int certid_ca(const struct naf_status *s, const struct gba_ocsp_certid *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncas; i++) {
+		const struct status_ca *c = &s->cas[i];
+		const uint8_t *nh = id->hash == GBA_HASH_SHA1 ? c->name_sha1 : c->name_sha256;
+		const uint8_t *kh = id->hash == GBA_HASH_SHA1 ? c->key_sha1 : c->key_sha256;
+
+		if (memcmp(id->name_hash.p, nh, id->name_hash.len) == 0 &&
+		    memcmp(id->key_hash.p, kh, id->key_hash.len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The single response for one CertID of CA ci (-1: foreign: unknown),
+ * from the store.  *known: good or revoked (cacheable). */
+static int single_for(struct naf_status *s, struct gba_store *st, int ci,
+                      const struct gba_ocsp_certid *id, int64_t now, struct gba_ocsp_single *o,
+                      int *known)
+{
+	struct gba_cert_record r;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->id = *id;
+	o->status = GBA_OCSP_UNKNOWN;
+	o->reason = GBA_CRL_REASON_NONE;
+	o->this_update = now;
+	o->next_update = now + (int64_t)s->conf->ocsp_lifetime_s;
+	*known = 0;
+	if (ci < 0 || id->serial.len == 0 || id->serial.len > GBA_STORE_MAX_SERIAL)
+		return 0;
+	ret = gba_store_cert_get(st, id->serial.p, id->serial.len, &r);
+	if (ret == GBA_ENOTFOUND || ret == GBA_EINVAL)
+		return 0;   /* not ours, or not a serial we could have issued */
+	if (ret < 0)
+		return ret;
+	if (strcmp(r.ca, s->cas[ci].ca->name) == 0) {
+		*known = 1;
+		if (r.status == GBA_CERT_VALID) {
+			o->status = GBA_OCSP_GOOD;
+		} else {
+			o->status = GBA_OCSP_REVOKED;
+			o->revoked_at = r.revoked_at;
+			if (r.status == GBA_CERT_HOLD)
+				o->reason = GBA_CRL_REASON_CERTIFICATE_HOLD;
+			else if (r.reason != GBA_CRL_REASON_UNSPECIFIED)
+				o->reason = r.reason;
+		}
+	}
+	gba_cert_record_clear(&r);
+	return 0;
+}
+
+static int ocsp_sign(const struct status_ca *c, const struct gba_ocsp_single *singles, size_t n,
+                     struct gba_blob nonce, int64_t now, uint8_t **der, size_t *len)
+{
+	struct gba_ocsp_resp_build b;
+
+	memset(&b, 0, sizeof(b));
+	b.responder_key_hash.p = c->responder_kid;
+	b.responder_key_hash.len = sizeof(c->responder_kid);
+	b.produced_at = now;
+	b.responses = singles;
+	b.nresponses = n;
+	b.nonce = nonce;
+	b.sig_alg = c->sig_alg;
+	b.sig_alg_null_params = c->sig_null;
+	if (c->responder_cert.len > 0) {
+		b.certs = &c->responder_cert;
+		b.ncerts = 1;
+	}
+	b.sign = gba_signer_sign;
+	b.sign_ctx = (void *)(uintptr_t)c->responder;   /* signing does not change it */
+	return gba_ocsp_response_build(&b, der, len);
+}
+
+static void ocsp_error(struct gba_http_response *resp, enum gba_ocsp_resp_status st)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int err = 0;
+
+	if (gba_ocsp_error_build(st, &der, &len) < 0) {
+		(void)gba_http_response_status(resp, 500);
+		return;
+	}
+	naf_header(resp, "Content-Type", "application/ocsp-response", &err);
+	naf_header(resp, "Cache-Control", "no-store", &err);
+	if (err == 0 && gba_http_response_body(resp, der, len) == 0)
+		(void)gba_http_response_status(resp, 200);
+	else
+		(void)gba_http_response_status(resp, 500);
+	gba_free(der);
+}
+
+static void ocsp_send(struct gba_http_response *resp, const uint8_t *der, size_t len,
+                      int cacheable, int64_t now, int64_t this_update, int64_t next_update,
+                      const char *etag)
+{
+	int err = 0;
+
+	set_date(resp, "Date", now, &err);
+	naf_header(resp, "Content-Type", "application/ocsp-response", &err);
+	if (cacheable)
+		cache_headers(resp, now, this_update, next_update, 0, etag, &err);
+	else
+		naf_header(resp, "Cache-Control", "no-store", &err);
+	if (err == 0 && gba_http_response_body(resp, der, len) == 0)
+		(void)gba_http_response_status(resp, 200);
+	else
+		(void)gba_http_response_status(resp, 500);
+}
+
+/* A hit: copy the cached response out under the read lock. */
+static int cache_answer(struct naf_status *s, const struct ocsp_key *k, int64_t now,
+                        struct gba_http_response *resp)
+{
+	struct ocsp_entry *e;
+	int hit = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	for (e = s->buckets[bucket_of(k->ca, k->serial, k->serial_len)]; e != NULL; e = e->next) {
+		if (key_eq(&e->k, k)) {
+			if (now < e->refresh_at && now >= e->this_update - 300) {
+				ocsp_send(resp, e->der, e->len, 1, now, e->this_update, e->next_update,
+				          e->etag);
+				hit = 1;
+			}
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&s->lock);
+	if (hit)
+		count(s, &s->st.ocsp_hits);
+	return hit;
+}
+
+static void make_key(struct ocsp_key *k, int ci, const struct gba_ocsp_certid *id)
+{
+	memset(k, 0, sizeof(*k));
+	k->ca = (uint8_t)ci;
+	k->hash = (uint8_t)id->hash;
+	k->params_null = (uint8_t)(id->hash_params_null != 0);
+	k->serial_len = (uint8_t)id->serial.len;
+	memcpy(k->serial, id->serial.p, id->serial.len);
+}
+
+/* Answer one parsed request. */
+static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
+                        struct gba_http_response *resp)
+{
+	struct naf_status *s = n->conf->status;
+	struct gba_ocsp_single singles[GBA_OCSP_MAX_CERTIDS];
+	struct ocsp_key k;
+	struct gba_blob nonce = { NULL, 0 };
+	uint8_t *der = NULL;
+	size_t len = 0, i;
+	int64_t now = gba_time_now();
+	uint64_t tag = 0;
+	int ci[GBA_OCSP_MAX_CERTIDS], ours = 0, known = 0, first = -1, ret;
+	char etag[ETAG_LEN];
+
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < v->nids; i++) {
+		ci[i] = certid_ca(s, &v->ids[i]);
+		if (ci[i] >= 0) {
+			ours++;
+			if (first < 0)
+				first = ci[i];
+		}
+	}
+	if (ours == 0) {
+		ocsp_error(resp, GBA_OCSP_UNAUTHORIZED);
+		return;
+	}
+	/* up to date with every committed status change before answering */
+	ret = status_sync(s, n->store, &tag);
+	if (ret < 0) {
+		gba_log_err(MOD, "change counter: %s", gba_strerror(ret));
+		ocsp_error(resp, GBA_OCSP_TRY_LATER);
+		return;
+	}
+	if (v->nids == 1 && !v->has_nonce && v->ids[0].serial.len <= GBA_STORE_MAX_SERIAL) {
+		make_key(&k, ci[0], &v->ids[0]);
+		if (cache_answer(s, &k, now, resp))
+			return;
+	}
+	for (i = 0; i < v->nids; i++) {
+		int kn = 0;
+
+		ret = single_for(s, n->store, ci[i], &v->ids[i], now, &singles[i], &kn);
+		if (ret < 0) {
+			gba_log_err(MOD, "status lookup: %s", gba_strerror(ret));
+			ocsp_error(resp, GBA_OCSP_TRY_LATER);
+			return;
+		}
+		known += kn;
+	}
+	if (v->has_nonce)
+		nonce = v->nonce;
+	/* several CertIDs may name several of our CAs: the first one signs
+	 * (a client checks the responder against each issuer; RFC 5019 asks
+	 * for one CertID per request anyway) */
+	ret = ocsp_sign(&s->cas[first], singles, v->nids, nonce, now, &der, &len);
+	if (ret < 0) {
+		gba_log_err(MOD, "signing an OCSP response: %s", gba_strerror(ret));
+		ocsp_error(resp, GBA_OCSP_INTERNAL_ERROR);
+		return;
+	}
+	count(s, &s->st.ocsp_signed_live);
+	if (v->nids == 1 && !v->has_nonce && known == 1) {
+		cache_put(s, &k, tag, der, len, singles[0].this_update, singles[0].next_update);
+		make_etag(der, len, etag);
+		ocsp_send(resp, der, len, 1, now, singles[0].this_update, singles[0].next_update,
+		          etag);
+	} else {
+		ocsp_send(resp, der, len, 0, now, 0, 0, NULL);
+	}
+	gba_free(der);
+}
+
+/* base64 or base64url, padding optional, into out. */
+static int b64_any(const char *in, size_t len, uint8_t *out, size_t cap, size_t *olen)
+{
+	char *t;
+	size_t i, n = len;
+	int ret;
+
+	while (n > 0 && in[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return GBA_ESYNTAX;
+	t = gba_malloc(n + 4);
+	if (t == NULL)
+		return GBA_ENOMEM;
+	for (i = 0; i < n; i++)
+		t[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+	while (i % 4 != 0)
+		t[i++] = '=';
+	ret = gba_base64_decode(t, i, out, cap);
+	gba_free(t);
+	if (ret < 0)
+		return ret;
+	*olen = (size_t)ret;
+	return 0;
+}
+
+void naf_ocsp_handle(struct naf *n, const struct gba_http_request *req,
+                     struct gba_http_response *resp)
+{
+	struct naf_status *s = n->conf->status;
+	struct gba_der_error derr = { 0, NULL };
+	struct gba_ocsp_req_view v;
+	struct gba_ocsp_msg *msg = NULL;
+	struct gba_str type, params;
+	const size_t plen = sizeof(NAF_OCSP_PATH) - 1;
+	const uint8_t *body;
+	uint8_t *buf = NULL;
+	char *path = NULL;
+	size_t blen = 0, pl = 0;
+	int err = 0, ret;
+
+	if (s == NULL) {
+		(void)gba_http_response_status(resp, 404);
+		return;
+	}
+	if (method_is(req, "POST") && req->path.len == plen) {
+		static const char ct[] = "application/ocsp-request";
+
+		if (naf_media_type(req, &type, &params) &&
+		    !(type.len == sizeof(ct) - 1 && strncasecmp(type.p, ct, sizeof(ct) - 1) == 0)) {
+			(void)gba_http_response_status(resp, 415);
+			return;
+		}
+		if (req->body_len > OCSP_MAX_REQ) {
+			(void)gba_http_response_status(resp, 413);
+			return;
+		}
+		body = req->body;
+		blen = req->body_len;
+	} else if ((method_is(req, "GET") || method_is(req, "HEAD")) && req->path.len > plen + 1 &&
+	           req->path.p[plen] == '/') {
+		pl = req->path.len - plen - 1;
+		if (pl > OCSP_MAX_GET) {
+			(void)gba_http_response_status(resp, 414);
+			return;
+		}
+		path = gba_malloc(pl + 1);
+		buf = gba_malloc(OCSP_MAX_REQ);
+		if (path == NULL || buf == NULL) {
+			ocsp_error(resp, GBA_OCSP_INTERNAL_ERROR);
+			goto out;
+		}
+		if (pct_decode(req->path.p + plen + 1, pl, path, pl, &pl) < 0 ||
+		    b64_any(path, pl, buf, OCSP_MAX_REQ, &blen) < 0) {
+			ocsp_error(resp, GBA_OCSP_MALFORMED_REQUEST);
+			goto out;
+		}
+		body = buf;
+	} else if (req->path.len == plen || req->path.p[plen] == '/') {
+		(void)gba_http_response_status(resp, 405);
+		naf_header(resp, "Allow", "GET, HEAD, POST", &err);
+		return;
+	} else {
+		(void)gba_http_response_status(resp, 404);
+		return;
+	}
+	ret = gba_ocsp_request_parse(body, blen, &v, &msg, &derr);
+	if (ret < 0) {
+		gba_log_info(MOD, "malformed OCSP request from %s: %s at %zu", req->peer,
+		             derr.reason != NULL ? derr.reason : gba_strerror(ret), derr.offset);
+		ocsp_error(resp, gba_is_fatal(ret) ? GBA_OCSP_INTERNAL_ERROR :
+		                 GBA_OCSP_MALFORMED_REQUEST);
+		goto out;
+	}
+	ocsp_answer(n, &v, resp);
+out:
+	gba_ocsp_msg_free(msg);
+	gba_free(path);
+	gba_free(buf);
+}
+
+/* ---- the background thread ---- */
+
+struct presign_ctx {
+	struct naf_status *s;
+	size_t ci;
+	int64_t now;
+	uint64_t tag;
+	int err;
+};
+
+static int presign_cb(void *ctx, const struct gba_cert_record *r)
+{
+	struct presign_ctx *p = ctx;
+	struct naf_status *s = p->s;
+	struct status_ca *c = &s->cas[p->ci];
+	struct gba_ocsp_single one;
+	struct ocsp_key k;
+	struct ocsp_entry *e;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int fresh = 0, exists = 0, full;
+	int64_t margin = (int64_t)s->conf->tick_ms / 1000 * 2 + 2;
+
+	memset(&k, 0, sizeof(k));
+	k.ca = (uint8_t)p->ci;
+	k.hash = GBA_HASH_SHA1;
+	k.params_null = 1;
+	k.serial_len = (uint8_t)r->serial_len;
+	memcpy(k.serial, r->serial, r->serial_len);
+	pthread_rwlock_rdlock(&s->lock);
+	full = s->n >= s->conf->ocsp_cache_max;
+	for (e = s->buckets[bucket_of(k.ca, k.serial, k.serial_len)]; e != NULL; e = e->next)
+		if (key_eq(&e->k, &k)) {
+			exists = 1;
+			fresh = e->refresh_at > p->now + margin;
+		}
+	pthread_rwlock_unlock(&s->lock);
+	if (fresh || (full && !exists))
+		return 0;
+	memset(&one, 0, sizeof(one));
+	one.id.hash = GBA_HASH_SHA1;
+	one.id.hash_params_null = 1;
+	one.id.name_hash.p = c->name_sha1;
+	one.id.name_hash.len = sizeof(c->name_sha1);
+	one.id.key_hash.p = c->key_sha1;
+	one.id.key_hash.len = sizeof(c->key_sha1);
+	one.id.serial.p = r->serial;
+	one.id.serial.len = r->serial_len;
+	one.this_update = p->now;
+	one.next_update = p->now + (int64_t)s->conf->ocsp_lifetime_s;
+	one.reason = GBA_CRL_REASON_NONE;
+	if (r->status == GBA_CERT_VALID) {
+		one.status = GBA_OCSP_GOOD;
+	} else {
+		one.status = GBA_OCSP_REVOKED;
+		one.revoked_at = r->revoked_at;
+		if (r->status == GBA_CERT_HOLD)
+			one.reason = GBA_CRL_REASON_CERTIFICATE_HOLD;
+		else if (r->reason != GBA_CRL_REASON_UNSPECIFIED)
+			one.reason = r->reason;
+	}
+	p->err = ocsp_sign(c, &one, 1, (struct gba_blob){ NULL, 0 }, p->now, &der, &len);
+	if (p->err < 0)
+		return p->err;
+	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update);
+	gba_free(der);
+	count(s, &s->st.ocsp_presigned);
+	return 0;
+}
+
+/* One background pass: follow the counter, CRLs, pre-signing. */
+static void pass(struct naf_status *s, struct gba_store *st, uint64_t *presigned_tag,
+                 int64_t *next_presign)
+{
+	struct presign_ctx p;
+	int64_t now = gba_time_now();
+	uint64_t tag = 0;
+	size_t i;
+	int ret;
+
+	ret = status_sync(s, st, &tag);
+	if (ret < 0) {
+		gba_log_err(MOD, "change counter: %s", gba_strerror(ret));
+		return;
+	}
+	for (i = 0; i < s->ncas; i++)
+		(void)crl_ensure(s, st, i, now);
+	if (tag == *presigned_tag && now < *next_presign)
+		return;
+	for (i = 0; i < s->ncas; i++) {
+		memset(&p, 0, sizeof(p));
+		p.s = s;
+		p.ci = i;
+		p.now = now;
+		p.tag = tag;
+		ret = gba_store_cert_list_current(st, s->cas[i].ca->name, now, presign_cb, &p);
+		if (ret < 0) {
+			gba_log_err(MOD, "pre-signing for %s: %s", s->cas[i].ca->name,
+			            gba_strerror(ret));
+			return;
+		}
+	}
+	*presigned_tag = tag;
+	*next_presign = now + (int64_t)s->conf->ocsp_lifetime_s / 4;
+}
+
+static void *bg_main(void *arg)
+{
+	struct naf_status *s = arg;
+	struct gba_store *st = NULL;
+	struct timespec ts;
+	uint64_t presigned_tag = UINT64_MAX;
+	int64_t next_presign = 0;
+	int ret;
+
+	ret = gba_store_open(&st, s->db, s->key);
+	if (ret < 0)
+		gba_log_err(MOD, "background: cannot open the store: %s", gba_strerror(ret));
+	pthread_mutex_lock(&s->bg_mu);
+	while (!s->stop) {
+		pthread_mutex_unlock(&s->bg_mu);
+		if (st != NULL)
+			pass(s, st, &presigned_tag, &next_presign);
+		pthread_mutex_lock(&s->bg_mu);
+		if (s->stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(s->conf->tick_ms / 1000);
+		ts.tv_nsec += (long)(s->conf->tick_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &ts);
+	}
+	pthread_mutex_unlock(&s->bg_mu);
+	gba_store_close(st);
+	return NULL;
+}
+
+int naf_status_start(struct naf_status *s, const char *db, const char *key)
+{
+	if (s == NULL || db == NULL || key == NULL || s->started)
+		return GBA_EINVAL;
+	s->db = gba_strndup(db, strlen(db));
+	s->key = gba_strndup(key, strlen(key));
+	if (s->db == NULL || s->key == NULL)
+		return GBA_ENOMEM;
+	if (pthread_create(&s->th, NULL, bg_main, s) != 0)
+		return GBA_EIO;
+	s->started = 1;
+	return 0;
+}
+
+void naf_status_free(struct naf_status *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->started) {
+		pthread_mutex_lock(&s->bg_mu);
+		s->stop = 1;
+		pthread_cond_signal(&s->bg_cv);
+		pthread_mutex_unlock(&s->bg_mu);
+		pthread_join(s->th, NULL);
+	}
+	drop_all(s);
+	for (i = 0; i < s->ncas; i++) {
+		gba_crl_record_clear(&s->cas[i].crl);
+		pthread_rwlock_destroy(&s->cas[i].crl_lock);
+		pthread_mutex_destroy(&s->cas[i].crl_build);
+	}
+	pthread_rwlock_destroy(&s->lock);
+	pthread_mutex_destroy(&s->sync);
+	pthread_mutex_destroy(&s->st_mu);
+	pthread_mutex_destroy(&s->bg_mu);
+	pthread_cond_destroy(&s->bg_cv);
+	gba_free(s->db);
+	gba_free(s->key);
+	gba_free(s);
+}
