@@ -351,15 +351,9 @@ ok_if "6 bsfd1 still running" kill -0 "$PID1"
 # =====================================================================
 echo "== 7. renewal signed by a revoked or foreign certificate"
 S_REPLAY=$(serial_of o-replay/cert.pem)
-# until gba-ctl revoke lands (issue 6): flip the status column
-"$PY" - "$D1/bsf.db" "$(norm "$S_REPLAY")" <<'EOF' || fail "7 cannot mark the certificate revoked"
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=10)
-n = db.execute("UPDATE certificates SET status = 1 WHERE ltrim(lower(hex(serial)), '0') = ?",
-               (sys.argv[2],)).rowcount
-db.commit()
-sys.exit(0 if n == 1 else 1)
-EOF
+ctl --audit-log "$tmp/ctl-audit.jsonl" revoke "$(norm "$S_REPLAY")" --reason keyCompromise \
+	>revoke7.out 2>&1 || { indent revoke7.out; fail "7 gba-ctl revoke"; }
+pass "7 gba-ctl revoke --reason keyCompromise"
 check "7 gba-ctl cert list shows it revoked" revoked \
 	"$(ctl cert list | awk -v s="$(norm "$S_REPLAY")" '{ sub(/^0+/, "", $1) } $1 == s { print $2 }')"
 ue revoked renew --out "$tmp/o-replay"
