@@ -28,6 +28,7 @@ pids=
 UE_BSF=
 checks=0
 cleanup() {
+	touch "$tmp/stop" 2>/dev/null   # background loops of a script end on it
 	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	cd /
@@ -90,18 +91,19 @@ stop_daemon() {
 	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
 }
 
-# start_bsfd_naf NAME DEMO-DIR POLICY-DIR: $BSFD --demo with the NAF,
-# every listener on 127.0.0.1 port 0 (GBA_LOG_LEVEL=$BSFD_LOG_LEVEL if
-# set);
+# start_bsfd_naf NAME DEMO-DIR POLICY-DIR [ARGS...]: $BSFD --demo with the
+# NAF and ARGS, every listener on 127.0.0.1 port 0 (GBA_LOG_LEVEL=
+# $BSFD_LOG_LEVEL if set);
 # waits for the port file.  Sets PID, UB, NAF and UE_BSF; the log is
 # NAME.log.
 start_bsfd_naf() {
-	sb=$1
+	sb=$1 sb_demo=$2 sb_pol=$3
+	shift 3
 	rm -f "$tmp/$sb.ports"
 	env ${BSFD_LOG_LEVEL:+GBA_LOG_LEVEL=$BSFD_LOG_LEVEL} \
-		"$BSFD" --demo "$2" --fqdn "$FQDN" --listen 127.0.0.1 \
-		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
-		--policy-dir "$3" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
+		"$BSFD" --demo "$sb_demo" --fqdn "$FQDN" --listen 127.0.0.1 \
+		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 "$@" \
+		--policy-dir "$sb_pol" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
 	PID=$!
 	pids="$pids $PID"
 	wait_ports "$sb" "$PID" naf

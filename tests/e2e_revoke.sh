@@ -28,12 +28,9 @@
 # KEEP_E2E=1 keeps the scratch directory.
 set -u
 
-: "${top_builddir:=..}"
-: "${top_srcdir:=..}"
 : "${OPENSSL:=openssl}"
-abs() { (cd "$1" && pwd); }
-top_builddir=$(abs "$top_builddir") || exit 99
-top_srcdir=$(abs "$top_srcdir") || exit 99
+E2E=e2e_revoke
+. "${top_srcdir:-..}/tests/e2e_lib.sh" || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
@@ -57,46 +54,6 @@ IMPI_B=001010999999999@ims.mnc001.mcc001.3gppnetwork.org
 K_B=fec86ba6eb707ed08905757b1bb44b8f
 OPC_B=1006020f0a478bf6b699f15c062e42b3
 
-t_start=$(date +%s)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_revoke.XXXXXX") || exit 99
-cd "$tmp" || exit 99
-
-pids=
-checks=0
-cleanup() {
-	touch "$tmp/stop" 2>/dev/null
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	cd /
-	if [ "${KEEP_E2E:-0}" = 1 ]; then
-		echo "scratch directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-indent() { sed 's/^/    /' "$@"; }
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-fail() {
-	checks=$((checks + 1))
-	echo "FAIL: $*"
-	for l in "$tmp"/bsfd*.log; do
-		[ -f "$l" ] && { echo "== ${l#$tmp/} (tail)"; tail -n 30 "$l" | indent; }
-	done
-	echo "e2e_revoke: failed at check $checks"
-	exit 1
-}
-check() {  # DESCRIPTION EXPECTED GOT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-ok_if() {  # DESCRIPTION COMMAND...
-	oi_desc=$1
-	shift
-	if "$@"; then pass "$oi_desc"; else fail "$oi_desc"; fi
-}
-contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 has() {    # DESCRIPTION FILE PATTERN (grep -E)
 	if grep -Eq "$3" "$2"; then pass "$1"; else indent "$2"; fail "$1: no /$3/"; fi
 }
@@ -117,22 +74,10 @@ ok_if "policy without ocsp_url/crl_url" sh -c '! grep -q "_url:" pol/naf.yaml'
 # ---- the daemon ----
 
 DEMO=$tmp/d
-"$BSFD" --demo "$DEMO" --fqdn "$FQDN" --listen 127.0.0.1 \
-	--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 --status-port 0 \
-	--policy-dir "$tmp/pol" --port-file "$tmp/ports" 2>"$tmp/bsfd.log" &
-PID=$!
-pids="$pids $PID"
-i=0
-while [ ! -s "$tmp/ports" ] || ! grep -q '^status ' "$tmp/ports"; do
-	kill -0 "$PID" 2>/dev/null || fail "gba-bsfd exited during start-up"
-	i=$((i + 1))
-	[ $i -le 200 ] || fail "no complete port file after 10 s"
-	sleep 0.05
-done
-UB=$(awk '$1 == "ub" { print $2 }' ports)
-NAF=$(awk '$1 == "naf" { print $2 }' ports)
-ST=$(awk '$1 == "status" { print $2 }' ports)
-pass "gba-bsfd up (ub $UB, naf $NAF, status $ST)"
+start_bsfd_naf bsfd "$DEMO" "$tmp/pol" --status-port 0
+wait_ports bsfd "$PID" status
+ST=$(awk '$1 == "status" { print $2 }' bsfd.ports)
+ok_if "status listener on port $ST" test -n "$ST"
 OCSP_URL=http://127.0.0.1:$ST/ocsp
 CRL_URL=http://127.0.0.1:$ST/crl/$CA_NAME.crl
 ISSUER=$DEMO/ca/ca.pem
@@ -382,15 +327,7 @@ check "4 revoking a revoked certificate: refused" 1 "$?"
 
 # =====================================================================
 echo "== 5. audit and shutdown"
-kill -TERM "$PID"
-i=0
-while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do
-	i=$((i + 1))
-	sleep 0.1
-done
-wait "$PID"
-check "5 SIGTERM: exit status 0" 0 "$?"
-pids=
+stop_daemon "$PID" "5 gba-bsfd"
 ok_if "5 gba-ctl audit verify (daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
 ok_if "5 gba-ctl audit verify (gba-ctl)" "$CTL" audit verify ctl-audit.jsonl
 has "5 gba-ctl's revoke record" ctl-audit.jsonl '"event":"revoke","outcome":"ok","reason":"keyCompromise"'
