@@ -80,7 +80,9 @@ struct gba_http_response;
 /* Default status is 500 until set.  Header names are sent as given on
  * HTTP/1.1 and lower-cased on HTTP/2.  The body is copied.  These return
  * 0, GBA_EINVAL (bad status, name or value with CR/LF/NUL) or
- * GBA_ETOOBIG (over the layer's response caps). */
+ * GBA_ETOOBIG (over the layer's response caps: a body over
+ * GBA_HTTP_MAX_RESP_BODY). */
+#define GBA_HTTP_MAX_RESP_BODY (1024u * 1024u)
 int gba_http_response_status(struct gba_http_response *resp, int status);
 int gba_http_response_header(struct gba_http_response *resp, const char *name,
                              struct gba_str value);

@@ -8,7 +8,6 @@
 #include "gba_http.h"
 
 #define GBA_HTTP_MAX_RESP_HEADERS 32u
-#define GBA_HTTP_MAX_RESP_BODY    (1024u * 1024u)
 #define GBA_HTTP_MAX_PUSHES       16u
 
 struct gba_http_push {

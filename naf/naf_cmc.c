@@ -48,6 +48,13 @@
 #define MOD "naf-cmc"
 #define MAX_STATUS (GBA_CMC_MAX_REQUESTS + GBA_CMC_MAX_CONTROLS + 1u)
 #define MAX_OUT_CERTS (GBA_CMC_MAX_REQUESTS + GBA_CMC_MAX_CONTROLS + 3u)
+/* What a response holds besides its certificates, CRLs and dataReturn
+ * (the CMC signer's and the issuing CA's certificates, the statuses, the
+ * SignedData around them) stays below this: getCRL keeps the whole
+ * response under the HTTP layer's body cap with it. */
+#define RESP_RESERVE (64u * 1024u)
+#define CRL_TOO_BIG "the CRL does not fit in this response: fetch it from the CRL " \
+                    "distribution point"
 
 enum cmc_mode { MODE_NONE, MODE_NEW, MODE_RENEW, MODE_POLL };
 
@@ -98,7 +105,10 @@ struct cmc {
 	size_t nrevs, nrev_audited;
 	struct gba_blob crls[NAF_MAX_CAS];
 	uint8_t *crl_owned[NAF_MAX_CAS];
+	const struct naf_ca *crl_ca[NAF_MAX_CAS];   /* whose CRL crls[i] is */
 	size_t ncrls;
+	size_t crl_st[GBA_CMC_MAX_CONTROLS];   /* the getCRL statuses that carry one */
+	size_t ncrl_st;
 };
 
 /* ---- statuses ---- */
@@ -1020,14 +1030,39 @@ static void revocations_failed(struct cmc *c, int err)
 	c->nrev_audited = 0;
 }
 
-/* getCRL: the issuer's current CRL goes into the response's crls. */
+/* Room left for one more CRL in the response (RESP_RESERVE). */
+static size_t crl_room(const struct cmc *c)
+{
+	size_t used = RESP_RESERVE + c->data_return.len, i;
+
+	for (i = 0; i < c->nout; i++)
+		used += c->out_certs[i].len;
+	for (i = 0; i < c->ncrls; i++)
+		used += c->crls[i].len;
+	return used < GBA_HTTP_MAX_RESP_BODY ? GBA_HTTP_MAX_RESP_BODY - used : 0;
+}
+
+static void getcrl_ok(struct cmc *c, uint32_t id)
+{
+	if (c->ncrl_st < GBA_CMC_MAX_CONTROLS && c->nst < MAX_STATUS)
+		c->crl_st[c->ncrl_st++] = c->nst;
+	status_add(c, GBA_CMC_SUCCESS, id, -1, NULL);
+	c->nok++;
+}
+
+/*
+ * getCRL: the issuer's current CRL goes into the response's crls, once
+ * per CA however often it is asked for.  A CRL that would take the
+ * response over the HTTP layer's cap fails only its own control: the
+ * request's revocations have committed by now and must be answered.
+ */
 static int do_getcrl(struct cmc *c)
 {
 	const struct gba_cmc_attr *a;
 	struct gba_cmc_get_crl gc;
 	struct gba_der_error err;
 	const struct naf_ca *ca;
-	size_t i;
+	size_t i, j;
 	int ret;
 
 	for (i = 0; i < c->pd.ncontrols; i++) {
@@ -1043,9 +1078,24 @@ static int do_getcrl(struct cmc *c)
 			c->nfail++;
 			continue;
 		}
+		for (j = 0; j < c->ncrls && c->crl_ca[j] != ca; j++)
+			;
+		if (j < c->ncrls) {   /* carried already */
+			getcrl_ok(c, a->body_part_id);
+			continue;
+		}
 		if (c->ncrls >= NAF_MAX_CAS)
 			return GBA_ETOOBIG;
-		ret = naf_crl_copy(c->n, ca, &c->crl_owned[c->ncrls], &c->crls[c->ncrls].len);
+		ret = naf_crl_copy(c->n, ca, crl_room(c), &c->crl_owned[c->ncrls],
+		                   &c->crls[c->ncrls].len);
+		if (ret == GBA_ETOOBIG) {
+			gba_log_notice(MOD, "getCRL: the CRL of %s does not fit in a response",
+			               ca->name);
+			status_add(c, GBA_CMC_FAILED, a->body_part_id, GBA_CMC_BAD_REQUEST,
+			           CRL_TOO_BIG);
+			c->nfail++;
+			continue;
+		}
 		if (ret < 0) {
 			gba_log_err(MOD, "getCRL: %s", gba_strerror(ret));
 			status_add(c, GBA_CMC_FAILED, a->body_part_id, GBA_CMC_TRY_LATER,
@@ -1054,11 +1104,35 @@ static int do_getcrl(struct cmc *c)
 			continue;
 		}
 		c->crls[c->ncrls].p = c->crl_owned[c->ncrls];
+		c->crl_ca[c->ncrls] = ca;
 		c->ncrls++;
-		status_add(c, GBA_CMC_SUCCESS, a->body_part_id, -1, NULL);
-		c->nok++;
+		getcrl_ok(c, a->body_part_id);
 	}
 	return 0;
+}
+
+/* The response could not be made with the CRLs in it: fail the getCRL
+ * controls that carried one instead (the safety net behind crl_room). */
+static void crls_drop(struct cmc *c)
+{
+	struct gba_cmc_status_info *si;
+	size_t i;
+
+	for (i = 0; i < c->ncrl_st; i++) {
+		si = &c->st[c->crl_st[i]];
+		si->status = GBA_CMC_FAILED;
+		si->has_fail_info = 1;
+		si->fail_info = GBA_CMC_BAD_REQUEST;
+		si->status_string = CRL_TOO_BIG;
+		c->nok--;
+		c->nfail++;
+	}
+	c->ncrl_st = 0;
+	for (i = 0; i < c->ncrls; i++) {
+		gba_free(c->crl_owned[i]);
+		c->crl_owned[i] = NULL;
+	}
+	c->ncrls = 0;
 }
 
 /* ---- the response ---- */
@@ -1116,10 +1190,12 @@ static int respond(struct cmc *c, struct gba_http_response *resp)
 	gba_free(pkir);
 	if (ret < 0)
 		return ret;
-	naf_header(resp, "Content-Type", "application/pkcs7-mime; smime-type=CMC-response", &err);
-	if (!err)
-		err = gba_http_response_body(resp, out, olen);
+	/* the body first: when it is refused (over the cap), nothing is set */
+	err = gba_http_response_body(resp, out, olen);
 	gba_free(out);
+	if (!err)
+		naf_header(resp, "Content-Type", "application/pkcs7-mime; smime-type=CMC-response",
+		           &err);
 	if (err)
 		return err;
 	return gba_http_response_status(resp, 200);
@@ -1182,7 +1258,7 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	struct gba_der_error derr;
 	struct gba_cmc_txn txn;
 	enum body_kind kind;
-	size_t i;
+	size_t i, nst, nout;
 	int ret, err = 0, status = 500;
 
 	if (!gba_str_eq(req->method, GBA_STR_LIT("POST"))) {
@@ -1337,7 +1413,17 @@ refused:
 	if (status == 400)
 		goto out;
 answer:
+	nst = c->nst;
+	nout = c->nout;
 	ret = respond(c, resp);
+	if (ret < 0 && c->ncrls > 0) {
+		/* whatever committed must be answered: again, without CRLs */
+		gba_log_err(MOD, "response with CRLs: %s; answering without", gba_strerror(ret));
+		c->nst = nst;
+		c->nout = nout;
+		crls_drop(c);
+		ret = respond(c, resp);
+	}
 	if (ret < 0) {
 		gba_log_err(MOD, "response: %s", gba_strerror(ret));
 		goto out;

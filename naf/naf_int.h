@@ -150,8 +150,10 @@ void naf_ocsp_handle(struct naf *n, const struct gba_http_request *req,
 /* 1 when der is one of ca's authorized RA certificates (naf.c). */
 int naf_ca_ra_is(const struct naf_ca *ca, const uint8_t *der, size_t len);
 /* A copy of ca's current CRL (*der: gba_free), through the status cache
- * when there is one (naf_status.c). */
-int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *len);
+ * when there is one (naf_status.c).  GBA_ETOOBIG, nothing copied, when
+ * the CRL is longer than max octets. */
+int naf_crl_copy(struct naf *n, const struct naf_ca *ca, size_t max, uint8_t **der,
+                 size_t *len);
 /* Percent-encode a CA name for a URL path segment into out (cap
  * bytes, NUL-terminated); GBA_ETOOBIG when it does not fit. */
 int naf_url_escape(const char *in, char *out, size_t cap);

@@ -492,7 +492,8 @@ static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int6
 	return ret;
 }
 
-int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *len)
+int naf_crl_copy(struct naf *n, const struct naf_ca *ca, size_t max, uint8_t **der,
+                 size_t *len)
 {
 	struct naf_status *s = n->conf->status;
 	struct gba_crl_maker m;
@@ -506,6 +507,10 @@ int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *
 		m.issuer = ca->issuer;
 		m.lifetime_s = 86400;
 		ret = gba_crl_current(n->store, &m, gba_time_now(), 0, &rec);
+		if (ret == 0 && rec.der_len > max) {
+			gba_crl_record_clear(&rec);
+			ret = GBA_ETOOBIG;
+		}
 		if (ret == 0) {
 			*der = rec.der;
 			*len = rec.der_len;
@@ -519,13 +524,18 @@ int naf_crl_copy(struct naf *n, const struct naf_ca *ca, uint8_t **der, size_t *
 	if (ret < 0)
 		return ret;
 	pthread_rwlock_rdlock(&s->cas[i].crl_lock);
-	*der = gba_malloc(s->cas[i].crl.der_len);
-	if (*der != NULL) {
+	if (s->cas[i].crl.der_len > max) {
+		ret = GBA_ETOOBIG;
+	} else {
+		*der = gba_malloc(s->cas[i].crl.der_len);
+		ret = *der != NULL ? 0 : GBA_ENOMEM;
+	}
+	if (ret == 0) {
 		memcpy(*der, s->cas[i].crl.der, s->cas[i].crl.der_len);
 		*len = s->cas[i].crl.der_len;
 	}
 	pthread_rwlock_unlock(&s->cas[i].crl_lock);
-	return *der != NULL ? 0 : GBA_ENOMEM;
+	return ret;
 }
 
 /* ---- HTTP helpers ---- */

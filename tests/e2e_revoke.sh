@@ -21,10 +21,15 @@
 #     subscriber trying the same on a third certificate gets badIdentity
 #     and nothing changes; the certificate revoking itself (signed with
 #     it) succeeds;
-#  5. the audit logs verify and hold the revocations; SIGTERM exits 0.
+#  5. getCRL: asked three times for one CA, the CRL comes once; with more
+#     revoked entries than a response can carry (tests/store_tool), a
+#     revokeRequest + getCRL still revokes and is answered, only the
+#     getCRL failing (badRequest);
+#  6. the audit logs verify and hold the revocations; SIGTERM exits 0.
 #
 # Daemons listen on 127.0.0.1 with ephemeral ports (--port-file).  Needs
-# openssl, certtool, ocsptool, curl and nghttp (scripts/deps.sh).
+# openssl, certtool, ocsptool, curl, nghttp and python3-pyasn1-modules
+# (scripts/deps.sh).
 # KEEP_E2E=1 keeps the scratch directory.
 set -u
 
@@ -326,16 +331,68 @@ ue "$tmp/a.state" rev3b revoke --out "$tmp/o3" --naf-fqdn "$APP" --reason supers
 check "4 revoking a revoked certificate: refused" 1 "$?"
 
 # =====================================================================
-echo "== 5. audit and shutdown"
-stop_daemon "$PID" "5 gba-bsfd"
-ok_if "5 gba-ctl audit verify (daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
-ok_if "5 gba-ctl audit verify (gba-ctl)" "$CTL" audit verify ctl-audit.jsonl
-has "5 gba-ctl's revoke record" ctl-audit.jsonl '"event":"revoke","outcome":"ok","reason":"keyCompromise"'
+echo "== 5. getCRL: one CRL per CA; one too long for the response"
+PY=/usr/bin/python3
+"$PY" -c 'import pyasn1_modules' 2>/dev/null || fail "python3-pyasn1-modules missing"
+# post_cmc NAME: curl POSTs NAME.req to /cmc; the answer in NAME.resp,
+# its statuses (tests/cmc_status.py --text) in NAME.st; prints the HTTP
+# status.
+post_cmc() {
+	pc_code=$(curl -s --cacert "$DEMO/ca.pem" --data-binary "@$1.req" -w '%{http_code}' \
+		-H 'Content-Type: application/pkcs7-mime; smime-type=CMC-request' \
+		-o "$1.resp" "https://127.0.0.1:$NAF/cmc")
+	"$OPENSSL" cms -verify -noverify -inform DER -in "$1.resp" -out "$1.pkir" >/dev/null 2>&1
+	"$PY" "$top_srcdir/tests/cmc_status.py" --text "$1.pkir" >"$1.st" 2>&1
+	echo "$pc_code"
+}
+# signed_by NAME DIR: NAME.pkidata in a SignedData signed with DIR's
+# certificate and key (issuerAndSerialNumber), as NAME.req
+signed_by() {
+	"$OPENSSL" cms -sign -binary -nodetach -econtent_type 1.3.6.1.5.5.7.12.2 -md sha256 \
+		-signer "$2/cert.pem" -inkey "$2/key.pem" -nosmimecap -in "$1.pkidata" \
+		-outform DER -out "$1.req" 2>"$1.sign.err"
+}
+ncrls() { "$OPENSSL" pkcs7 -inform DER -in "$1" -print_certs -noout 2>/dev/null |
+	grep -c 'Certificate Revocation List'; }
+
+enrol enrol4 o4
+"$PY" "$top_srcdir/tests/ext_cmc.py" revoke getcrl3.pkidata --get-crl 3 o4/cert.pem
+signed_by getcrl3 o4
+check "5 revokeRequest + three getCRL for one CA: HTTP 200" 200 "$(post_cmc getcrl3)"
+check "5 ... four successes" 4 "$(grep -c ' success ' getcrl3.st)"
+check "5 ... and the CRL carried once" 1 "$(ncrls getcrl3.resp)"
+
+# more revoked entries than a response can carry (about 49 octets each,
+# 1 MiB per response); expired a minute ago, so they are on the CRL
+# (RFC 5280 3.3) but not pre-signed
+"$top_builddir/tests/store_tool" "$DEMO/bsf.db" "$DEMO/bsf.key" revoked "$CA_NAME" 22000 \
+	"$(($(date +%s) - 60))" >bulk.out 2>&1
+check "5 store_tool: 22000 revoked entries for $CA_NAME" 0 "$?"
+enrol enrol5 o5
+ue "$tmp/a.state" rev5 revoke --out "$tmp/o5" --naf-fqdn "$APP" --reason superseded \
+	--get-crl --save-response "$tmp/rev5.resp"
+check "5 gba-ue revoke --get-crl: answered, the getCRL refused (exit 1)" 1 "$?"
+has "5 ... badRequest: fetch it from the distribution point" rev5.out \
+	'^failed badRequest.*CRL distribution point'
+"$OPENSSL" cms -verify -noverify -inform DER -in rev5.resp -out rev5.pkir >/dev/null 2>&1
+"$PY" "$top_srcdir/tests/cmc_status.py" --text rev5.pkir >rev5.st 2>&1
+has "5 ... the revokeRequest succeeded" rev5.st '^[0-9]+ success -'
+has "5 ... the getCRL failed alone" rev5.st '^[0-9]+ failed badRequest the CRL does not fit'
+check "5 ... no CRL in the response" 0 "$(ncrls rev5.resp)"
+check "5 openssl ocsp: the certificate is revoked" revoked "$(ocsp_status o5/cert.pem)"
+kill -0 "$PID" 2>/dev/null && pass "5 gba-bsfd still up" || fail "gba-bsfd died"
+
+# =====================================================================
+echo "== 6. audit and shutdown"
+stop_daemon "$PID" "6 gba-bsfd"
+ok_if "6 gba-ctl audit verify (daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
+ok_if "6 gba-ctl audit verify (gba-ctl)" "$CTL" audit verify ctl-audit.jsonl
+has "6 gba-ctl's revoke record" ctl-audit.jsonl '"event":"revoke","outcome":"ok","reason":"keyCompromise"'
 n=$(grep -c '"event":"revoke","outcome":"ok"' "$DEMO/audit.jsonl")
-check "5 daemon: two CMC revocations recorded" 2 "$n"
-has "5 daemon: the other subscriber's attempt recorded as denied" "$DEMO/audit.jsonl" \
+check "6 daemon: four CMC revocations recorded" 4 "$n"
+has "6 daemon: the other subscriber's attempt recorded as denied" "$DEMO/audit.jsonl" \
 	'"event":"revoke","outcome":"denied","reason":"not authorized'
-has "5 daemon: the replay recorded" "$DEMO/audit.jsonl" '"event":"deny","outcome":"denied","reason":"replay"'
+has "6 daemon: the replay recorded" "$DEMO/audit.jsonl" '"event":"deny","outcome":"denied","reason":"replay"'
 
 t_end=$(date +%s)
 echo "e2e_revoke: $checks checks passed, $((t_end - t_start)) s"

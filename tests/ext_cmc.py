@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Build CMC PKIData (RFC 5272/6402) outside the project's code path, for
-e2e_cmc.sh: pyasn1-modules encodes, openssl signs.  The caller wraps the
+e2e_cmc.sh and e2e_revoke.sh: pyasn1-modules encodes, openssl signs.  The caller wraps the
 result with `openssl cms -sign -econtent_type 1.3.6.1.5.5.7.12.2`.
 
 usage:
@@ -16,6 +16,13 @@ usage:
   ext_cmc.py renew CSR.der OUT.der
       A renewal: the given PKCS#10 in a tcr, with transactionId and
       senderNonce only; the SignedData signer (an issued certificate)
+      authenticates it.
+  ext_cmc.py revoke OUT.der [--get-crl N] CERT.pem...
+      No reqSequence; transactionId, senderNonce, one revokeRequest
+      (reason keyCompromise, issuerName and serialNumber from the
+      certificate) per CERT.pem given (the same one twice makes two), then
+      N getCRL controls (issuerName only) for the first certificate's
+      issuer.  The SignedData signer (the certificate itself, or an RA)
       authenticates it.
 """
 import hashlib
@@ -104,8 +111,43 @@ def pkidata(csr):
     return pki
 
 
+def revoke(args):
+    ngetcrl = 0
+    if len(args) > 2 and args[0] == '--get-crl':
+        ngetcrl, args = int(args[1]), args[2:]
+    pki = rfc6402.PKIData()
+    pki['reqSequence'].clear()
+    pki['controlSequence'].append(
+        control(1, 5, univ.Integer(int.from_bytes(os.urandom(8), 'big') >> 1)))
+    pki['controlSequence'].append(control(2, 6, univ.OctetString(os.urandom(16))))
+    issuer = None
+    for pem in args:
+        der = openssl(['x509', '-in', pem, '-outform', 'DER'])
+        tbs = decoder.decode(der, asn1Spec=rfc5280.Certificate())[0]['tbsCertificate']
+        rr = rfc6402.RevokeRequest()
+        rr['issuerName'] = decoder.decode(encoder.encode(tbs['issuer']),
+                                          asn1Spec=rr['issuerName'])[0]
+        rr['serialNumber'] = int(tbs['serialNumber'])
+        rr['reason'] = 1
+        if issuer is None:
+            issuer = rr['issuerName']
+        n = len(pki['controlSequence']) + 1
+        pki['controlSequence'].append(control(n, 17, rr))
+    for _ in range(ngetcrl):
+        gc = rfc6402.GetCRL()
+        gc['issuerName'] = decoder.decode(encoder.encode(issuer), asn1Spec=gc['issuerName'])[0]
+        n = len(pki['controlSequence']) + 1
+        pki['controlSequence'].append(control(n, 16, gc))
+    pki['cmsSequence'].clear()
+    pki['otherMsgSequence'].clear()
+    return pki
+
+
 def main():
-    if len(sys.argv) == 6 and sys.argv[1] == 'new':
+    if len(sys.argv) > 3 and sys.argv[1] == 'revoke':
+        out = sys.argv[2]
+        pki = revoke(sys.argv[3:])
+    elif len(sys.argv) == 6 and sys.argv[1] == 'new':
         key_pem, btid, ks_naf, out = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
         shared = hashlib.sha256(bytes.fromhex(ks_naf) + btid.encode()).digest()
         plr = os.urandom(32)

@@ -3,10 +3,15 @@
  * for tests/ctl.sh (a test helper, never installed):
  *
  *   store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES
- *   store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS DERFILE
+ *   store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS DERFILE [CA]
+ *   store_tool DB KEY revoked CA COUNT NOT_AFTER
  *
  * SERIALHEX is the serial's content octets as stored; STATUS is 0 valid,
- * 1 revoked, 2 hold.  Exit 0 on success, 1 with the store's error.
+ * 1 revoked, 2 hold; CA defaults to "Test CA".  `revoked` adds COUNT
+ * (1..100000) certificates of CA, revoked (keyCompromise) a minute ago,
+ * with random 16-octet serials and a placeholder DER, in one
+ * transaction: a long CRL for e2e_revoke.sh.  Exit 0 on success, 1 with
+ * the store's error.
  */
 #include "config.h"
 
@@ -20,6 +25,7 @@
 #include "gba_err.h"
 #include "gba_mem.h"
 #include "gba_store.h"
+#include "gba_time.h"
 
 static int num(const char *s, int64_t *v)
 {
@@ -41,6 +47,43 @@ static int text(char *out, size_t size, const char *s)
 	if (n >= size)
 		return -1;
 	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* COUNT revoked certificates of ca into t->certs (gba_free). */
+static int bulk(struct gba_cmc_txn *t, const char *ca, const char *count, const char *not_after)
+{
+	static const uint8_t placeholder[] = { 0x30, 0x00 };
+	struct gba_cert_record *v;
+	int64_t n = 0, na = 0, now = gba_time_now();
+	size_t i;
+
+	if (num(count, &n) < 0 || n < 1 || n > 100000 || num(not_after, &na) < 0 ||
+	    strlen(ca) > GBA_STORE_MAX_CA)
+		return GBA_EINVAL;
+	v = gba_calloc((size_t)n, sizeof(*v));
+	if (v == NULL)
+		return GBA_ENOMEM;
+	for (i = 0; i < (size_t)n; i++) {
+		if (gba_rnd(GBA_RND_NONCE, v[i].serial, 16) < 0) {
+			gba_free(v);
+			return GBA_ECRYPTO;
+		}
+		v[i].serial[0] = (uint8_t)((v[i].serial[0] & 0x3f) | 0x40);   /* minimal, > 0 */
+		v[i].serial_len = 16;
+		memcpy(v[i].ca, ca, strlen(ca) + 1);
+		memcpy(v[i].impi, "bulk@store-tool.test", sizeof("bulk@store-tool.test"));
+		memcpy(v[i].app_id, "store-tool.test", sizeof("store-tool.test"));
+		v[i].issued_at = v[i].not_before = na < now - 86400 ? na : now - 86400;
+		v[i].not_after = na;
+		v[i].status = GBA_CERT_REVOKED;
+		v[i].reason = 1;
+		v[i].revoked_at = now - 60;
+		v[i].der = (uint8_t *)(uintptr_t)placeholder;
+		v[i].der_len = sizeof(placeholder);
+	}
+	t->certs = v;
+	t->ncerts = (size_t)n;
 	return 0;
 }
 
@@ -84,7 +127,7 @@ int main(int argc, char **argv)
 		p.blob_len = 12;
 		t.pend_new = &p;
 		t.npend_new = 1;
-	} else if (argc == 11 && strcmp(argv[3], "cert") == 0) {
+	} else if ((argc == 11 || argc == 12) && strcmp(argv[3], "cert") == 0) {
 		n = strlen(argv[4]);
 		if (n == 0 || n % 2 != 0 || n / 2 > GBA_STORE_MAX_SERIAL ||
 		    gba_hex_decode(argv[4], n, c.serial, n / 2) != 0 ||
@@ -94,7 +137,8 @@ int main(int argc, char **argv)
 		    read_file(argv[10], der, sizeof(der), &c.der_len) < 0)
 			goto usage;
 		c.serial_len = n / 2;
-		memcpy(c.ca, "Test CA", sizeof("Test CA"));
+		if (text(c.ca, sizeof(c.ca), argc == 12 ? argv[11] : "Test CA") < 0)
+			goto usage;
 		memset(c.policy_sha256, 0xab, sizeof(c.policy_sha256));
 		memset(c.spki_sha256, 0xcd, sizeof(c.spki_sha256));
 		c.issued_at = v[0];
@@ -108,6 +152,9 @@ int main(int argc, char **argv)
 		c.der = der;
 		t.certs = &c;
 		t.ncerts = 1;
+	} else if (argc == 7 && strcmp(argv[3], "revoked") == 0) {
+		if (bulk(&t, argv[4], argv[5], argv[6]) < 0)
+			goto usage;
 	} else {
 		goto usage;
 	}
@@ -115,6 +162,8 @@ int main(int argc, char **argv)
 	if (ret == 0)
 		ret = gba_store_cmc_commit(st, &t);
 	gba_store_close(st);
+	if (t.certs != &c)
+		gba_free((void *)(uintptr_t)t.certs);
 	if (ret < 0) {
 		fprintf(stderr, "store_tool: %s\n", gba_strerror(ret));
 		return 1;
@@ -123,6 +172,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES\n"
 	                "       store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS "
-	                "DERFILE\n");
+	                "DERFILE [CA]\n"
+	                "       store_tool DB KEY revoked CA COUNT NOT_AFTER\n");
 	return 2;
 }
