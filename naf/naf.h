@@ -62,7 +62,8 @@ struct naf_ca {
 	struct gba_signer *ocsp;          /* delegated OCSP responder; NULL: the
 	                                   * issuing CA signs OCSP responses */
 	/* RAs allowed to revoke any certificate of this CA over CMC (DER,
-	 * from ra.pem); a signer must match one exactly */
+	 * from ra.pem); a signer must match one exactly, carry id-kp-cmcRA
+	 * and not be revoked or held in the store (naf_cmc.c) */
 	const uint8_t *ra[NAF_MAX_RA];
 	size_t ra_len[NAF_MAX_RA];
 	size_t nra;

@@ -46,6 +46,7 @@
 #include "naf_int.h"
 
 #define MOD "naf-cmc"
+#define OID_KP_CMC_RA "1.3.6.1.5.5.7.3.28"   /* id-kp-cmcRA (RFC 6402 2.10) */
 #define MAX_STATUS (GBA_CMC_MAX_REQUESTS + GBA_CMC_MAX_CONTROLS + 1u)
 #define MAX_OUT_CERTS (GBA_CMC_MAX_REQUESTS + GBA_CMC_MAX_CONTROLS + 3u)
 /* What a response holds besides its certificates, CRLs and dataReturn
@@ -384,6 +385,40 @@ static int blob_eq(struct gba_blob a, struct gba_blob b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
+/*
+ * An RA certificate from ca's ra.pem keeps its power only while it is
+ * one: extKeyUsage id-kp-cmcRA, and not revoked or held.  One the store
+ * knows must be VALID there (and of this CA); one it does not know was
+ * not issued here and is on none of our CRLs (it is withdrawn by taking
+ * it out of ra.pem).  1 allowed, 0 refused, or a negative code.
+ */
+static int ra_still_valid(struct cmc *c, const struct naf_ca *ca)
+{
+	struct gba_cert_record rec;
+	char hex[2 * GBA_X509_MAX_SERIAL + 1];
+	int ret;
+
+	memset(&rec, 0, sizeof(rec));
+	gba_hex_encode(c->old.serial, c->old.serial_len, hex);
+	if (gba_x509_cert_has_eku(c->sv.cert.p, c->sv.cert.len, OID_KP_CMC_RA) != 1) {
+		gba_log_notice(MOD, "RA certificate %s of %s has no id-kp-cmcRA: refused", hex,
+		               ca->name);
+		return 0;
+	}
+	ret = gba_store_cert_get(c->n->store, c->old.serial, c->old.serial_len, &rec);
+	if (ret == GBA_ENOTFOUND || ret == GBA_EINVAL)
+		return 1;
+	if (ret < 0)
+		return ret;
+	ret = rec.status == GBA_CERT_VALID && strcmp(rec.ca, ca->name) == 0 &&
+	      blob_eq((struct gba_blob){ rec.der, rec.der_len }, c->sv.cert);
+	if (!ret)
+		gba_log_notice(MOD, "RA certificate %s of %s is revoked or held: refused", hex,
+		               ca->name);
+	gba_cert_record_clear(&rec);
+	return ret;
+}
+
 /* The signer: a key being certified (sid = SKI), or an issued certificate. */
 static int check_signer(struct cmc *c)
 {
@@ -439,6 +474,14 @@ static int check_signer(struct cmc *c)
 		return -1;
 	}
 	if (naf_ca_ra_is(&c->n->conf->cas[i], c->sv.cert.p, c->sv.cert.len)) {
+		ret = ra_still_valid(c, &c->n->conf->cas[i]);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_BAD_IDENTITY,
+			         "the RA certificate is revoked, held or not for id-kp-cmcRA");
+			return -1;
+		}
 		c->ra = 1;   /* may revoke; enrols nothing (naf_cmc_handle) */
 		c->ra_ca = &c->n->conf->cas[i];
 		return 0;
@@ -873,8 +916,9 @@ static void revoke_deny(struct cmc *c, uint32_t id, int fail, const char *why,
 
 /*
  * Who may revoke which certificate (doc/revocation.md):
- *  - an authorized RA (its certificate in the CA directory's ra.pem):
- *    any certificate of its CA;
+ *  - an authorized RA (its certificate in the CA directory's ra.pem,
+ *    id-kp-cmcRA, not revoked: ra_still_valid): any certificate of its
+ *    CA;
  *  - the certificate itself (the SignedData signed with it);
  *  - the subscriber's GBA session: identification + identityProofV2
  *    (checked already) and passphrase = gba_revoke_passphrase under

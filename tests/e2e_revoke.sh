@@ -25,7 +25,9 @@
 #     revoked entries than a response can carry (tests/store_tool), a
 #     revokeRequest + getCRL still revokes and is answered, only the
 #     getCRL failing (badRequest);
-#  6. the audit logs verify and hold the revocations; SIGTERM exits 0.
+#  6. an RA listed in ra.pem revokes; one without id-kp-cmcRA, or once
+#     its own certificate is revoked, is refused (badIdentity);
+#  7. the audit logs verify and hold the revocations; SIGTERM exits 0.
 #
 # Daemons listen on 127.0.0.1 with ephemeral ports (--port-file).  Needs
 # openssl, certtool, ocsptool, curl, nghttp and python3-pyasn1-modules
@@ -383,16 +385,66 @@ check "5 openssl ocsp: the certificate is revoked" revoked "$(ocsp_status o5/cer
 kill -0 "$PID" 2>/dev/null && pass "5 gba-bsfd still up" || fail "gba-bsfd died"
 
 # =====================================================================
-echo "== 6. audit and shutdown"
-stop_daemon "$PID" "6 gba-bsfd"
-ok_if "6 gba-ctl audit verify (daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
-ok_if "6 gba-ctl audit verify (gba-ctl)" "$CTL" audit verify ctl-audit.jsonl
-has "6 gba-ctl's revoke record" ctl-audit.jsonl '"event":"revoke","outcome":"ok","reason":"keyCompromise"'
+echo "== 6. revocation by an RA (ra.pem)"
+# ra_cert NAME SERIAL EKU: NAME/cert.pem + key.pem, issued by the issuing
+# CA with openssl (extKeyUsage EKU)
+ra_cert() {
+	mkdir -p "$1"
+	"$OPENSSL" req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/key.pem" -subj "/CN=gbacert test $1" -out "$1.csr" 2>/dev/null
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n%s\n%s\n' \
+		"extendedKeyUsage=$3" subjectKeyIdentifier=hash authorityKeyIdentifier=keyid \
+		>"$1.ext"
+	"$OPENSSL" x509 -req -in "$1.csr" -CA "$ISSUER" -CAkey "$DEMO/ca/ca.key" -set_serial "$2" \
+		-days 30 -extfile "$1.ext" -out "$1/cert.pem" 2>"$1.err"
+	check "6 $1: issued by the issuing CA (openssl x509 -req)" 0 "$?"
+}
+ra_cert ra 0x5a0001 1.3.6.1.5.5.7.3.28
+ra_cert ranoeku 0x5a0002 clientAuth
+cat ra/cert.pem ranoeku/cert.pem >"$DEMO/ca/ra.pem"
+"$OPENSSL" x509 -in ra/cert.pem -outform DER -out ra.der
+"$top_builddir/tests/store_tool" "$DEMO/bsf.db" "$DEMO/bsf.key" cert 5a0001 ra@gbacert.test \
+	"$APP" "$(date +%s)" "$(($(date +%s) + 30 * 86400))" 0 ra.der "$CA_NAME" >rastore.out 2>&1
+check "6 the RA certificate recorded in the store (store_tool)" 0 "$?"
+stop_daemon "$PID" "6 gba-bsfd (for ra.pem)"
+start_bsfd_naf bsfd2 "$DEMO" "$tmp/pol" --status-port 0
+wait_ports bsfd2 "$PID" status
+ST=$(awk '$1 == "status" { print $2 }' bsfd2.ports)
+OCSP_URL=http://127.0.0.1:$ST/ocsp
+enrol enrol6 o6
+enrol enrol7 o7
+
+"$PY" "$top_srcdir/tests/ext_cmc.py" revoke ranoeku6.pkidata o6/cert.pem
+signed_by ranoeku6 ranoeku
+check "6 revokeRequest signed by an RA without id-kp-cmcRA: HTTP 200" 200 "$(post_cmc ranoeku6)"
+has "6 ... refused: badIdentity" ranoeku6.st '^0 failed badIdentity'
+check "6 ... and the certificate is still good" good "$(ocsp_status o6/cert.pem)"
+
+"$PY" "$top_srcdir/tests/ext_cmc.py" revoke ra6.pkidata o6/cert.pem
+signed_by ra6 ra
+check "6 revokeRequest signed by the RA: HTTP 200" 200 "$(post_cmc ra6)"
+has "6 ... success" ra6.st '^3 success -'
+check "6 ... the certificate is revoked" revoked "$(ocsp_status o6/cert.pem)"
+
+ctl revoke 5a0001 --reason keyCompromise >revoke-ra.out 2>&1
+check "6 gba-ctl revoke: the RA certificate itself" 0 "$?"
+"$PY" "$top_srcdir/tests/ext_cmc.py" revoke ra7.pkidata o7/cert.pem
+signed_by ra7 ra
+check "6 revokeRequest signed by the revoked RA: HTTP 200" 200 "$(post_cmc ra7)"
+has "6 ... refused: badIdentity" ra7.st '^0 failed badIdentity'
+check "6 ... and the certificate is still good" good "$(ocsp_status o7/cert.pem)"
+
+# =====================================================================
+echo "== 7. audit and shutdown"
+stop_daemon "$PID" "7 gba-bsfd"
+ok_if "7 gba-ctl audit verify (daemon)" "$CTL" audit verify "$DEMO/audit.jsonl"
+ok_if "7 gba-ctl audit verify (gba-ctl)" "$CTL" audit verify ctl-audit.jsonl
+has "7 gba-ctl's revoke record" ctl-audit.jsonl '"event":"revoke","outcome":"ok","reason":"keyCompromise"'
 n=$(grep -c '"event":"revoke","outcome":"ok"' "$DEMO/audit.jsonl")
-check "6 daemon: four CMC revocations recorded" 4 "$n"
-has "6 daemon: the other subscriber's attempt recorded as denied" "$DEMO/audit.jsonl" \
+check "7 daemon: five CMC revocations recorded" 5 "$n"
+has "7 daemon: the other subscriber's attempt recorded as denied" "$DEMO/audit.jsonl" \
 	'"event":"revoke","outcome":"denied","reason":"not authorized'
-has "6 daemon: the replay recorded" "$DEMO/audit.jsonl" '"event":"deny","outcome":"denied","reason":"replay"'
+has "7 daemon: the replay recorded" "$DEMO/audit.jsonl" '"event":"deny","outcome":"denied","reason":"replay"'
 
 t_end=$(date +%s)
 echo "e2e_revoke: $checks checks passed, $((t_end - t_start)) s"
