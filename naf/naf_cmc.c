@@ -103,6 +103,7 @@ struct cmc {
 	const struct naf_ca *ra_ca;            /* ... of this CA */
 	struct gba_revocation revs[GBA_CMC_MAX_CONTROLS];
 	char rev_impi[GBA_CMC_MAX_CONTROLS][GBA_MAX_IMPI_LEN + 1];
+	size_t rev_st[GBA_CMC_MAX_CONTROLS];   /* each one's status */
 	size_t nrevs, nrev_audited;
 	struct gba_blob crls[NAF_MAX_CAS];
 	uint8_t *crl_owned[NAF_MAX_CAS];
@@ -936,6 +937,7 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 	uint8_t mac[GBA_REVOKE_MAC_LEN];
 	int64_t now = gba_time_now();
 	const char *impi = c->ra ? NULL : c->mode == MODE_RENEW ? c->old_rec.impi : c->key.impi;
+	size_t i;
 	int ret, ok;
 
 	memset(&rec, 0, sizeof(rec));
@@ -946,6 +948,13 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 		            "reason not allowed here (certificateHold is the operator's)", impi,
 		            rv.serial);
 		return 0;
+	}
+	for (i = 0; i < c->nrevs; i++) {
+		if (blob_eq(rv.serial, (struct gba_blob){ c->revs[i].serial, c->revs[i].serial_len })) {
+			revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST,
+			            "the same certificate twice in one request", impi, rv.serial);
+			return 0;
+		}
 	}
 	if (rv.has_invalidity_date && (rv.invalidity_date > now || rv.invalidity_date <= 0)) {
 		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST, "invalidityDate in the future",
@@ -1015,6 +1024,7 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 	memcpy(c->rev_impi[c->nrevs], rec.impi, strlen(rec.impi) + 1);
 	if (!c->ra)   /* the store checks the owner again, atomically */
 		r->impi = c->rev_impi[c->nrevs];
+	c->rev_st[c->nrevs] = c->nst;
 	c->nrevs++;
 	gba_cert_record_clear(&rec);
 	status_add(c, GBA_CMC_SUCCESS, a->body_part_id, -1, NULL);
@@ -1072,6 +1082,60 @@ static void revocations_failed(struct cmc *c, int err)
 		                c->req->peer, c->rev_impi[i], c->btid, NULL, NULL, c->revs[i].serial,
 		                c->revs[i].serial_len, NULL);
 	c->nrev_audited = 0;
+}
+
+/*
+ * The commit failed with GBA_ESTATE: a certificate was revoked by someone
+ * else (gba-ctl, another request) between do_revocation reading it and
+ * the commit, which then rolled everything back.  Those revocations get
+ * their own "already revoked" (with an `error` record after their `ok`)
+ * and leave the transaction, so that the rest can be committed again.
+ * Returns how many left, or a negative code.
+ */
+static int revocations_raced(struct cmc *c)
+{
+	struct gba_cert_record rec;
+	struct gba_cmc_status_info *si;
+	size_t i, j = 0;
+	int ret = 0, n = 0;
+
+	for (i = 0; i < c->nrevs; i++) {
+		memset(&rec, 0, sizeof(rec));
+		ret = gba_store_cert_get(c->n->store, c->revs[i].serial, c->revs[i].serial_len, &rec);
+		if (ret < 0)
+			break;
+		if (rec.status == GBA_CERT_REVOKED) {
+			(void)naf_audit(c->n, GBA_AUDIT_REVOKE, GBA_AUDIT_ERROR, "already revoked",
+			                c->req->peer, c->rev_impi[i], c->btid, NULL, NULL,
+			                c->revs[i].serial, c->revs[i].serial_len, NULL);
+			si = &c->st[c->rev_st[i]];
+			si->status = GBA_CMC_FAILED;
+			si->has_fail_info = 1;
+			si->fail_info = GBA_CMC_BAD_REQUEST;
+			si->status_string = "already revoked";
+			c->nok--;
+			c->nfail++;
+			n++;
+		} else {
+			if (j != i) {
+				c->revs[j] = c->revs[i];
+				memcpy(c->rev_impi[j], c->rev_impi[i], sizeof(c->rev_impi[j]));
+				c->rev_st[j] = c->rev_st[i];
+			}
+			j++;
+		}
+		gba_cert_record_clear(&rec);
+	}
+	if (ret < 0) {   /* keep the rest as they were */
+		for (; i < c->nrevs; i++, j++) {
+			c->revs[j] = c->revs[i];
+			memcpy(c->rev_impi[j], c->rev_impi[i], sizeof(c->rev_impi[j]));
+			c->rev_st[j] = c->rev_st[i];
+		}
+	}
+	c->nrevs = j;
+	c->nrev_audited = j;
+	return ret < 0 ? ret : n;
 }
 
 /* Room left for one more CRL in the response (RESP_RESERVE). */
@@ -1412,6 +1476,10 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	txn.revocations = c->revs;
 	txn.nrevocations = c->nrevs;
 	ret = naf_commit(n, &txn);
+	for (i = 0; ret == GBA_ESTATE && i < 2 && revocations_raced(c) > 0; i++) {
+		txn.nrevocations = c->nrevs;
+		ret = naf_commit(n, &txn);
+	}
 	if (ret < 0)
 		revocations_failed(c, ret);
 	if (ret == GBA_EREPLAY) {

@@ -21,10 +21,12 @@
 #     subscriber trying the same on a third certificate gets badIdentity
 #     and nothing changes; the certificate revoking itself (signed with
 #     it) succeeds;
-#  5. getCRL: asked three times for one CA, the CRL comes once; with more
-#     revoked entries than a response can carry (tests/store_tool), a
-#     revokeRequest + getCRL still revokes and is answered, only the
-#     getCRL failing (badRequest);
+#  5. two revokeRequests for one certificate in one request: the first
+#     succeeds, the second alone is refused; getCRL asked three times
+#     for one CA carries the CRL once; with more revoked entries than a
+#     response can carry (tests/store_tool), a revokeRequest + getCRL
+#     still revokes and is answered, only the getCRL failing
+#     (badRequest);
 #  6. an RA listed in ra.pem revokes; one without id-kp-cmcRA, or once
 #     its own certificate is revoked, is refused (badIdentity);
 #  7. the audit logs verify and hold the revocations; SIGTERM exits 0.
@@ -358,11 +360,16 @@ ncrls() { "$OPENSSL" pkcs7 -inform DER -in "$1" -print_certs -noout 2>/dev/null 
 	grep -c 'Certificate Revocation List'; }
 
 enrol enrol4 o4
-"$PY" "$top_srcdir/tests/ext_cmc.py" revoke getcrl3.pkidata --get-crl 3 o4/cert.pem
+"$PY" "$top_srcdir/tests/ext_cmc.py" revoke getcrl3.pkidata --get-crl 3 o4/cert.pem o4/cert.pem
 signed_by getcrl3 o4
-check "5 revokeRequest + three getCRL for one CA: HTTP 200" 200 "$(post_cmc getcrl3)"
-check "5 ... four successes" 4 "$(grep -c ' success ' getcrl3.st)"
-check "5 ... and the CRL carried once" 1 "$(ncrls getcrl3.resp)"
+check "5 two revokeRequests for one certificate + three getCRL: HTTP 200" 200 \
+	"$(post_cmc getcrl3)"
+has "5 ... the first revokeRequest succeeds" getcrl3.st '^3 success -'
+has "5 ... the second is refused alone" getcrl3.st \
+	'^4 failed badRequest the same certificate twice in one request'
+check "5 ... the getCRLs succeed" 3 "$(grep -c '^[567] success ' getcrl3.st)"
+check "5 ... and the CRL is carried once" 1 "$(ncrls getcrl3.resp)"
+check "5 ... the certificate is revoked" revoked "$(ocsp_status o4/cert.pem)"
 
 # more revoked entries than a response can carry (about 49 octets each,
 # 1 MiB per response); expired a minute ago, so they are on the CRL
