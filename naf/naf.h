@@ -196,6 +196,10 @@ struct naf_status_conf {
 	uint32_t ocsp_lifetime_s;         /* nextUpdate - thisUpdate (3600) */
 	size_t ocsp_cache_max;            /* cached responses (100000) */
 	uint32_t tick_ms;                 /* background pass period (2000) */
+	/* The time in UTC seconds; NULL: gba_time_now (tests set a clock
+	 * of their own, called with clock_ctx) */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 void naf_status_conf_default(struct naf_status_conf *c);
 
@@ -204,6 +208,10 @@ int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t nca
                    const struct naf_status_conf *conf);
 /* The background thread, with its own store handle on db/key. */
 int naf_status_start(struct naf_status *s, const char *db, const char *key);
+/* One background pass now on st (follow the change counter, CRLs,
+ * pre-signing), as the thread does every tick_ms: for tests, which run
+ * no thread. */
+void naf_status_pass(struct naf_status *s, struct gba_store *st);
 /* Stop the thread (if started) and free. */
 void naf_status_free(struct naf_status *s);
 

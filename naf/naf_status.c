@@ -103,13 +103,20 @@ struct naf_status {
 	pthread_mutex_t sync;                     /* one change-log reader */
 	struct naf_status_stats st;
 	pthread_mutex_t st_mu;                    /* st (counters) */
-	/* the background thread */
+	/* the background passes (the thread, or naf_status_pass) */
+	uint64_t presigned_tag;                   /* the counter pre-signed at */
+	int64_t next_presign;
 	pthread_t th;
 	int started, stop;
 	pthread_mutex_t bg_mu;
 	pthread_cond_t bg_cv;
 	char *db, *key;
 };
+
+static int64_t status_now(const struct naf_status *s)
+{
+	return s->conf->clock != NULL ? s->conf->clock(s->conf->clock_ctx) : gba_time_now();
+}
 
 static void count(struct naf_status *s, uint64_t *field)
 {
@@ -418,6 +425,7 @@ int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t nca
 	if (s == NULL)
 		return GBA_ENOMEM;
 	s->conf = conf;
+	s->presigned_tag = UINT64_MAX;
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->sync, NULL);
 	pthread_mutex_init(&s->st_mu, NULL);
@@ -520,7 +528,7 @@ int naf_crl_copy(struct naf *n, const struct naf_ca *ca, size_t max, uint8_t **d
 	i = ca_index(s, ca->name);
 	if (i < 0)
 		return GBA_ENOTFOUND;
-	ret = crl_ensure(s, n->store, (size_t)i, gba_time_now());
+	ret = crl_ensure(s, n->store, (size_t)i, status_now(s));
 	if (ret < 0)
 		return ret;
 	pthread_rwlock_rdlock(&s->cas[i].crl_lock);
@@ -675,7 +683,7 @@ void naf_crl_handle(struct naf *n, const struct gba_http_request *req,
 	const size_t plen = sizeof(NAF_CRL_PREFIX) - 1;
 	char name[CRL_NAME_MAX + 1];
 	size_t nlen = 0, i, rest;
-	int64_t now = gba_time_now();
+	int64_t now = status_now(s);
 	int ret, err = 0, idx;
 
 	if (s == NULL) {
@@ -895,7 +903,7 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	struct gba_blob nonce = { NULL, 0 };
 	uint8_t *der = NULL;
 	size_t len = 0, i;
-	int64_t now = gba_time_now();
+	int64_t now = status_now(s);
 	uint64_t tag = 0;
 	int ci[GBA_OCSP_MAX_CERTIDS], ours = 0, known = 0, first = -1, ret;
 	char etag[ETAG_LEN];
@@ -1131,11 +1139,10 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 }
 
 /* One background pass: follow the counter, CRLs, pre-signing. */
-static void pass(struct naf_status *s, struct gba_store *st, uint64_t *presigned_tag,
-                 int64_t *next_presign)
+void naf_status_pass(struct naf_status *s, struct gba_store *st)
 {
 	struct presign_ctx p;
-	int64_t now = gba_time_now();
+	int64_t now = status_now(s);
 	uint64_t tag = 0;
 	size_t i;
 	int ret;
@@ -1147,7 +1154,7 @@ static void pass(struct naf_status *s, struct gba_store *st, uint64_t *presigned
 	}
 	for (i = 0; i < s->ncas; i++)
 		(void)crl_ensure(s, st, i, now);
-	if (tag == *presigned_tag && now < *next_presign)
+	if (tag == s->presigned_tag && now < s->next_presign)
 		return;
 	for (i = 0; i < s->ncas; i++) {
 		memset(&p, 0, sizeof(p));
@@ -1162,8 +1169,8 @@ static void pass(struct naf_status *s, struct gba_store *st, uint64_t *presigned
 			return;
 		}
 	}
-	*presigned_tag = tag;
-	*next_presign = now + (int64_t)s->conf->ocsp_lifetime_s / 4;
+	s->presigned_tag = tag;
+	s->next_presign = now + (int64_t)s->conf->ocsp_lifetime_s / 4;
 }
 
 static void *bg_main(void *arg)
@@ -1171,8 +1178,6 @@ static void *bg_main(void *arg)
 	struct naf_status *s = arg;
 	struct gba_store *st = NULL;
 	struct timespec ts;
-	uint64_t presigned_tag = UINT64_MAX;
-	int64_t next_presign = 0;
 	int ret;
 
 	ret = gba_store_open(&st, s->db, s->key);
@@ -1182,7 +1187,7 @@ static void *bg_main(void *arg)
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->bg_mu);
 		if (st != NULL)
-			pass(s, st, &presigned_tag, &next_presign);
+			naf_status_pass(s, st);
 		pthread_mutex_lock(&s->bg_mu);
 		if (s->stop)
 			break;

@@ -1,0 +1,449 @@
+/*
+ * check_naf_status.c - the certificate status service (naf/naf_status.c)
+ * in process: a CA directory made by gba_ca_init, a store in a mkdtemp
+ * directory, certificates recorded through gba_store_cmc_commit, OCSP
+ * and CRL requests through naf_status_route, answers read with GnuTLS.
+ * The service runs on the test's clock (naf_status_conf.clock) and its
+ * background passes are run with naf_status_pass: no thread, no sleep.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/ocsp.h>
+#include <gnutls/x509.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gba_crypto.h"
+#include "gba_err.h"
+#include "gba_http_int.h"   /* the response's status, headers and body */
+#include "gba_mem.h"
+#include "gba_policy.h"
+#include "gba_store.h"
+#include "gba_time.h"
+#include "gba_x509.h"
+#include "naf.h"
+#include "testutil.h"
+
+#define CA_NAME "test-ca"
+
+struct env {
+	char dir[256], cadir[300], db[300], key[300];
+	struct naf_ca ca;
+	struct gba_store *st;
+	struct gba_policy_store *pol;
+	struct naf_status_conf conf;
+	struct naf_status *s;
+	struct naf_conf nc;
+	struct naf_keysrc ks;
+	struct naf *n;
+	uint8_t secret[32];
+	int64_t now;                      /* the service's clock */
+	int64_t born;                     /* the real time at set-up */
+	uint8_t name_sha1[20], key_sha1[20], name_sha256[32], key_sha256[32];
+	struct gba_http_response resp;
+	/* the last OCSP answer */
+	gnutls_ocsp_resp_t or;
+	int have_or;
+};
+
+static struct env E;
+
+static int64_t test_clock(void *ctx)
+{
+	return *(const int64_t *)ctx;
+}
+
+static int no_key(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
+                  struct naf_key *out)
+{
+	(void)ctx;
+	(void)btid;
+	(void)naf_id;
+	(void)naf_id_len;
+	(void)out;
+	return GBA_ENOTFOUND;
+}
+
+/* The status service on E's store and CA with conf as set by the test. */
+static void service_up(void)
+{
+	ck_assert_int_eq(naf_status_new(&E.s, &E.ca, 1, &E.conf), 0);
+	memset(&E.nc, 0, sizeof(E.nc));
+	E.nc.fqdn = "naf.test";
+	E.nc.cas = &E.ca;
+	E.nc.ncas = 1;
+	E.nc.policies = E.pol;
+	E.nc.digest_secret = E.secret;
+	E.nc.status = E.s;
+	E.ks.get = no_key;
+	ck_assert_int_eq(naf_new(&E.n, &E.nc, E.st, &E.ks), 0);
+}
+
+static void service_down(void)
+{
+	naf_free(E.n);
+	E.n = NULL;
+	naf_status_free(E.s);
+	E.s = NULL;
+}
+
+/* responder_days: the delegated responder's validity (0: 90 days). */
+static void env_up(unsigned responder_days)
+{
+	struct gba_ca_init_conf cc;
+	struct gba_cert_info ci;
+	const uint8_t *der;
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+
+	memset(&E, 0, sizeof(E));
+	gba_http_response_reset(&E.resp);
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	ck_assert_int_lt(snprintf(E.dir, sizeof(E.dir), "%s/check_naf_status.XXXXXX", tmp),
+	                 (int)sizeof(E.dir));
+	ck_assert_ptr_nonnull(mkdtemp(E.dir));
+	snprintf(E.cadir, sizeof(E.cadir), "%s/ca", E.dir);
+	snprintf(E.db, sizeof(E.db), "%s/gba.db", E.dir);
+	snprintf(E.key, sizeof(E.key), "%s/gba.key", E.dir);
+	ck_assert_int_eq(mkdir(E.cadir, 0700), 0);
+	memset(&cc, 0, sizeof(cc));
+	cc.dir = E.cadir;
+	cc.name = "check";
+	cc.key_type = GBA_KEY_EC_P256;
+	cc.root_days = 30;
+	cc.ca_days = 20;
+	cc.signer_days = 10;
+	cc.responder_days = responder_days;
+	ck_assert_int_eq(gba_ca_init(&cc), 0);
+	ck_assert_int_eq(naf_ca_load(&E.ca, E.cadir, CA_NAME, NULL), 0);
+	ck_assert_int_eq(gba_store_open(&E.st, E.db, E.key), 0);
+	ck_assert_int_eq(gba_policy_store_new(&E.pol), 0);
+	der = gba_signer_cert(E.ca.issuer, &len);
+	ck_assert_int_eq(gba_x509_cert_info(der, len, &ci), 0);
+	ck_assert_int_eq(gba_hash_fast(GBA_HASH_SHA1, ci.subject_der, ci.subject_der_len,
+	                               E.name_sha1), 0);
+	ck_assert_int_eq(gba_hash_fast(GBA_HASH_SHA256, ci.subject_der, ci.subject_der_len,
+	                               E.name_sha256), 0);
+	ck_assert_int_eq(gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA1, E.key_sha1),
+	                 0);
+	ck_assert_int_eq(gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA256,
+	                                        E.key_sha256), 0);
+	gba_cert_info_clear(&ci);
+	E.born = gba_time_now();
+	E.now = E.born;
+	naf_status_conf_default(&E.conf);
+	E.conf.clock = test_clock;
+	E.conf.clock_ctx = &E.now;
+}
+
+static void env_down(void)
+{
+	char path[600];
+	struct dirent *d;
+	DIR *dp;
+	int pass;
+
+	if (E.have_or)
+		gnutls_ocsp_resp_deinit(E.or);
+	gba_http_response_reset(&E.resp);
+	service_down();
+	gba_policy_store_free(E.pol);
+	gba_store_close(E.st);
+	naf_ca_unload(&E.ca);
+	for (pass = 0; pass < 2; pass++) {   /* files, then the emptied ca/ */
+		dp = opendir(pass == 0 ? E.cadir : E.dir);
+		if (dp == NULL)
+			continue;
+		for (d = readdir(dp); d != NULL; d = readdir(dp)) {
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", pass == 0 ? E.cadir : E.dir,
+			         d->d_name);
+			if (unlink(path) != 0)
+				rmdir(path);
+		}
+		closedir(dp);
+	}
+	rmdir(E.dir);
+}
+
+static void setup(void)
+{
+	env_up(0);
+}
+
+static void teardown(void)
+{
+	env_down();
+}
+
+/* ---- certificates in the store ---- */
+
+/* Serial i: 0x41 i (two octets). */
+static void serial_of(unsigned i, uint8_t s[2])
+{
+	s[0] = 0x41;
+	s[1] = (uint8_t)i;
+}
+
+/* Record certificate i of CA_NAME: status, valid until not_after. */
+static void add_cert(unsigned i, int status, int64_t not_after)
+{
+	static const uint8_t placeholder[] = { 0x30, 0x00 };
+	struct gba_cert_record r;
+	struct gba_cmc_txn t;
+
+	memset(&r, 0, sizeof(r));
+	memset(&t, 0, sizeof(t));
+	serial_of(i, r.serial);
+	r.serial_len = 2;
+	memcpy(r.ca, CA_NAME, sizeof(CA_NAME));
+	memcpy(r.impi, "sub@check.test", sizeof("sub@check.test"));
+	memcpy(r.app_id, "naf.test", sizeof("naf.test"));
+	r.issued_at = r.not_before = E.born - 86400;
+	r.not_after = not_after;
+	r.status = status;
+	if (status != GBA_CERT_VALID) {
+		r.reason = status == GBA_CERT_HOLD ? 6 : 1;
+		r.revoked_at = E.born - 60;
+	}
+	r.der = (uint8_t *)(uintptr_t)placeholder;
+	r.der_len = sizeof(placeholder);
+	t.certs = &r;
+	t.ncerts = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(E.st, &t), 0);
+}
+
+static void revoke_cert(unsigned i)
+{
+	struct gba_revocation r;
+	uint8_t s[2];
+
+	serial_of(i, s);
+	memset(&r, 0, sizeof(r));
+	r.serial = s;
+	r.serial_len = 2;
+	r.op = GBA_STATUS_REVOKE;
+	r.reason = 1;
+	r.at = gba_time_now();
+	ck_assert_int_eq(gba_store_cert_set_status(E.st, &r, NULL, NULL, NULL), 0);
+}
+
+/* ---- requests ---- */
+
+static uint8_t wbuf[8192];
+
+/* Wrap p[0..n) in tag, in place; the new length. */
+static size_t wrap(uint8_t tag, uint8_t *p, size_t n)
+{
+	size_t h = n < 0x80 ? 2 : n < 0x100 ? 3 : 4;
+
+	ck_assert_uint_lt(n, 0x10000);
+	memmove(p + h, p, n);
+	p[0] = tag;
+	if (h == 2) {
+		p[1] = (uint8_t)n;
+	} else if (h == 3) {
+		p[1] = 0x81;
+		p[2] = (uint8_t)n;
+	} else {
+		p[1] = 0x82;
+		p[2] = (uint8_t)(n >> 8);
+		p[3] = (uint8_t)n;
+	}
+	return h + n;
+}
+
+static size_t put(uint8_t *p, const void *src, size_t n)
+{
+	memcpy(p, src, n);
+	return n;
+}
+
+enum form { SHA1_NULL, SHA1_ABSENT, SHA256_ABSENT, SHA256_NULL };
+
+/* One CertID of our CA in form f for serial (content octets). */
+static size_t put_certid(uint8_t *p, enum form f, const uint8_t *serial, size_t slen)
+{
+	static const uint8_t sha1[] = { 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a };
+	static const uint8_t sha256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+		                          0x04, 0x02, 0x01 };
+	static const uint8_t null[] = { 0x05, 0x00 };
+	int is1 = f == SHA1_NULL || f == SHA1_ABSENT;
+	size_t n = 0, a;
+
+	a = is1 ? put(p, sha1, sizeof(sha1)) : put(p, sha256, sizeof(sha256));
+	if (f == SHA1_NULL || f == SHA256_NULL)
+		a += put(p + a, null, sizeof(null));
+	n = wrap(0x30, p, a);
+	a = put(p + n, is1 ? E.name_sha1 : E.name_sha256, is1 ? 20 : 32);
+	n += wrap(0x04, p + n, a);
+	a = put(p + n, is1 ? E.key_sha1 : E.key_sha256, is1 ? 20 : 32);
+	n += wrap(0x04, p + n, a);
+	a = put(p + n, serial, slen);
+	n += wrap(0x02, p + n, a);
+	n = wrap(0x30, p, n);        /* CertID */
+	return wrap(0x30, p, n);     /* Request */
+}
+
+/* An OCSPRequest for n serials (each slen octets) in form f, with a
+ * 16-octet nonce when nonce. */
+static size_t request(enum form f, const uint8_t *const *serials, size_t slen, size_t n,
+                      int nonce)
+{
+	static const uint8_t oid_nonce[] = { 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
+		                             0x30, 0x01, 0x02 };
+	uint8_t *p = wbuf;
+	size_t len = 0, l = 0, e, i;
+
+	for (i = 0; i < n; i++)
+		l += put_certid(p + l, f, serials[i], slen);
+	len = wrap(0x30, p, l);      /* requestList */
+	if (nonce) {
+		e = put(p + len, oid_nonce, sizeof(oid_nonce));
+		memset(p + len + e, 0x5a, 16);
+		l = wrap(0x04, p + len + e, 16);
+		l = wrap(0x04, p + len + e, l);
+		e = wrap(0x30, p + len, e + l);   /* Extension */
+		e = wrap(0x30, p + len, e);       /* Extensions */
+		len += wrap(0xa2, p + len, e);
+	}
+	len = wrap(0x30, p, len);    /* TBSRequest */
+	return wrap(0x30, p, len);   /* OCSPRequest */
+}
+
+/* Send one request through the status routes; the HTTP status. */
+static int http(const char *method, const char *path, const uint8_t *body, size_t len)
+{
+	struct gba_http_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method.p = method;
+	req.method.len = strlen(method);
+	req.path.p = path;
+	req.path.len = strlen(path);
+	req.body = body;
+	req.body_len = len;
+	req.peer = "127.0.0.1:1";
+	gba_http_response_reset(&E.resp);
+	naf_status_route(E.n, &req, &E.resp);
+	return E.resp.status;
+}
+
+/* POST wbuf[0..len) to /ocsp: the OCSPResponseStatus (in E.or), or -1
+ * when the answer is not an OCSP response. */
+static int post(size_t len)
+{
+	gnutls_datum_t d;
+
+	if (E.have_or)
+		gnutls_ocsp_resp_deinit(E.or);
+	E.have_or = 0;
+	if (http("POST", "/ocsp", wbuf, len) != 200)
+		return -1;
+	ck_assert_int_eq(gnutls_ocsp_resp_init(&E.or), 0);
+	E.have_or = 1;
+	d.data = E.resp.body;
+	d.size = (unsigned)E.resp.body_len;
+	ck_assert_int_eq(gnutls_ocsp_resp_import(E.or, &d), 0);
+	return gnutls_ocsp_resp_get_status(E.or);
+}
+
+/* One CertID for certificate i in form f: the certificate status of a
+ * successful answer (GNUTLS_OCSP_CERT_*), or -1 - OCSPResponseStatus. */
+static int ask(unsigned i, enum form f, int nonce)
+{
+	uint8_t s[2];
+	const uint8_t *sp = s;
+	unsigned cs = 99;
+	int rs;
+
+	serial_of(i, s);
+	rs = post(request(f, &sp, 2, 1, nonce));
+	if (rs != 0)
+		return -1 - rs;
+	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, NULL, &cs, NULL,
+	                                             NULL, NULL, NULL), 0);
+	return (int)cs;
+}
+
+static struct naf_status_stats stats(void)
+{
+	struct naf_status_stats st;
+
+	naf_status_stats(E.s, &st);
+	return st;
+}
+
+/* The value of response header name (lower case), or NULL. */
+static const char *header(const char *name)
+{
+	static char v[256];
+	size_t i;
+
+	for (i = 0; i < E.resp.nheaders; i++) {
+		if (E.resp.headers[i].name.len == strlen(name) &&
+		    strncasecmp(E.resp.headers[i].name.p, name, strlen(name)) == 0) {
+			ck_assert_uint_lt(E.resp.headers[i].value.len, sizeof(v));
+			memcpy(v, E.resp.headers[i].value.p, E.resp.headers[i].value.len);
+			v[E.resp.headers[i].value.len] = '\0';
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* ---- tests ---- */
+
+START_TEST(statuses_from_store_and_cache)
+{
+	struct naf_status_stats st;
+
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	add_cert(2, GBA_CERT_REVOKED, E.born + 86400);
+	add_cert(3, GBA_CERT_HOLD, E.born + 86400);
+	service_up();
+	ck_assert_int_eq(ask(1, SHA256_ABSENT, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(ask(2, SHA1_ABSENT, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_int_eq(ask(3, SHA256_NULL, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_int_eq(ask(9, SHA1_NULL, 0), GNUTLS_OCSP_CERT_UNKNOWN);
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_signed_live, 4);
+	ck_assert_uint_eq(st.ocsp_hits, 0);
+	/* the pre-signing pass covers every current certificate */
+	naf_status_pass(E.s, E.st);
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_presigned, 3);
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+	/* a revocation is seen by the next request */
+	revoke_cert(1);
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+	/* with a nonce: live, echoed */
+	ck_assert_int_eq(ask(2, SHA1_NULL, 1), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_str_eq(header("cache-control"), "no-store");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("naf_status");
+	TCase *tc = tcase_create("ocsp");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, statuses_from_store_and_cache);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return th_run(suite());
+}
