@@ -1125,7 +1125,7 @@ int naf_secret_load(const char *path, uint8_t secret[32])
 	return ret;
 }
 
-/* 1..max seconds into *out: 1, or GBA_EINVAL. */
+/* 1..max (seconds, or a count) into *out: 1, or GBA_EINVAL. */
 static int seconds(const char *arg, uint32_t max, uint32_t *out)
 {
 	char *end = NULL;
@@ -1151,6 +1151,7 @@ int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 	case NAF_OPT_CRL_MAX_AGE: return seconds(arg, 366u * 86400u, &c->crl_max_age_s);
 	case NAF_OPT_OCSP_LIFETIME: return seconds(arg, 7u * 86400u, &c->ocsp_lifetime_s);
 	case NAF_OPT_URL: c->url = arg; break;
+	case NAF_OPT_OCSP_CACHE_MAX: return seconds(arg, 10000000u, &c->ocsp_cache_max);
 	default: return 0;
 	}
 	return 1;
@@ -1170,6 +1171,8 @@ void naf_service_usage(FILE *f, const char *secret)
 	        "  --crl-max-age S         Cache-Control max-age cap for CRLs (60)\n"
 	        "  --ocsp-lifetime S       OCSP nextUpdate - thisUpdate (3600); pre-signed responses\n"
 	        "                          are refreshed after half of it\n"
+	        "  --ocsp-cache-max N      OCSP answers kept signed (100000); a quarter of them at\n"
+	        "                          most in CertID forms other than the pre-signed one\n"
 	        "  --naf-url URL           how relying parties reach /ocsp and /crl/, for the AIA\n"
 	        "                          (URL/ocsp) and CRL DP (URL/crl/CA.crl) of certificates\n"
 	        "                          whose policy names none (the listener serving them)\n",
@@ -1195,6 +1198,8 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 			s->status_conf.crl_max_age_s = c->crl_max_age_s;
 		if (c->ocsp_lifetime_s != 0)
 			s->status_conf.ocsp_lifetime_s = c->ocsp_lifetime_s;
+		if (c->ocsp_cache_max != 0)
+			s->status_conf.ocsp_cache_max = c->ocsp_cache_max;
 		ret = naf_status_new(&s->status, &s->ca, 1, &s->status_conf);
 	}
 	if (ret < 0) {

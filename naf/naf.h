@@ -219,6 +219,7 @@ void naf_status_free(struct naf_status *s);
 struct naf_status_stats {
 	uint64_t ocsp_hits, ocsp_signed_live, ocsp_presigned, ocsp_dropped, crl_builds;
 	size_t ocsp_cached;
+	uint64_t ocsp_swept;              /* cached answers dropped as stale */
 };
 void naf_status_stats(struct naf_status *s, struct naf_status_stats *out);
 
@@ -230,6 +231,7 @@ struct naf_service_conf {
 	/* certificate status: 0 takes naf_status_conf_default's */
 	uint32_t crl_lifetime_s, crl_max_age_s, ocsp_lifetime_s;
 	const char *url;                  /* --naf-url; NULL: naf_service_publish's */
+	uint32_t ocsp_cache_max;          /* 0 takes naf_status_conf_default's */
 };
 
 /* The options that fill it, as gba_daemon.h's: getopt_long values,
@@ -244,7 +246,8 @@ enum {
 	NAF_OPT_CRL_LIFETIME,
 	NAF_OPT_CRL_MAX_AGE,
 	NAF_OPT_OCSP_LIFETIME,
-	NAF_OPT_URL
+	NAF_OPT_URL,
+	NAF_OPT_OCSP_CACHE_MAX
 };
 #define NAF_LONG_OPTIONS                                              \
 	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
@@ -255,7 +258,8 @@ enum {
 	{ "crl-lifetime", required_argument, NULL, NAF_OPT_CRL_LIFETIME }, \
 	{ "crl-max-age", required_argument, NULL, NAF_OPT_CRL_MAX_AGE },   \
 	{ "ocsp-lifetime", required_argument, NULL, NAF_OPT_OCSP_LIFETIME }, \
-	{ "naf-url", required_argument, NULL, NAF_OPT_URL }
+	{ "naf-url", required_argument, NULL, NAF_OPT_URL },          \
+	{ "ocsp-cache-max", required_argument, NULL, NAF_OPT_OCSP_CACHE_MAX }
 /* 1 taken, 0 not one of them, GBA_EINVAL for a bad value */
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
 void naf_service_usage(FILE *f, const char *secret);

@@ -20,9 +20,10 @@
  * Pre-signing.  The background thread signs responses (SHA-1 CertIDs
  * with NULL parameters, the common form) for every certificate of every
  * CA that has not expired, and re-signs each once half of its lifetime
- * has passed; a request in another form is signed live once and cached.
- * Requests with a nonce, or with several CertIDs, are always signed live
- * and never cached.
+ * has passed; a request in another form is signed live once and cached
+ * (those forms share a quarter of the cache).  Requests with a nonce, or
+ * with several CertIDs, are always signed live and never cached.  Every
+ * pass drops the entries that can no longer be served (sweep).
  *
  * Signing.  With a delegated responder (ocsp.pem) responses are signed by
  * it and carry its certificate; otherwise by the issuing CA.  The
@@ -86,6 +87,7 @@ struct ocsp_entry {
 	struct ocsp_entry *next;
 	struct ocsp_key k;
 	int64_t this_update, next_update, refresh_at;
+	int64_t not_after;                        /* the certificate's */
 	char etag[ETAG_LEN];
 	size_t len;
 	uint8_t der[];
@@ -97,9 +99,11 @@ struct naf_status {
 	size_t ncas;
 	pthread_rwlock_t lock;                    /* buckets, n, seen, stats */
 	struct ocsp_entry *buckets[OCSP_BUCKETS];
-	size_t n;
+	size_t n, n_other;                        /* entries; not in the
+	                                           * pre-signed form */
 	uint64_t seen;                            /* change counter processed */
 	uint64_t dropped;                         /* entries dropped by changes */
+	uint64_t swept;                           /* ... by sweep */
 	pthread_mutex_t sync;                     /* one change-log reader */
 	struct naf_status_stats st;
 	pthread_mutex_t st_mu;                    /* st (counters) */
@@ -153,6 +157,32 @@ static int key_eq(const struct ocsp_key *a, const struct ocsp_key *b)
 	       a->serial_len == b->serial_len && memcmp(a->serial, b->serial, a->serial_len) == 0;
 }
 
+/* The form the background thread pre-signs (SHA-1, NULL parameters):
+ * one per certificate we issued.  Every other form, and answers for
+ * serials we did not issue, are the requester's choice: they share a
+ * quarter of the cache (other_max). */
+static int key_presigned(const struct ocsp_key *k)
+{
+	return k->hash == GBA_HASH_SHA1 && k->params_null;
+}
+
+static size_t other_max(const struct naf_status *s)
+{
+	return s->conf->ocsp_cache_max / 4;
+}
+
+/* Unlink *pp and free it; the caller holds the write lock. */
+static void entry_drop(struct naf_status *s, struct ocsp_entry **pp)
+{
+	struct ocsp_entry *e = *pp;
+
+	*pp = e->next;
+	if (!key_presigned(&e->k))
+		s->n_other--;
+	s->n--;
+	gba_free(e);
+}
+
 /* Drop every form of (ca, serial); the caller holds the write lock. */
 static void drop_serial(struct naf_status *s, size_t ca, const uint8_t *serial, size_t len)
 {
@@ -160,9 +190,7 @@ static void drop_serial(struct naf_status *s, size_t ca, const uint8_t *serial, 
 
 	while ((e = *pp) != NULL) {
 		if (e->k.ca == ca && e->k.serial_len == len && memcmp(e->k.serial, serial, len) == 0) {
-			*pp = e->next;
-			gba_free(e);
-			s->n--;
+			entry_drop(s, pp);
 			s->dropped++;
 			continue;
 		}
@@ -176,14 +204,36 @@ static void drop_all(struct naf_status *s)
 
 	for (i = 0; i < OCSP_BUCKETS; i++) {
 		while (s->buckets[i] != NULL) {
-			struct ocsp_entry *e = s->buckets[i];
-
-			s->buckets[i] = e->next;
-			gba_free(e);
+			entry_drop(s, &s->buckets[i]);
 			s->dropped++;
 		}
 	}
-	s->n = 0;
+}
+
+/*
+ * Drop what can no longer be served: entries past refresh_at (answers
+ * come only from fresher ones; the pre-signing pass that follows signs
+ * the current certificates again) and entries of certificates that have
+ * expired.  Run by every background pass, so that nothing stays pinned.
+ */
+static void sweep(struct naf_status *s, int64_t now)
+{
+	struct ocsp_entry **pp;
+	size_t i;
+
+	pthread_rwlock_wrlock(&s->lock);
+	for (i = 0; i < OCSP_BUCKETS; i++) {
+		pp = &s->buckets[i];
+		while (*pp != NULL) {
+			if ((*pp)->refresh_at <= now || (*pp)->not_after < now) {
+				entry_drop(s, pp);
+				s->swept++;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&s->lock);
 }
 
 /* The ETag of a response or CRL: a quoted hex prefix of its SHA-256. */
@@ -205,10 +255,13 @@ static void make_etag(const uint8_t *p, size_t len, char out[ETAG_LEN])
 
 /*
  * Store a signed response under k if the change counter is still tag
- * (nothing changed since the status was read) and there is room.
+ * (nothing changed since the status was read) and there is room (for
+ * its form: key_presigned).  It is served until refresh_at, and kept no
+ * longer than the certificate (not_after).
  */
 static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t tag,
-                      const uint8_t *der, size_t len, int64_t this_update, int64_t next_update)
+                      const uint8_t *der, size_t len, int64_t this_update, int64_t next_update,
+                      int64_t refresh_at, int64_t not_after)
 {
 	struct ocsp_entry *e, **pp;
 	size_t b = bucket_of(k->ca, k->serial, k->serial_len);
@@ -219,7 +272,8 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 	e->k = *k;
 	e->this_update = this_update;
 	e->next_update = next_update;
-	e->refresh_at = this_update + (next_update - this_update) / 2;
+	e->refresh_at = refresh_at;
+	e->not_after = not_after;
 	make_etag(der, len, e->etag);
 	e->len = len;
 	memcpy(e->der, der, len);
@@ -240,7 +294,8 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 			return;
 		}
 	}
-	if (s->n >= s->conf->ocsp_cache_max) {
+	if (s->n >= s->conf->ocsp_cache_max ||
+	    (!key_presigned(k) && s->n_other >= other_max(s))) {
 		pthread_rwlock_unlock(&s->lock);
 		gba_free(e);
 		return;
@@ -248,6 +303,8 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 	e->next = s->buckets[b];
 	s->buckets[b] = e;
 	s->n++;
+	if (!key_presigned(k))
+		s->n_other++;
 	pthread_rwlock_unlock(&s->lock);
 }
 
@@ -453,6 +510,7 @@ void naf_status_stats(struct naf_status *s, struct naf_status_stats *out)
 	pthread_rwlock_rdlock(&s->lock);
 	out->ocsp_cached = s->n;
 	out->ocsp_dropped = s->dropped;
+	out->ocsp_swept = s->swept;
 	pthread_rwlock_unlock(&s->lock);
 }
 
@@ -760,10 +818,11 @@ static int certid_ca(const struct naf_status *s, const struct gba_ocsp_certid *i
 }
 
 /* The single response for one CertID of CA ci (-1: foreign: unknown),
- * from the store.  *known: good or revoked (cacheable). */
+ * from the store.  *known: good or revoked (cacheable), and then
+ * *not_after is the certificate's. */
 static int single_for(struct naf_status *s, struct gba_store *st, int ci,
                       const struct gba_ocsp_certid *id, int64_t now, struct gba_ocsp_single *o,
-                      int *known)
+                      int *known, int64_t *not_after)
 {
 	struct gba_cert_record r;
 	int ret;
@@ -784,6 +843,7 @@ static int single_for(struct naf_status *s, struct gba_store *st, int ci,
 		return ret;
 	if (strcmp(r.ca, s->cas[ci].ca->name) == 0) {
 		*known = 1;
+		*not_after = r.not_after;
 		if (r.status == GBA_CERT_VALID) {
 			o->status = GBA_OCSP_GOOD;
 		} else {
@@ -905,6 +965,7 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	size_t len = 0, i;
 	int64_t now = status_now(s);
 	uint64_t tag = 0;
+	int64_t not_after = 0;
 	int ci[GBA_OCSP_MAX_CERTIDS], ours = 0, known = 0, first = -1, ret;
 	char etag[ETAG_LEN];
 
@@ -936,7 +997,7 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	for (i = 0; i < v->nids; i++) {
 		int kn = 0;
 
-		ret = single_for(s, n->store, ci[i], &v->ids[i], now, &singles[i], &kn);
+		ret = single_for(s, n->store, ci[i], &v->ids[i], now, &singles[i], &kn, &not_after);
 		if (ret < 0) {
 			gba_log_err(MOD, "status lookup: %s", gba_strerror(ret));
 			ocsp_error(resp, GBA_OCSP_TRY_LATER);
@@ -957,7 +1018,8 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	}
 	count(s, &s->st.ocsp_signed_live);
 	if (v->nids == 1 && !v->has_nonce && known == 1) {
-		cache_put(s, &k, tag, der, len, singles[0].this_update, singles[0].next_update);
+		cache_put(s, &k, tag, der, len, singles[0].this_update, singles[0].next_update,
+		          singles[0].this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, not_after);
 		make_etag(der, len, etag);
 		ocsp_send(resp, der, len, 1, now, singles[0].this_update, singles[0].next_update,
 		          etag);
@@ -1132,7 +1194,8 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	p->err = ocsp_sign(c, &one, 1, (struct gba_blob){ NULL, 0 }, p->now, &der, &len);
 	if (p->err < 0)
 		return p->err;
-	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update);
+	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update,
+	          one.this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, r->not_after);
 	gba_free(der);
 	count(s, &s->st.ocsp_presigned);
 	return 0;
@@ -1152,6 +1215,7 @@ void naf_status_pass(struct naf_status *s, struct gba_store *st)
 		gba_log_err(MOD, "change counter: %s", gba_strerror(ret));
 		return;
 	}
+	sweep(s, now);
 	for (i = 0; i < s->ncas; i++)
 		(void)crl_ensure(s, st, i, now);
 	if (tag == s->presigned_tag && now < s->next_presign)

@@ -431,6 +431,49 @@ START_TEST(statuses_from_store_and_cache)
 }
 END_TEST
 
+/* Requesters choose the CertID form and the serial: those answers get a
+ * quarter of the cache, and every pass drops what can no longer be
+ * served (past refresh_at, or the certificate expired). */
+START_TEST(cache_caps_other_forms_and_sweeps)
+{
+	struct naf_status_stats st;
+	unsigned i;
+
+	E.conf.ocsp_cache_max = 12;   /* 3 for forms we do not pre-sign */
+	for (i = 1; i <= 6; i++)
+		add_cert(i, GBA_CERT_VALID, E.born + 86400);
+	add_cert(7, GBA_CERT_REVOKED, E.born + 600);
+	service_up();
+	for (i = 1; i <= 5; i++)
+		ck_assert_int_eq(ask(i, SHA256_ABSENT, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(ask(7, SHA1_ABSENT, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_uint_eq(stats().ocsp_cached, 3);
+	naf_status_pass(E.s, E.st);   /* pre-signs 1..7 */
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_presigned, 7);
+	ck_assert_uint_eq(st.ocsp_cached, 10);
+	/* certificate 7 expires: its answers go */
+	E.now = E.born + 601;
+	naf_status_pass(E.s, E.st);
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_cached, 9);
+	ck_assert_uint_eq(st.ocsp_swept, 1);
+	/* half a lifetime on: nothing is served from the old entries; the
+	 * pass drops them and pre-signs the six current certificates */
+	E.now = E.born + (int64_t)E.conf.ocsp_lifetime_s / 2;
+	naf_status_pass(E.s, E.st);
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_swept, 10);
+	ck_assert_uint_eq(st.ocsp_presigned, 13);
+	ck_assert_uint_eq(st.ocsp_cached, 6);
+	for (i = 1; i <= 4; i++)
+		ck_assert_int_eq(ask(i, SHA256_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().ocsp_cached, 9);
+	ck_assert_int_eq(ask(6, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -439,6 +482,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, statuses_from_store_and_cache);
+	tcase_add_test(tc, cache_caps_other_forms_and_sweeps);
 	suite_add_tcase(s, tc);
 	return s;
 }
