@@ -11,7 +11,8 @@
 # concurrency C in $CONCURRENCY, $DURATION seconds each, h2load
 # (h2c, -m $STREAMS) against:
 #   cache   GET /ocsp/<base64url request without nonce>  (gba-bsfd)
-#   live    GET /ocsp/<base64url request with nonce>     (gba-bsfd)
+#   live    GET /ocsp/<base64url request with nonce>     (gba-bsfd,
+#           --ocsp-live-max $WORKERS: every worker may sign at once)
 #   nghttpd GET /<file of the cached answer's size>
 # and bench_ocsp for the raw signing rate of the responder's key type.
 #
@@ -50,6 +51,7 @@ mkdir pol
 sed -e 's/methods: \[portal, cmc-simple\]/methods: [portal, cmc-simple, cmc-full]/' \
 	-e '/ocsp_url:/d' -e '/crl_url:/d' "$top/policies/pki-portal.yaml" >pol/naf.yaml
 "$BSFD" --demo d --listen 127.0.0.1 --ub-port 0 --naf-port 0 --status-port 0 \
+	--ocsp-live-max "$WORKERS" \
 	--workers "$WORKERS" --policy-dir pol --port-file ports 2>bsfd.log &
 pids="$pids $!"
 i=0

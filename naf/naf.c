@@ -1152,6 +1152,7 @@ int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 	case NAF_OPT_OCSP_LIFETIME: return seconds(arg, 7u * 86400u, &c->ocsp_lifetime_s);
 	case NAF_OPT_URL: c->url = arg; break;
 	case NAF_OPT_OCSP_CACHE_MAX: return seconds(arg, 10000000u, &c->ocsp_cache_max);
+	case NAF_OPT_OCSP_LIVE_MAX: return seconds(arg, 1024u, &c->ocsp_live_max);
 	default: return 0;
 	}
 	return 1;
@@ -1173,6 +1174,8 @@ void naf_service_usage(FILE *f, const char *secret)
 	        "                          are refreshed after half of it\n"
 	        "  --ocsp-cache-max N      OCSP answers kept signed (100000); a quarter of them at\n"
 	        "                          most in CertID forms other than the pre-signed one\n"
+	        "  --ocsp-live-max N       OCSP answers signed live at once (half the CPUs, at\n"
+	        "                          least 1); beyond: the cached answer or tryLater\n"
 	        "  --naf-url URL           how relying parties reach /ocsp and /crl/, for the AIA\n"
 	        "                          (URL/ocsp) and CRL DP (URL/crl/CA.crl) of certificates\n"
 	        "                          whose policy names none (the listener serving them)\n",
@@ -1200,6 +1203,8 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 			s->status_conf.ocsp_lifetime_s = c->ocsp_lifetime_s;
 		if (c->ocsp_cache_max != 0)
 			s->status_conf.ocsp_cache_max = c->ocsp_cache_max;
+		if (c->ocsp_live_max != 0)
+			s->status_conf.ocsp_live_max = c->ocsp_live_max;
 		ret = naf_status_new(&s->status, &s->ca, 1, &s->status_conf);
 	}
 	if (ret < 0) {

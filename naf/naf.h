@@ -196,6 +196,9 @@ struct naf_status_conf {
 	uint32_t ocsp_lifetime_s;         /* nextUpdate - thisUpdate (3600) */
 	size_t ocsp_cache_max;            /* cached responses (100000) */
 	uint32_t tick_ms;                 /* background pass period (2000) */
+	uint32_t ocsp_live_max;           /* live OCSP signatures at once (half
+	                                   * the CPUs, at least 1); beyond:
+	                                   * the cached answer or tryLater */
 	/* The time in UTC seconds; NULL: gba_time_now (tests set a clock
 	 * of their own, called with clock_ctx) */
 	int64_t (*clock)(void *ctx);
@@ -220,6 +223,8 @@ struct naf_status_stats {
 	uint64_t ocsp_hits, ocsp_signed_live, ocsp_presigned, ocsp_dropped, crl_builds;
 	size_t ocsp_cached;
 	uint64_t ocsp_swept;              /* cached answers dropped as stale */
+	uint64_t ocsp_busy;               /* requests beyond ocsp_live_max */
+	unsigned ocsp_live_now;           /* live signatures under way */
 };
 void naf_status_stats(struct naf_status *s, struct naf_status_stats *out);
 
@@ -232,6 +237,7 @@ struct naf_service_conf {
 	uint32_t crl_lifetime_s, crl_max_age_s, ocsp_lifetime_s;
 	const char *url;                  /* --naf-url; NULL: naf_service_publish's */
 	uint32_t ocsp_cache_max;          /* 0 takes naf_status_conf_default's */
+	uint32_t ocsp_live_max;           /* 0 takes naf_status_conf_default's */
 };
 
 /* The options that fill it, as gba_daemon.h's: getopt_long values,
@@ -247,7 +253,8 @@ enum {
 	NAF_OPT_CRL_MAX_AGE,
 	NAF_OPT_OCSP_LIFETIME,
 	NAF_OPT_URL,
-	NAF_OPT_OCSP_CACHE_MAX
+	NAF_OPT_OCSP_CACHE_MAX,
+	NAF_OPT_OCSP_LIVE_MAX
 };
 #define NAF_LONG_OPTIONS                                              \
 	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
@@ -259,7 +266,8 @@ enum {
 	{ "crl-max-age", required_argument, NULL, NAF_OPT_CRL_MAX_AGE },   \
 	{ "ocsp-lifetime", required_argument, NULL, NAF_OPT_OCSP_LIFETIME }, \
 	{ "naf-url", required_argument, NULL, NAF_OPT_URL },          \
-	{ "ocsp-cache-max", required_argument, NULL, NAF_OPT_OCSP_CACHE_MAX }
+	{ "ocsp-cache-max", required_argument, NULL, NAF_OPT_OCSP_CACHE_MAX }, \
+	{ "ocsp-live-max", required_argument, NULL, NAF_OPT_OCSP_LIVE_MAX }
 /* 1 taken, 0 not one of them, GBA_EINVAL for a bad value */
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
 void naf_service_usage(FILE *f, const char *secret);

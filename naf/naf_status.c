@@ -22,16 +22,17 @@
  * CA that has not expired, and re-signs each once half of its lifetime
  * has passed; a request in another form is signed live once and cached
  * (those forms share a quarter of the cache).  Requests with a nonce, or
- * with several CertIDs, are always signed live and never cached.  Every
- * pass drops the entries that can no longer be served (sweep).
+ * with several CertIDs, are signed live and never cached; at most
+ * ocsp_live_max live signatures run at once (ocsp_answer).  Every pass
+ * drops the entries that can no longer be served (sweep).
  *
  * Signing.  With a delegated responder (ocsp.pem) responses are signed by
  * it and carry its certificate; otherwise by the issuing CA.  The
  * responderID is byKey.  Status: VALID is good, REVOKED is revoked with
  * its time and reason (unspecified is left out), HOLD is revoked with
  * certificateHold; a serial we did not issue under that CA is unknown
- * (never cached).  A request for a CA we do not run is unauthorized;
- * one that does not parse is malformedRequest.
+ * (cached for UNKNOWN_KEEP).  A request for a CA we do not run is
+ * unauthorized; one that does not parse is malformedRequest.
  */
 #include "config.h"
 
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gba_crl.h"
 #include "gba_crypto.h"
@@ -57,6 +59,7 @@
 #define CHANGES_FLUSH  4096u        /* more changes at once: drop everything */
 #define CRL_NAME_MAX   (3u * GBA_STORE_MAX_CA)
 #define ETAG_LEN       48u
+#define UNKNOWN_KEEP   60           /* seconds an "unknown" answer is cached */
 
 /* ---- per-CA facts, fixed after naf_status_new ---- */
 
@@ -88,6 +91,7 @@ struct ocsp_entry {
 	struct ocsp_key k;
 	int64_t this_update, next_update, refresh_at;
 	int64_t not_after;                        /* the certificate's */
+	int other;                                /* counts in other_max */
 	char etag[ETAG_LEN];
 	size_t len;
 	uint8_t der[];
@@ -106,7 +110,8 @@ struct naf_status {
 	uint64_t swept;                           /* ... by sweep */
 	pthread_mutex_t sync;                     /* one change-log reader */
 	struct naf_status_stats st;
-	pthread_mutex_t st_mu;                    /* st (counters) */
+	unsigned live;                            /* live signatures under way */
+	pthread_mutex_t st_mu;                    /* st (counters), live */
 	/* the background passes (the thread, or naf_status_pass) */
 	uint64_t presigned_tag;                   /* the counter pre-signed at */
 	int64_t next_presign;
@@ -129,14 +134,39 @@ static void count(struct naf_status *s, uint64_t *field)
 	pthread_mutex_unlock(&s->st_mu);
 }
 
+/* A slot for one live signature (ocsp_live_max at once): 1, or 0 when
+ * all are taken.  live_leave gives it back. */
+static int live_enter(struct naf_status *s)
+{
+	int ok;
+
+	pthread_mutex_lock(&s->st_mu);
+	ok = s->live < s->conf->ocsp_live_max;
+	if (ok)
+		s->live++;
+	pthread_mutex_unlock(&s->st_mu);
+	return ok;
+}
+
+static void live_leave(struct naf_status *s)
+{
+	pthread_mutex_lock(&s->st_mu);
+	s->live--;
+	pthread_mutex_unlock(&s->st_mu);
+}
+
 void naf_status_conf_default(struct naf_status_conf *c)
 {
+	long ncpu;
+
 	memset(c, 0, sizeof(*c));
 	c->crl_lifetime_s = 86400;
 	c->crl_max_age_s = 60;
 	c->ocsp_lifetime_s = 3600;
 	c->ocsp_cache_max = 100000;
 	c->tick_ms = 2000;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);   /* -1 when unknown */
+	c->ocsp_live_max = ncpu >= 4 ? (uint32_t)(ncpu < 512 ? ncpu / 2 : 256) : 1;
 }
 
 static size_t bucket_of(size_t ca, const uint8_t *serial, size_t len)
@@ -160,7 +190,7 @@ static int key_eq(const struct ocsp_key *a, const struct ocsp_key *b)
 /* The form the background thread pre-signs (SHA-1, NULL parameters):
  * one per certificate we issued.  Every other form, and answers for
  * serials we did not issue, are the requester's choice: they share a
- * quarter of the cache (other_max). */
+ * quarter of the cache (other_max; cache_put's other). */
 static int key_presigned(const struct ocsp_key *k)
 {
 	return k->hash == GBA_HASH_SHA1 && k->params_null;
@@ -177,7 +207,7 @@ static void entry_drop(struct naf_status *s, struct ocsp_entry **pp)
 	struct ocsp_entry *e = *pp;
 
 	*pp = e->next;
-	if (!key_presigned(&e->k))
+	if (e->other)
 		s->n_other--;
 	s->n--;
 	gba_free(e);
@@ -255,13 +285,13 @@ static void make_etag(const uint8_t *p, size_t len, char out[ETAG_LEN])
 
 /*
  * Store a signed response under k if the change counter is still tag
- * (nothing changed since the status was read) and there is room (for
- * its form: key_presigned).  It is served until refresh_at, and kept no
- * longer than the certificate (not_after).
+ * (nothing changed since the status was read) and there is room (other:
+ * one of the requester's choice, key_presigned).  It is served until
+ * refresh_at, and kept no longer than the certificate (not_after).
  */
 static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t tag,
                       const uint8_t *der, size_t len, int64_t this_update, int64_t next_update,
-                      int64_t refresh_at, int64_t not_after)
+                      int64_t refresh_at, int64_t not_after, int other)
 {
 	struct ocsp_entry *e, **pp;
 	size_t b = bucket_of(k->ca, k->serial, k->serial_len);
@@ -274,6 +304,7 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 	e->next_update = next_update;
 	e->refresh_at = refresh_at;
 	e->not_after = not_after;
+	e->other = other;
 	make_etag(der, len, e->etag);
 	e->len = len;
 	memcpy(e->der, der, len);
@@ -287,6 +318,10 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 		if (key_eq(&(*pp)->k, k)) {
 			struct ocsp_entry *old = *pp;
 
+			if (other && !old->other && s->n_other >= other_max(s))
+				break;   /* no room to change kind: keep the old */
+			s->n_other += (size_t)other;
+			s->n_other -= (size_t)old->other;
 			e->next = old->next;
 			*pp = e;
 			gba_free(old);
@@ -294,8 +329,8 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 			return;
 		}
 	}
-	if (s->n >= s->conf->ocsp_cache_max ||
-	    (!key_presigned(k) && s->n_other >= other_max(s))) {
+	if (*pp != NULL || s->n >= s->conf->ocsp_cache_max ||
+	    (other && s->n_other >= other_max(s))) {
 		pthread_rwlock_unlock(&s->lock);
 		gba_free(e);
 		return;
@@ -303,7 +338,7 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 	e->next = s->buckets[b];
 	s->buckets[b] = e;
 	s->n++;
-	if (!key_presigned(k))
+	if (other)
 		s->n_other++;
 	pthread_rwlock_unlock(&s->lock);
 }
@@ -476,7 +511,8 @@ int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t nca
 	if (cas == NULL || ncas == 0 || ncas > NAF_MAX_CAS || conf == NULL ||
 	    conf->crl_lifetime_s < GBA_CRL_MIN_LIFETIME ||
 	    conf->crl_lifetime_s > GBA_CRL_MAX_LIFETIME || conf->ocsp_lifetime_s < 60 ||
-	    conf->ocsp_lifetime_s > 7u * 86400u || conf->tick_ms < 10 || conf->tick_ms > 600000)
+	    conf->ocsp_lifetime_s > 7u * 86400u || conf->tick_ms < 10 || conf->tick_ms > 600000 ||
+	    conf->ocsp_live_max < 1)
 		return GBA_EINVAL;
 	s = gba_calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -506,6 +542,7 @@ void naf_status_stats(struct naf_status *s, struct naf_status_stats *out)
 {
 	pthread_mutex_lock(&s->st_mu);
 	*out = s->st;
+	out->ocsp_live_now = s->live;
 	pthread_mutex_unlock(&s->st_mu);
 	pthread_rwlock_rdlock(&s->lock);
 	out->ocsp_cached = s->n;
@@ -953,7 +990,16 @@ static void make_key(struct ocsp_key *k, int ci, const struct gba_ocsp_certid *i
 	memcpy(k->serial, id->serial.p, id->serial.len);
 }
 
-/* Answer one parsed request. */
+/*
+ * Answer one parsed request: from the cache when it can, else from the
+ * store with a live signature.  Live signatures cost a private-key
+ * operation each and anyone may ask: at most ocsp_live_max run at once;
+ * beyond that a single CertID with a nonce gets the cached answer
+ * without the nonce (what an RFC 5019 responder sends anyway), anything
+ * else tryLater.  Answers for one CertID without a nonce are cached:
+ * good and revoked ones (cache_put), and "unknown" for UNKNOWN_KEEP
+ * seconds, so that repeating a request costs one signature a minute.
+ */
 static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
                         struct gba_http_response *resp)
 {
@@ -963,10 +1009,10 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	struct gba_blob nonce = { NULL, 0 };
 	uint8_t *der = NULL;
 	size_t len = 0, i;
-	int64_t now = status_now(s);
+	int64_t now = status_now(s), keep;
 	uint64_t tag = 0;
 	int64_t not_after = 0;
-	int ci[GBA_OCSP_MAX_CERTIDS], ours = 0, known = 0, first = -1, ret;
+	int ci[GBA_OCSP_MAX_CERTIDS], ours = 0, known = 0, first = -1, one, ret;
 	char etag[ETAG_LEN];
 
 	memset(&k, 0, sizeof(k));
@@ -989,16 +1035,24 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 		ocsp_error(resp, GBA_OCSP_TRY_LATER);
 		return;
 	}
-	if (v->nids == 1 && !v->has_nonce && v->ids[0].serial.len <= GBA_STORE_MAX_SERIAL) {
+	one = v->nids == 1 && v->ids[0].serial.len <= GBA_STORE_MAX_SERIAL;   /* keyed */
+	if (one)
 		make_key(&k, ci[0], &v->ids[0]);
-		if (cache_answer(s, &k, now, resp))
-			return;
+	if (one && !v->has_nonce && cache_answer(s, &k, now, resp))
+		return;
+	if (!live_enter(s)) {
+		count(s, &s->st.ocsp_busy);
+		if (!(one && v->has_nonce && cache_answer(s, &k, now, resp)))
+			ocsp_error(resp, GBA_OCSP_TRY_LATER);
+		return;
 	}
+	now = status_now(s);   /* this signature's time */
 	for (i = 0; i < v->nids; i++) {
 		int kn = 0;
 
 		ret = single_for(s, n->store, ci[i], &v->ids[i], now, &singles[i], &kn, &not_after);
 		if (ret < 0) {
+			live_leave(s);
 			gba_log_err(MOD, "status lookup: %s", gba_strerror(ret));
 			ocsp_error(resp, GBA_OCSP_TRY_LATER);
 			return;
@@ -1011,15 +1065,22 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	 * (a client checks the responder against each issuer; RFC 5019 asks
 	 * for one CertID per request anyway) */
 	ret = ocsp_sign(&s->cas[first], singles, v->nids, nonce, now, &der, &len);
+	live_leave(s);
 	if (ret < 0) {
 		gba_log_err(MOD, "signing an OCSP response: %s", gba_strerror(ret));
 		ocsp_error(resp, GBA_OCSP_INTERNAL_ERROR);
 		return;
 	}
 	count(s, &s->st.ocsp_signed_live);
-	if (v->nids == 1 && !v->has_nonce && known == 1) {
+	if (one && !v->has_nonce) {
+		keep = (int64_t)s->conf->ocsp_lifetime_s / 2;
+		if (known == 0) {
+			keep = keep < UNKNOWN_KEEP ? keep : UNKNOWN_KEEP;
+			not_after = now + keep;
+		}
 		cache_put(s, &k, tag, der, len, singles[0].this_update, singles[0].next_update,
-		          singles[0].this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, not_after);
+		          singles[0].this_update + keep, not_after,
+		          known == 0 || !key_presigned(&k));
 		make_etag(der, len, etag);
 		ocsp_send(resp, der, len, 1, now, singles[0].this_update, singles[0].next_update,
 		          etag);
@@ -1195,7 +1256,7 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	if (p->err < 0)
 		return p->err;
 	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update,
-	          one.this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, r->not_after);
+	          one.this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, r->not_after, 0);
 	gba_free(der);
 	count(s, &s->st.ocsp_presigned);
 	return 0;

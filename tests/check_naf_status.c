@@ -48,12 +48,29 @@ struct env {
 	/* the last OCSP answer */
 	gnutls_ocsp_resp_t or;
 	int have_or;
+	/* a request the clock sends once, while a live signature is under
+	 * way (ocsp_live_now > 0): certificate, form, nonce; its answer */
+	int reenter;
+	unsigned in_cert;
+	int in_form, in_nonce;
+	int in_status, in_has_nonce;
 };
 
 static struct env E;
 
+static void inner_request(void);
+
 static int64_t test_clock(void *ctx)
 {
+	struct naf_status_stats st;
+
+	if (E.reenter && E.s != NULL) {
+		naf_status_stats(E.s, &st);
+		if (st.ocsp_live_now > 0) {
+			E.reenter = 0;
+			inner_request();
+		}
+	}
 	return *(const int64_t *)ctx;
 }
 
@@ -291,14 +308,13 @@ static size_t put_certid(uint8_t *p, enum form f, const uint8_t *serial, size_t 
 	return wrap(0x30, p, n);     /* Request */
 }
 
-/* An OCSPRequest for n serials (each slen octets) in form f, with a
- * 16-octet nonce when nonce. */
-static size_t request(enum form f, const uint8_t *const *serials, size_t slen, size_t n,
-                      int nonce)
+/* An OCSPRequest into p for n serials (each slen octets) in form f,
+ * with a 16-octet nonce when nonce. */
+static size_t request_into(uint8_t *p, enum form f, const uint8_t *const *serials, size_t slen,
+                           size_t n, int nonce)
 {
 	static const uint8_t oid_nonce[] = { 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
 		                             0x30, 0x01, 0x02 };
-	uint8_t *p = wbuf;
 	size_t len = 0, l = 0, e, i;
 
 	for (i = 0; i < n; i++)
@@ -317,8 +333,15 @@ static size_t request(enum form f, const uint8_t *const *serials, size_t slen, s
 	return wrap(0x30, p, len);   /* OCSPRequest */
 }
 
-/* Send one request through the status routes; the HTTP status. */
-static int http(const char *method, const char *path, const uint8_t *body, size_t len)
+static size_t request(enum form f, const uint8_t *const *serials, size_t slen, size_t n,
+                      int nonce)
+{
+	return request_into(wbuf, f, serials, slen, n, nonce);
+}
+
+/* Send one request through the status routes into resp; its status. */
+static int http_into(struct gba_http_response *resp, const char *method, const char *path,
+                     const uint8_t *body, size_t len)
 {
 	struct gba_http_request req;
 
@@ -330,9 +353,62 @@ static int http(const char *method, const char *path, const uint8_t *body, size_
 	req.body = body;
 	req.body_len = len;
 	req.peer = "127.0.0.1:1";
-	gba_http_response_reset(&E.resp);
-	naf_status_route(E.n, &req, &E.resp);
-	return E.resp.status;
+	gba_http_response_reset(resp);
+	naf_status_route(E.n, &req, resp);
+	return resp->status;
+}
+
+static int http(const char *method, const char *path, const uint8_t *body, size_t len)
+{
+	return http_into(&E.resp, method, path, body, len);
+}
+
+/* E.in_*: the request the clock sends.  E.in_status: the certificate
+ * status (GNUTLS_OCSP_CERT_*) of a successful answer, else 10 times its
+ * OCSPResponseStatus (-1: no OCSP response); E.in_has_nonce. */
+static void inner_request(void)
+{
+	static uint8_t buf[1024];
+	struct gba_http_response r;
+	gnutls_ocsp_resp_t o;
+	gnutls_datum_t d, nv;
+	uint8_t sr[2];
+	const uint8_t *sp = sr;
+	unsigned cs = 99;
+	size_t len;
+	int rs;
+
+	memset(&r, 0, sizeof(r));
+	serial_of(E.in_cert, sr);
+	len = request_into(buf, (enum form)E.in_form, &sp, 2, 1, E.in_nonce);
+	E.in_status = -1;
+	if (http_into(&r, "POST", "/ocsp", buf, len) == 200) {
+		ck_assert_int_eq(gnutls_ocsp_resp_init(&o), 0);
+		d.data = r.body;
+		d.size = (unsigned)r.body_len;
+		ck_assert_int_eq(gnutls_ocsp_resp_import(o, &d), 0);
+		rs = gnutls_ocsp_resp_get_status(o);
+		if (rs == 0)
+			ck_assert_int_eq(gnutls_ocsp_resp_get_single(o, 0, NULL, NULL, NULL, NULL,
+			                                             &cs, NULL, NULL, NULL, NULL), 0);
+		E.in_status = rs == 0 ? (int)cs : 10 * rs;
+		E.in_has_nonce = gnutls_ocsp_resp_get_nonce(o, NULL, &nv) == 0;
+		if (E.in_has_nonce)
+			gnutls_free(nv.data);
+		gnutls_ocsp_resp_deinit(o);
+	}
+	gba_http_response_reset(&r);
+}
+
+/* Whether the last answer (E.or) carries a nonce. */
+static int has_nonce(void)
+{
+	gnutls_datum_t nv;
+	int ret = gnutls_ocsp_resp_get_nonce(E.or, NULL, &nv);
+
+	if (ret == 0)
+		gnutls_free(nv.data);
+	return ret == 0;
 }
 
 /* POST wbuf[0..len) to /ocsp: the OCSPResponseStatus (in E.or), or -1
@@ -474,6 +550,71 @@ START_TEST(cache_caps_other_forms_and_sweeps)
 }
 END_TEST
 
+/* While ocsp_live_max live signatures run, another request that needs
+ * one gets the cached answer (without its nonce) or tryLater. */
+START_TEST(live_signatures_are_capped)
+{
+	struct naf_status_stats st;
+
+	E.conf.ocsp_live_max = 1;
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	add_cert(2, GBA_CERT_VALID, E.born + 86400);
+	service_up();
+	naf_status_pass(E.s, E.st);
+	/* during a live signature: a nonce request for a cached certificate */
+	E.reenter = 1;
+	E.in_cert = 2;
+	E.in_form = SHA1_NULL;
+	E.in_nonce = 1;
+	ck_assert_int_eq(ask(1, SHA1_NULL, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert(has_nonce());
+	ck_assert_int_eq(E.reenter, 0);
+	ck_assert_int_eq(E.in_status, GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(E.in_has_nonce, 0);
+	/* ... a nonce request for an answer not cached: tryLater */
+	E.reenter = 1;
+	E.in_form = SHA256_ABSENT;
+	ck_assert_int_eq(ask(1, SHA1_NULL, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(E.in_status, 10 * 3);
+	/* ... and one without a nonce, not cached: tryLater */
+	E.reenter = 1;
+	E.in_nonce = 0;
+	ck_assert_int_eq(ask(1, SHA1_NULL, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(E.in_status, 10 * 3);
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_busy, 3);
+	ck_assert_uint_eq(st.ocsp_live_now, 0);
+	/* the slot is free again */
+	ck_assert_int_eq(ask(2, SHA256_ABSENT, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert(has_nonce());
+	ck_assert_uint_eq(stats().ocsp_busy, 3);
+}
+END_TEST
+
+/* An unknown serial asked again within UNKNOWN_KEEP costs no signature. */
+START_TEST(unknown_is_cached_briefly)
+{
+	uint64_t live;
+
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	service_up();
+	ck_assert_int_eq(ask(9, SHA1_NULL, 0), GNUTLS_OCSP_CERT_UNKNOWN);
+	live = stats().ocsp_signed_live;
+	ck_assert_int_eq(ask(9, SHA1_NULL, 0), GNUTLS_OCSP_CERT_UNKNOWN);
+	ck_assert_uint_eq(stats().ocsp_signed_live, live);
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+	/* it takes a place among the requester's forms, not the pre-signed */
+	E.conf.ocsp_cache_max = 4;   /* one such place */
+	ck_assert_int_eq(ask(10, SHA1_NULL, 0), GNUTLS_OCSP_CERT_UNKNOWN);
+	ck_assert_uint_eq(stats().ocsp_cached, 1);
+	/* a minute on, it is signed again */
+	E.now += 61;
+	naf_status_pass(E.s, E.st);
+	ck_assert_int_eq(ask(9, SHA1_NULL, 0), GNUTLS_OCSP_CERT_UNKNOWN);
+	ck_assert_uint_eq(stats().ocsp_signed_live, live + 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -483,6 +624,8 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, statuses_from_store_and_cache);
 	tcase_add_test(tc, cache_caps_other_forms_and_sweeps);
+	tcase_add_test(tc, live_signatures_are_capped);
+	tcase_add_test(tc, unknown_is_cached_briefly);
 	suite_add_tcase(s, tc);
 	return s;
 }
