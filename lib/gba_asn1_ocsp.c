@@ -287,6 +287,11 @@ static int parse_certid(const CertID_t *c, struct gba_ocsp_certid *id, struct gb
 	id->name_hash.len = hl;
 	id->key_hash.p = c->issuerKeyHash.buf;
 	id->key_hash.len = hl;
+	if (c->serialNumber.size < 1 || (size_t)c->serialNumber.size > GBA_OCSP_MAX_SERIAL) {
+		/* what the response builder could not echo back */
+		gba_asn1_set_err(err, 0, "CertID serialNumber longer than GBA_OCSP_MAX_SERIAL");
+		return GBA_ECONSTRAINT;
+	}
 	id->serial.p = c->serialNumber.buf;
 	id->serial.len = (size_t)c->serialNumber.size;
 	return 0;
@@ -366,7 +371,7 @@ static int set_certid(CertID_t *c, const struct gba_ocsp_certid *id)
 
 	if (hl == 0 || id->name_hash.len != hl || id->key_hash.len != hl ||
 	    id->name_hash.p == NULL || id->key_hash.p == NULL ||
-	    !int_content_ok(id->serial.p, id->serial.len, 64))
+	    !int_content_ok(id->serial.p, id->serial.len, GBA_OCSP_MAX_SERIAL))
 		return GBA_EINVAL;
 	oid = id->hash == GBA_HASH_SHA1 ? oid_sha1 : oid_sha256;
 	oid_len = id->hash == GBA_HASH_SHA1 ? sizeof(oid_sha1) : sizeof(oid_sha256);

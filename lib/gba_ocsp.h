@@ -22,16 +22,19 @@
  *           parameters other than absent/NULL, an unknown critical
  *           extension), GBA_EDUP (two nonce extensions),
  *           GBA_ECONSTRAINT (nonce of 0 or more than 32 octets, RFC 8954
- *           says: reject with malformedRequest), GBA_ESYNTAX (hash
- *           lengths that do not match the algorithm, empty requestList).
- *           Every parse failure maps to malformedRequest, except
- *           GBA_ENOMEM/GBA_EINTERNAL (internalError).
+ *           says: reject with malformedRequest; a serialNumber over
+ *           GBA_OCSP_MAX_SERIAL octets), GBA_ESYNTAX (hash lengths that
+ *           do not match the algorithm, empty requestList).  Every parse
+ *           failure maps to malformedRequest, except
+ *           GBA_ENOMEM/GBA_EINTERNAL (internalError).  Whatever parses
+ *           can be echoed by the builder.
  *   build:  GBA_EINVAL (a missing or out-of-range field: no responses,
  *           a status or reason out of range, a time before 1970 or after
- *           9999, a serial that is not minimal INTEGER content, a nonce
- *           of 0 or more than 32 octets), GBA_ENOTDER / GBA_ESYNTAX (a
- *           Name or certificate DER that does not decode strictly), or
- *           whatever the sign callback returned.
+ *           9999, a serial that is not minimal INTEGER content or is over
+ *           GBA_OCSP_MAX_SERIAL octets, a nonce of 0 or more than 32
+ *           octets), GBA_ENOTDER / GBA_ESYNTAX (a Name or certificate DER
+ *           that does not decode strictly), or whatever the sign callback
+ *           returned.
  */
 #ifndef GBA_OCSP_H
 #define GBA_OCSP_H
@@ -73,6 +76,8 @@ int gba_crl_reason_by_name(const char *name, int *reason);
 /* ---- OCSP request parsing ---- */
 
 #define GBA_OCSP_MAX_CERTIDS 16u      /* CertIDs per request we answer */
+#define GBA_OCSP_MAX_SERIAL  64u      /* CertID serialNumber octets parsed
+                                       * and echoed (RFC 5280 allows 20) */
 #define GBA_OCSP_MAX_NONCE   32u      /* RFC 8954: nonce is 1..32 octets */
 #define GBA_OCSP_KEY_HASH_LEN 20u     /* responderID byKey (SHA-1) */
 

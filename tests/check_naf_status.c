@@ -615,6 +615,37 @@ START_TEST(unknown_is_cached_briefly)
 }
 END_TEST
 
+/* Serials the store cannot hold (over 20 octets) are not ours: up to
+ * the codec's 64 they are answered unknown, echoed as received; longer
+ * CertIDs do not parse (malformedRequest).  Never internalError. */
+START_TEST(long_serials)
+{
+	static uint8_t long_serial[65];
+	const uint8_t *sp = long_serial;
+	gnutls_datum_t sn;
+	unsigned cs = 99;
+
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	service_up();
+	memset(long_serial, 0x41, sizeof(long_serial));
+	ck_assert_int_eq(post(request(SHA1_NULL, &sp, 21, 1, 0)), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, &sn, &cs, NULL,
+	                                             NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(cs, GNUTLS_OCSP_CERT_UNKNOWN);
+	ck_assert_uint_eq(sn.size, 21);
+	ck_assert_mem_eq(sn.data, long_serial, 21);
+	gnutls_free(sn.data);
+	ck_assert_int_eq(post(request(SHA256_ABSENT, &sp, 64, 1, 1)), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, &sn, &cs, NULL,
+	                                             NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(cs, GNUTLS_OCSP_CERT_UNKNOWN);
+	ck_assert_uint_eq(sn.size, 64);
+	gnutls_free(sn.data);
+	ck_assert_int_eq(post(request(SHA1_NULL, &sp, 65, 1, 0)), 1);   /* malformedRequest */
+	ck_assert_int_eq(post(request(SHA1_NULL, &sp, 65, 1, 1)), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -626,6 +657,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cache_caps_other_forms_and_sweeps);
 	tcase_add_test(tc, live_signatures_are_capped);
 	tcase_add_test(tc, unknown_is_cached_briefly);
+	tcase_add_test(tc, long_serials);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -553,6 +553,47 @@ static void check_response(const uint8_t *der, size_t len, const struct gba_ocsp
 	*out = resp;
 }
 
+/* A request with one SHA-1 CertID whose serial is n octets 0x41. */
+static size_t build_long_serial(size_t n)
+{
+	uint8_t *p = wbuf;
+	size_t l, m;
+
+	l = put(p, alg_sha1, sizeof(alg_sha1));
+	for (m = 0; m < 2; m++) {
+		p[l] = 0x04;
+		p[l + 1] = 20;
+		memset(p + l + 2, 0x11, 20);
+		l += 22;
+	}
+	memset(p + l, 0x41, n);
+	l += wrap(0x02, p + l, n);
+	l = wrap(0x30, p, l);        /* CertID */
+	l = wrap(0x30, p, l);        /* Request */
+	l = wrap(0x30, p, l);        /* requestList */
+	l = wrap(0x30, p, l);        /* TBSRequest */
+	return wrap(0x30, p, l);
+}
+
+/* What parses, the builder can echo: serials up to GBA_OCSP_MAX_SERIAL. */
+START_TEST(request_serial_cap)
+{
+	struct gba_ocsp_resp_build b;
+	struct gba_ocsp_req_view v;
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(parse(build_long_serial(GBA_OCSP_MAX_SERIAL), &v), 0);
+	ck_assert_uint_eq(v.ids[0].serial.len, GBA_OCSP_MAX_SERIAL);
+	resp_build_init(&b, GBA_OCSP_UNKNOWN, 1700000000);
+	single.id.serial = v.ids[0].serial;
+	ck_assert_int_eq(gba_ocsp_response_build(&b, &der, &len), 0);
+	gba_free(der);
+	ck_assert_int_eq(parse(build_long_serial(GBA_OCSP_MAX_SERIAL + 1), &v), GBA_ECONSTRAINT);
+	ck_assert_uint_eq(v.nids, 0);
+}
+END_TEST
+
 START_TEST(response_statuses)
 {
 	static const struct {
@@ -986,6 +1027,7 @@ int main(void)
 	tcase_add_test(tc, request_from_gnutls);
 	tcase_add_test(tc, request_crafted);
 	tcase_add_test(tc, request_certid_cap);
+	tcase_add_test(tc, request_serial_cap);
 	tcase_add_test(tc, request_not_der);
 	tcase_add_test(tc, response_statuses);
 	tcase_add_test(tc, response_variants);
