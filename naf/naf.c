@@ -1153,6 +1153,7 @@ int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 	case NAF_OPT_URL: c->url = arg; break;
 	case NAF_OPT_OCSP_CACHE_MAX: return seconds(arg, 10000000u, &c->ocsp_cache_max);
 	case NAF_OPT_OCSP_LIVE_MAX: return seconds(arg, 1024u, &c->ocsp_live_max);
+	case NAF_OPT_OCSP_MAX_AGE: return seconds(arg, 7u * 86400u, &c->ocsp_max_age_s);
 	default: return 0;
 	}
 	return 1;
@@ -1169,9 +1170,10 @@ void naf_service_usage(FILE *f, const char *secret)
 	        "                          (%s)\n"
 	        "  --crl-lifetime S        CRL nextUpdate - thisUpdate (86400); rebuilt on every\n"
 	        "                          status change and after half of it\n"
-	        "  --crl-max-age S         Cache-Control max-age cap for CRLs (60)\n"
+	        "  --crl-max-age S         Cache-Control max-age (and Expires) cap for CRLs (60)\n"
 	        "  --ocsp-lifetime S       OCSP nextUpdate - thisUpdate (3600); pre-signed responses\n"
 	        "                          are refreshed after half of it\n"
+	        "  --ocsp-max-age S        Cache-Control max-age (and Expires) cap for OCSP (60)\n"
 	        "  --ocsp-cache-max N      OCSP answers kept signed (100000); a quarter of them at\n"
 	        "                          most in CertID forms other than the pre-signed one\n"
 	        "  --ocsp-live-max N       OCSP answers signed live at once (half the CPUs, at\n"
@@ -1205,6 +1207,8 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 			s->status_conf.ocsp_cache_max = c->ocsp_cache_max;
 		if (c->ocsp_live_max != 0)
 			s->status_conf.ocsp_live_max = c->ocsp_live_max;
+		if (c->ocsp_max_age_s != 0)
+			s->status_conf.ocsp_max_age_s = c->ocsp_max_age_s;
 		ret = naf_status_new(&s->status, &s->ca, 1, &s->status_conf);
 	}
 	if (ret < 0) {

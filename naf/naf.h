@@ -194,6 +194,7 @@ struct naf_status_conf {
 	uint32_t crl_lifetime_s;          /* nextUpdate - thisUpdate (86400) */
 	uint32_t crl_max_age_s;           /* Cache-Control cap for CRLs (60) */
 	uint32_t ocsp_lifetime_s;         /* nextUpdate - thisUpdate (3600) */
+	uint32_t ocsp_max_age_s;          /* Cache-Control cap for OCSP (60) */
 	size_t ocsp_cache_max;            /* cached responses (100000) */
 	uint32_t tick_ms;                 /* background pass period (2000) */
 	uint32_t ocsp_live_max;           /* live OCSP signatures at once (half
@@ -238,6 +239,7 @@ struct naf_service_conf {
 	const char *url;                  /* --naf-url; NULL: naf_service_publish's */
 	uint32_t ocsp_cache_max;          /* 0 takes naf_status_conf_default's */
 	uint32_t ocsp_live_max;           /* 0 takes naf_status_conf_default's */
+	uint32_t ocsp_max_age_s;          /* 0 takes naf_status_conf_default's */
 };
 
 /* The options that fill it, as gba_daemon.h's: getopt_long values,
@@ -254,7 +256,8 @@ enum {
 	NAF_OPT_OCSP_LIFETIME,
 	NAF_OPT_URL,
 	NAF_OPT_OCSP_CACHE_MAX,
-	NAF_OPT_OCSP_LIVE_MAX
+	NAF_OPT_OCSP_LIVE_MAX,
+	NAF_OPT_OCSP_MAX_AGE
 };
 #define NAF_LONG_OPTIONS                                              \
 	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
@@ -267,7 +270,8 @@ enum {
 	{ "ocsp-lifetime", required_argument, NULL, NAF_OPT_OCSP_LIFETIME }, \
 	{ "naf-url", required_argument, NULL, NAF_OPT_URL },          \
 	{ "ocsp-cache-max", required_argument, NULL, NAF_OPT_OCSP_CACHE_MAX }, \
-	{ "ocsp-live-max", required_argument, NULL, NAF_OPT_OCSP_LIVE_MAX }
+	{ "ocsp-live-max", required_argument, NULL, NAF_OPT_OCSP_LIVE_MAX }, \
+	{ "ocsp-max-age", required_argument, NULL, NAF_OPT_OCSP_MAX_AGE }
 /* 1 taken, 0 not one of them, GBA_EINVAL for a bad value */
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
 void naf_service_usage(FILE *f, const char *secret);

@@ -162,6 +162,7 @@ void naf_status_conf_default(struct naf_status_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->crl_lifetime_s = 86400;
 	c->crl_max_age_s = 60;
+	c->ocsp_max_age_s = 60;
 	c->ocsp_lifetime_s = 3600;
 	c->ocsp_cache_max = 100000;
 	c->tick_ms = 2000;
@@ -651,7 +652,12 @@ static void set_date(struct gba_http_response *resp, const char *name, int64_t t
 		naf_header(resp, name, d, err);
 }
 
-/* Cache headers for a response valid until next_update (RFC 5019 6.2). */
+/*
+ * Cache headers for a response valid until next_update (RFC 5019 6.2),
+ * which HTTP caches may keep for at most cap seconds: max-age and
+ * Expires say the same, so that an HTTP/1.0 cache (Expires only) does
+ * not keep it longer than the others.
+ */
 static void cache_headers(struct gba_http_response *resp, int64_t now, int64_t this_update,
                           int64_t next_update, int64_t cap, const char *etag, int *err)
 {
@@ -660,10 +666,10 @@ static void cache_headers(struct gba_http_response *resp, int64_t now, int64_t t
 
 	if (age < 0)
 		age = 0;
-	if (cap > 0 && age > cap)
+	if (age > cap)
 		age = cap;
 	set_date(resp, "Last-Modified", this_update, err);
-	set_date(resp, "Expires", next_update, err);
+	set_date(resp, "Expires", now + age, err);
 	snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform, must-revalidate",
 	         (long long)age);
 	naf_header(resp, "Cache-Control", cc, err);
@@ -938,16 +944,17 @@ static void ocsp_error(struct gba_http_response *resp, enum gba_ocsp_resp_status
 	gba_free(der);
 }
 
-static void ocsp_send(struct gba_http_response *resp, const uint8_t *der, size_t len,
-                      int cacheable, int64_t now, int64_t this_update, int64_t next_update,
-                      const char *etag)
+static void ocsp_send(const struct naf_status *s, struct gba_http_response *resp,
+                      const uint8_t *der, size_t len, int cacheable, int64_t now,
+                      int64_t this_update, int64_t next_update, const char *etag)
 {
 	int err = 0;
 
 	set_date(resp, "Date", now, &err);
 	naf_header(resp, "Content-Type", "application/ocsp-response", &err);
 	if (cacheable)
-		cache_headers(resp, now, this_update, next_update, 0, etag, &err);
+		cache_headers(resp, now, this_update, next_update,
+		              (int64_t)s->conf->ocsp_max_age_s, etag, &err);
 	else
 		naf_header(resp, "Cache-Control", "no-store", &err);
 	if (err == 0 && gba_http_response_body(resp, der, len) == 0)
@@ -967,8 +974,8 @@ static int cache_answer(struct naf_status *s, const struct ocsp_key *k, int64_t 
 	for (e = s->buckets[bucket_of(k->ca, k->serial, k->serial_len)]; e != NULL; e = e->next) {
 		if (key_eq(&e->k, k)) {
 			if (now < e->refresh_at && now >= e->this_update - 300) {
-				ocsp_send(resp, e->der, e->len, 1, now, e->this_update, e->next_update,
-				          e->etag);
+				ocsp_send(s, resp, e->der, e->len, 1, now, e->this_update,
+				          e->next_update, e->etag);
 				hit = 1;
 			}
 			break;
@@ -1082,10 +1089,10 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 		          singles[0].this_update + keep, not_after,
 		          known == 0 || !key_presigned(&k));
 		make_etag(der, len, etag);
-		ocsp_send(resp, der, len, 1, now, singles[0].this_update, singles[0].next_update,
-		          etag);
+		ocsp_send(s, resp, der, len, 1, now, singles[0].this_update,
+		          singles[0].next_update, etag);
 	} else {
-		ocsp_send(resp, der, len, 0, now, 0, 0, NULL);
+		ocsp_send(s, resp, der, len, 0, now, 0, 0, NULL);
 	}
 	gba_free(der);
 }

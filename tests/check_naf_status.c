@@ -646,6 +646,43 @@ START_TEST(long_serials)
 }
 END_TEST
 
+static const char *http_date(int64_t t)
+{
+	static char d[GBA_TIME_HTTP_LEN + 1];
+
+	ck_assert_int_eq(gba_time_http(t, d), 0);
+	return d;
+}
+
+/* HTTP caches keep an answer at most ocsp_max_age / crl_max_age seconds:
+ * Cache-Control max-age and Expires agree. */
+START_TEST(http_cache_lifetime_capped)
+{
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	E.conf.crl_max_age_s = 30;
+	service_up();
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_str_eq(header("cache-control"), "max-age=60, public, no-transform, must-revalidate");
+	ck_assert_str_eq(header("expires"), http_date(E.born + 60));
+	ck_assert_str_eq(header("last-modified"), http_date(E.born));
+	E.now = E.born + 100;   /* from the cache */
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+	ck_assert_str_eq(header("expires"), http_date(E.born + 160));
+	/* a cap beyond nextUpdate: nextUpdate */
+	E.conf.ocsp_max_age_s = 7200;
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_str_eq(header("cache-control"),
+	                 "max-age=3500, public, no-transform, must-revalidate");
+	ck_assert_str_eq(header("expires"), http_date(E.born + 3600));
+	/* the CRL (nextUpdate a day on) */
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 200);
+	ck_assert_str_eq(header("content-type"), "application/pkix-crl");
+	ck_assert_str_eq(header("cache-control"), "max-age=30, public, no-transform, must-revalidate");
+	ck_assert_str_eq(header("expires"), http_date(E.now + 30));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -658,6 +695,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, live_signatures_are_capped);
 	tcase_add_test(tc, unknown_is_cached_briefly);
 	tcase_add_test(tc, long_serials);
+	tcase_add_test(tc, http_cache_lifetime_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }
