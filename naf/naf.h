@@ -225,6 +225,7 @@ struct naf_status_stats {
 	size_t ocsp_cached;
 	uint64_t ocsp_swept;              /* cached answers dropped as stale */
 	uint64_t ocsp_busy;               /* requests beyond ocsp_live_max */
+	uint64_t changes_read;            /* change-log rows read */
 	unsigned ocsp_live_now;           /* live signatures under way */
 };
 void naf_status_stats(struct naf_status *s, struct naf_status_stats *out);

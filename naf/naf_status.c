@@ -106,6 +106,7 @@ struct naf_status {
 	size_t n, n_other;                        /* entries; not in the
 	                                           * pre-signed form */
 	uint64_t seen;                            /* change counter processed */
+	int primed;                               /* seen set by a first sync */
 	uint64_t dropped;                         /* entries dropped by changes */
 	uint64_t swept;                           /* ... by sweep */
 	pthread_mutex_t sync;                     /* one change-log reader */
@@ -355,7 +356,7 @@ struct ocsp_change_list {
 
 struct changes {
 	struct naf_status *s;
-	size_t total;
+	size_t total, read;
 	uint64_t last;
 	int flush;                        /* too many: drop the whole cache */
 	struct ocsp_change_list *more;
@@ -379,16 +380,17 @@ static int change_cb(void *ctx, uint64_t seq, const char *ca, const uint8_t *ser
 	int i = ca_index(c->s, ca);
 
 	c->last = seq;
-	if (i < 0 || c->flush)
+	c->read++;
+	if (i < 0)
 		return 0;   /* a CA this process does not serve */
 	if (++c->total > CHANGES_FLUSH) {
-		c->flush = 1;
-		return 0;
+		c->flush = 1;   /* the whole cache goes: no need to read on */
+		return 1;
 	}
 	l = gba_malloc(sizeof(*l));
 	if (l == NULL) {
 		c->flush = 1;   /* cannot remember it: drop everything instead */
-		return 0;
+		return 1;
 	}
 	l->ca = (uint8_t)i;
 	l->serial_len = (uint8_t)len;
@@ -401,30 +403,44 @@ static int change_cb(void *ctx, uint64_t seq, const char *ca, const uint8_t *ser
 /*
  * Bring the cache up to the store's change counter.  *tag: the counter
  * processed, read after the cache was brought up to date; a status read
- * after this call reflects every change up to *tag.
+ * after this call reflects every change up to *tag.  The first call
+ * only takes the counter: nothing was cached before it, so no change
+ * before it has anything to drop.
  */
 static int status_sync(struct naf_status *s, struct gba_store *st, uint64_t *tag)
 {
 	struct changes c;
 	struct ocsp_change_list *l;
 	uint64_t e = 0, seen;
-	int ret;
+	int ret, primed;
 
 	ret = gba_store_status_epoch(st, &e);
 	if (ret < 0)
 		return ret;
 	pthread_rwlock_rdlock(&s->lock);
 	seen = s->seen;
+	primed = s->primed;
 	pthread_rwlock_unlock(&s->lock);
-	if (e > seen) {
+	if (!primed || e > seen) {
 		pthread_mutex_lock(&s->sync);
 		pthread_rwlock_rdlock(&s->lock);
 		seen = s->seen;
+		primed = s->primed;
 		pthread_rwlock_unlock(&s->lock);
-		if (e > seen) {
+		if (!primed) {
+			pthread_rwlock_wrlock(&s->lock);
+			s->seen = e;
+			s->primed = 1;
+			pthread_rwlock_unlock(&s->lock);
+		} else if (e > seen) {
 			memset(&c, 0, sizeof(c));
 			c.s = s;
 			ret = gba_store_status_changes(st, seen, change_cb, &c);
+			if (ret > 0 && c.flush)
+				ret = 0;   /* stopped early on purpose */
+			pthread_mutex_lock(&s->st_mu);
+			s->st.changes_read += c.read;
+			pthread_mutex_unlock(&s->st_mu);
 			pthread_rwlock_wrlock(&s->lock);
 			if (ret == 0) {
 				if (c.flush)

@@ -236,6 +236,40 @@ static void add_cert(unsigned i, int status, int64_t not_after)
 	ck_assert_int_eq(gba_store_cmc_commit(E.st, &t), 0);
 }
 
+/* n revoked certificates of CA_NAME (serials 0x42 hi lo from first on)
+ * in one transaction: n change-log rows. */
+static void add_revoked_bulk(unsigned first, unsigned n)
+{
+	static const uint8_t placeholder[] = { 0x30, 0x00 };
+	struct gba_cert_record *v;
+	struct gba_cmc_txn t;
+	unsigned i;
+
+	v = calloc(n, sizeof(*v));
+	ck_assert_ptr_nonnull(v);
+	for (i = 0; i < n; i++) {
+		v[i].serial[0] = 0x42;
+		v[i].serial[1] = (uint8_t)((first + i) >> 8);
+		v[i].serial[2] = (uint8_t)(first + i);
+		v[i].serial_len = 3;
+		memcpy(v[i].ca, CA_NAME, sizeof(CA_NAME));
+		memcpy(v[i].impi, "bulk@check.test", sizeof("bulk@check.test"));
+		memcpy(v[i].app_id, "naf.test", sizeof("naf.test"));
+		v[i].issued_at = v[i].not_before = E.born - 86400;
+		v[i].not_after = E.born + 86400;
+		v[i].status = GBA_CERT_REVOKED;
+		v[i].reason = 1;
+		v[i].revoked_at = E.born - 60;
+		v[i].der = (uint8_t *)(uintptr_t)placeholder;
+		v[i].der_len = sizeof(placeholder);
+	}
+	memset(&t, 0, sizeof(t));
+	t.certs = v;
+	t.ncerts = n;
+	ck_assert_int_eq(gba_store_cmc_commit(E.st, &t), 0);
+	free(v);
+}
+
 static void revoke_cert(unsigned i)
 {
 	struct gba_revocation r;
@@ -683,6 +717,36 @@ START_TEST(http_cache_lifetime_capped)
 }
 END_TEST
 
+/* The change log is read from where the process started, and no further
+ * than what it takes to know the whole cache must go. */
+START_TEST(change_log_read_sparingly)
+{
+	struct naf_status_stats st;
+
+	add_cert(1, GBA_CERT_VALID, E.born + 86400);
+	add_revoked_bulk(0, 500);   /* history from before the start */
+	service_up();
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().changes_read, 0);
+	revoke_cert(1);
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_uint_eq(stats().changes_read, 1);
+	/* a burst of changes: the cache goes as a whole, the rest unread */
+	add_cert(2, GBA_CERT_VALID, E.born + 86400);
+	ck_assert_int_eq(ask(2, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	add_revoked_bulk(1000, 5000);
+	ck_assert_int_eq(ask(2, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
+	st = stats();
+	ck_assert_uint_lt(st.changes_read, 1 + 5000);
+	ck_assert_uint_ge(st.ocsp_dropped, 2);
+	ck_assert_uint_eq(st.ocsp_hits, 0);
+	/* and later changes are followed one by one again */
+	revoke_cert(2);
+	ck_assert_int_eq(ask(2, SHA1_NULL, 0), GNUTLS_OCSP_CERT_REVOKED);
+	ck_assert_uint_eq(stats().changes_read, st.changes_read + 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -696,6 +760,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, unknown_is_cached_briefly);
 	tcase_add_test(tc, long_serials);
 	tcase_add_test(tc, http_cache_lifetime_capped);
+	tcase_add_test(tc, change_log_read_sparingly);
 	suite_add_tcase(s, tc);
 	return s;
 }
