@@ -27,7 +27,8 @@
  * drops the entries that can no longer be served (sweep).
  *
  * Signing.  With a delegated responder (ocsp.pem) responses are signed by
- * it and carry its certificate; otherwise by the issuing CA.  The
+ * it and carry its certificate, as long as it outlives them
+ * (responder_for); otherwise by the issuing CA.  The
  * responderID is byKey.  Status: VALID is good, REVOKED is revoked with
  * its time and reason (unspecified is left out), HOLD is revoked with
  * certificateHold; a serial we did not issue under that CA is unknown
@@ -63,15 +64,24 @@
 
 /* ---- per-CA facts, fixed after naf_status_new ---- */
 
+/* Who signs OCSP responses: the delegated responder, or the CA itself. */
+struct responder {
+	const struct gba_signer *signer;          /* NULL: none */
+	uint8_t kid[GBA_X509_KEY_ID_LEN];         /* responderID byKey */
+	struct gba_blob cert;                     /* delegated: in certs */
+	struct gba_oid sig_alg;
+	int sig_null;
+	int64_t not_before, not_after;            /* of its certificate */
+};
+
 struct status_ca {
 	const struct naf_ca *ca;
 	uint8_t name_sha1[20], name_sha256[32];   /* of the issuer's subject */
 	uint8_t key_sha1[20], key_sha256[32];     /* of its subjectPublicKey */
-	const struct gba_signer *responder;       /* ocsp, or the issuer */
-	uint8_t responder_kid[GBA_X509_KEY_ID_LEN];
-	struct gba_blob responder_cert;           /* delegated: in certs */
-	struct gba_oid sig_alg;
-	int sig_null;
+	struct responder deleg;                   /* ocsp.pem; signer NULL without */
+	struct responder own;                     /* the issuing CA */
+	int deleg_warned;                         /* logged it is unusable
+	                                           * (naf_status_new, passes) */
 	/* the CRL */
 	pthread_rwlock_t crl_lock;                /* crl, crl_etag */
 	pthread_mutex_t crl_build;                /* one builder at a time */
@@ -305,6 +315,8 @@ static void cache_put(struct naf_status *s, const struct ocsp_key *k, uint64_t t
 	e->this_update = this_update;
 	e->next_update = next_update;
 	e->refresh_at = refresh_at;
+	if (e->refresh_at > this_update + (next_update - this_update) / 2)
+		e->refresh_at = this_update + (next_update - this_update) / 2;
 	e->not_after = not_after;
 	e->other = other;
 	make_etag(der, len, e->etag);
@@ -475,15 +487,76 @@ static int is_rsa(const struct gba_signer *g)
 	return t == GBA_KEY_RSA_2048 || t == GBA_KEY_RSA_3072 || t == GBA_KEY_RSA_4096;
 }
 
+static int responder_facts(struct responder *r, const struct gba_signer *g, int delegated)
+{
+	struct gba_cert_info ri;
+	const uint8_t *der;
+	size_t len;
+	int ret;
+
+	memset(&ri, 0, sizeof(ri));
+	r->signer = g;
+	der = gba_signer_cert(g, &len);
+	ret = gba_x509_cert_info(der, len, &ri);
+	if (ret == 0)
+		ret = gba_x509_spki_key_id(ri.spki, ri.spki_len, r->kid);
+	if (ret < 0)
+		goto out;
+	if (delegated) {
+		r->cert.p = der;
+		r->cert.len = len;
+	}
+	r->not_before = ri.not_before;
+	r->not_after = ri.not_after;
+	r->sig_alg.p = gba_signer_sig_oid(g, &r->sig_alg.len);
+	r->sig_null = is_rsa(g);
+out:
+	gba_cert_info_clear(&ri);
+	return ret;
+}
+
+/* The delegated responder while it outlives what it would sign (now +
+ * the OCSP lifetime), else the issuing CA. */
+static const struct responder *responder_for(const struct naf_status *s,
+                                             const struct status_ca *c, int64_t now)
+{
+	const struct responder *d = &c->deleg;
+
+	if (d->signer != NULL && now >= d->not_before &&
+	    now <= d->not_after - (int64_t)s->conf->ocsp_lifetime_s)
+		return d;
+	return &c->own;
+}
+
+/* Say once (error) when a CA's delegated responder is, or is about to
+ * be, unusable: ocsp.pem needs renewing; the CA signs meanwhile. */
+static void responder_check(struct naf_status *s, int64_t now)
+{
+	struct status_ca *c;
+	char t[GBA_TIME_RFC3339_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < s->ncas; i++) {
+		c = &s->cas[i];
+		if (c->deleg.signer == NULL || c->deleg_warned || responder_for(s, c, now) != &c->own)
+			continue;
+		if (gba_time_rfc3339(c->deleg.not_after, t) < 0)
+			memcpy(t, "?", 2);
+		gba_log_err(MOD, "the OCSP responder certificate of %s (ocsp.pem) is not valid "
+		            "for the next %u s (notAfter %s): the issuing CA signs instead",
+		            c->ca->name, s->conf->ocsp_lifetime_s, t);
+		c->deleg_warned = 1;
+	}
+}
+
 static int ca_facts(struct status_ca *c, const struct naf_ca *ca)
 {
-	struct gba_cert_info ci, ri;
+	struct gba_cert_info ci;
 	const uint8_t *der;
 	size_t len;
 	int ret;
 
 	memset(&ci, 0, sizeof(ci));
-	memset(&ri, 0, sizeof(ri));
 	c->ca = ca;
 	der = gba_signer_cert(ca->issuer, &len);
 	ret = gba_x509_cert_info(der, len, &ci);
@@ -496,24 +569,11 @@ static int ca_facts(struct status_ca *c, const struct naf_ca *ca)
 		ret = gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA1, c->key_sha1);
 	if (ret == 0)
 		ret = gba_x509_spki_key_hash(ci.spki, ci.spki_len, GBA_HASH_SHA256, c->key_sha256);
-	if (ret < 0)
-		goto out;
-	c->responder = ca->ocsp != NULL ? ca->ocsp : ca->issuer;
-	der = gba_signer_cert(c->responder, &len);
-	ret = gba_x509_cert_info(der, len, &ri);
 	if (ret == 0)
-		ret = gba_x509_spki_key_id(ri.spki, ri.spki_len, c->responder_kid);
-	if (ret < 0)
-		goto out;
-	if (ca->ocsp != NULL) {
-		c->responder_cert.p = der;
-		c->responder_cert.len = len;
-	}
-	c->sig_alg.p = gba_signer_sig_oid(c->responder, &c->sig_alg.len);
-	c->sig_null = is_rsa(c->responder);
-out:
+		ret = responder_facts(&c->own, ca->issuer, 0);
+	if (ret == 0 && ca->ocsp != NULL)
+		ret = responder_facts(&c->deleg, ca->ocsp, 1);
 	gba_cert_info_clear(&ci);
-	gba_cert_info_clear(&ri);
 	return ret;
 }
 
@@ -551,6 +611,7 @@ int naf_status_new(struct naf_status **out, const struct naf_ca *cas, size_t nca
 			return ret;
 		}
 	}
+	responder_check(s, status_now(s));
 	*out = s;
 	return 0;
 }
@@ -918,26 +979,34 @@ static int single_for(struct naf_status *s, struct gba_store *st, int ci,
 	return 0;
 }
 
-static int ocsp_sign(const struct status_ca *c, const struct gba_ocsp_single *singles, size_t n,
-                     struct gba_blob nonce, int64_t now, uint8_t **der, size_t *len)
+/* Sign singles[0..n) for CA c at now; their nextUpdate is cut to the
+ * signer certificate's notAfter. */
+static int ocsp_sign(const struct naf_status *s, const struct status_ca *c,
+                     struct gba_ocsp_single *singles, size_t n, struct gba_blob nonce,
+                     int64_t now, uint8_t **der, size_t *len)
 {
+	const struct responder *r = responder_for(s, c, now);
 	struct gba_ocsp_resp_build b;
+	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (singles[i].next_update > r->not_after)
+			singles[i].next_update = r->not_after;
 	memset(&b, 0, sizeof(b));
-	b.responder_key_hash.p = c->responder_kid;
-	b.responder_key_hash.len = sizeof(c->responder_kid);
+	b.responder_key_hash.p = r->kid;
+	b.responder_key_hash.len = sizeof(r->kid);
 	b.produced_at = now;
 	b.responses = singles;
 	b.nresponses = n;
 	b.nonce = nonce;
-	b.sig_alg = c->sig_alg;
-	b.sig_alg_null_params = c->sig_null;
-	if (c->responder_cert.len > 0) {
-		b.certs = &c->responder_cert;
+	b.sig_alg = r->sig_alg;
+	b.sig_alg_null_params = r->sig_null;
+	if (r->cert.len > 0) {
+		b.certs = &r->cert;
 		b.ncerts = 1;
 	}
 	b.sign = gba_signer_sign;
-	b.sign_ctx = (void *)(uintptr_t)c->responder;   /* signing does not change it */
+	b.sign_ctx = (void *)(uintptr_t)r->signer;   /* signing does not change it */
 	return gba_ocsp_response_build(&b, der, len);
 }
 
@@ -1087,7 +1156,7 @@ static void ocsp_answer(struct naf *n, const struct gba_ocsp_req_view *v,
 	/* several CertIDs may name several of our CAs: the first one signs
 	 * (a client checks the responder against each issuer; RFC 5019 asks
 	 * for one CertID per request anyway) */
-	ret = ocsp_sign(&s->cas[first], singles, v->nids, nonce, now, &der, &len);
+	ret = ocsp_sign(s, &s->cas[first], singles, v->nids, nonce, now, &der, &len);
 	live_leave(s);
 	if (ret < 0) {
 		gba_log_err(MOD, "signing an OCSP response: %s", gba_strerror(ret));
@@ -1275,7 +1344,7 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 		else if (r->reason != GBA_CRL_REASON_UNSPECIFIED)
 			one.reason = r->reason;
 	}
-	p->err = ocsp_sign(c, &one, 1, (struct gba_blob){ NULL, 0 }, p->now, &der, &len);
+	p->err = ocsp_sign(s, c, &one, 1, (struct gba_blob){ NULL, 0 }, p->now, &der, &len);
 	if (p->err < 0)
 		return p->err;
 	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update,
@@ -1300,6 +1369,7 @@ void naf_status_pass(struct naf_status *s, struct gba_store *st)
 		return;
 	}
 	sweep(s, now);
+	responder_check(s, now);
 	for (i = 0; i < s->ncas; i++)
 		(void)crl_ensure(s, st, i, now);
 	if (tag == s->presigned_tag && now < s->next_presign)

@@ -747,6 +747,75 @@ START_TEST(change_log_read_sparingly)
 }
 END_TEST
 
+/* Which key signed the last answer: 1 the delegated responder (its
+ * certificate carried, responderID its key), 0 the issuing CA. */
+static int signed_by_responder(void)
+{
+	gnutls_x509_crt_t *certs = NULL;
+	gnutls_datum_t id, d;
+	gnutls_x509_crt_t ca;
+	struct gba_cert_info ci;
+	const struct gba_signer *g;
+	uint8_t kid[GBA_X509_KEY_ID_LEN];
+	unsigned verify = 99;
+	size_t ncerts = 0, len, i;
+	int delegated;
+
+	ck_assert_int_eq(gnutls_ocsp_resp_get_certs(E.or, &certs, &ncerts), 0);
+	ck_assert_uint_le(ncerts, 1);
+	delegated = ncerts == 1;
+	for (i = 0; i < ncerts; i++)
+		gnutls_x509_crt_deinit(certs[i]);
+	gnutls_free(certs);
+	g = delegated ? E.ca.ocsp : E.ca.issuer;
+	d.data = (unsigned char *)(uintptr_t)gba_signer_cert(g, &len);
+	d.size = (unsigned)len;
+	ck_assert_int_eq(gba_x509_cert_info(d.data, len, &ci), 0);
+	ck_assert_int_eq(gba_x509_spki_key_id(ci.spki, ci.spki_len, kid), 0);
+	gba_cert_info_clear(&ci);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_responder_raw_id(E.or, GNUTLS_OCSP_RESP_ID_KEY, &id),
+	                 0);
+	ck_assert_uint_eq(id.size, sizeof(kid));
+	ck_assert_mem_eq(id.data, kid, sizeof(kid));
+	gnutls_free(id.data);
+	/* and the signature is that key's */
+	ck_assert_int_eq(gnutls_x509_crt_init(&ca), 0);
+	ck_assert_int_eq(gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_DER), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_verify_direct(E.or, ca, &verify, 0), 0);
+	ck_assert_uint_eq(verify, 0);
+	gnutls_x509_crt_deinit(ca);
+	return delegated;
+}
+
+/* A delegated responder that would not outlive what it signs is left
+ * alone: the issuing CA signs instead. */
+static void setup_short_responder(void)
+{
+	env_up(1);   /* ocsp.pem valid for a day */
+}
+
+START_TEST(expiring_responder_replaced_by_ca)
+{
+	time_t nu = 0;
+
+	add_cert(1, GBA_CERT_VALID, E.born + 5 * 86400);
+	service_up();
+	ck_assert_int_eq(ask(1, SHA1_NULL, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(signed_by_responder(), 1);
+	/* half an hour before ocsp.pem expires (the lifetime is an hour) */
+	E.now = E.born + 86400 - 1800;
+	naf_status_pass(E.s, E.st);
+	ck_assert_int_eq(ask(1, SHA1_NULL, 1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(signed_by_responder(), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, NULL, NULL, NULL,
+	                                             &nu, NULL, NULL), 0);
+	ck_assert_int_eq((int64_t)nu, E.now + 3600);
+	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);   /* pre-signed */
+	ck_assert_uint_eq(stats().ocsp_hits, 1);
+	ck_assert_int_eq(signed_by_responder(), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -761,6 +830,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, long_serials);
 	tcase_add_test(tc, http_cache_lifetime_capped);
 	tcase_add_test(tc, change_log_read_sparingly);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("responder");
+	tcase_add_checked_fixture(tc, setup_short_responder, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, expiring_responder_replaced_by_ca);
 	suite_add_tcase(s, tc);
 	return s;
 }
