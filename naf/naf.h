@@ -226,6 +226,7 @@ struct naf_status_stats {
 	uint64_t ocsp_swept;              /* cached answers dropped as stale */
 	uint64_t ocsp_busy;               /* requests beyond ocsp_live_max */
 	uint64_t changes_read;            /* change-log rows read */
+	uint64_t crl_failures;            /* CRL builds that failed */
 	unsigned ocsp_live_now;           /* live signatures under way */
 };
 void naf_status_stats(struct naf_status *s, struct naf_status_stats *out);

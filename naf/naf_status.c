@@ -60,6 +60,8 @@
 #define CHANGES_FLUSH  4096u        /* more changes at once: drop everything */
 #define CRL_NAME_MAX   (3u * GBA_STORE_MAX_CA)
 #define ETAG_LEN       48u
+#define CRL_RETRY_MIN  5            /* seconds before a failed CRL build is */
+#define CRL_RETRY_MAX  300          /* tried again (doubling) */
 #define UNKNOWN_KEEP   60           /* seconds an "unknown" answer is cached */
 
 /* ---- per-CA facts, fixed after naf_status_new ---- */
@@ -84,7 +86,8 @@ struct status_ca {
 	                                           * (naf_status_new, passes) */
 	/* the CRL */
 	pthread_rwlock_t crl_lock;                /* crl, crl_etag */
-	pthread_mutex_t crl_build;                /* one builder at a time */
+	pthread_mutex_t crl_build;                /* one builder at a time, and: */
+	int64_t crl_retry_at, crl_backoff;        /* after a failure */
 	struct gba_crl_record crl;                /* number 0: none yet */
 	char crl_etag[ETAG_LEN];
 };
@@ -631,28 +634,36 @@ void naf_status_stats(struct naf_status *s, struct naf_status_stats *out)
 
 /* ---- CRLs ---- */
 
-/* Make sure cas[i] holds the current CRL (built or read from the store). */
-static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int64_t now)
+/*
+ * Make sure cas[i] holds the current CRL (built or read from the store).
+ * When that fails, the CRL held stays in use until its nextUpdate unless
+ * strict (it is a valid CRL, if an older one), and nobody tries again
+ * for crl_backoff seconds (CRL_RETRY_MIN, doubling up to CRL_RETRY_MAX):
+ * a broken store does not cost a CRL build per request.
+ */
+static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int64_t now,
+                      int strict)
 {
 	struct status_ca *c = &s->cas[i];
 	struct gba_crl_maker m;
 	struct gba_crl_record rec, old;
 	uint64_t epoch = 0;
-	int ok, ret;
+	int ok, ret, due;
 
 	ret = gba_store_ca_epoch(st, c->ca->name, &epoch);
-	if (ret < 0)
-		return ret;
 	pthread_rwlock_rdlock(&c->crl_lock);
-	ok = c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
+	ok = ret == 0 && c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
 	pthread_rwlock_unlock(&c->crl_lock);
 	if (ok)
 		return 0;
 	pthread_mutex_lock(&c->crl_build);
 	pthread_rwlock_rdlock(&c->crl_lock);
-	ok = c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
+	ok = ret == 0 && c->crl.number > 0 && gba_crl_is_current(&c->crl, epoch, now);
 	pthread_rwlock_unlock(&c->crl_lock);
-	if (!ok) {
+	due = now >= c->crl_retry_at;
+	if (!ok && ret == 0 && !due) {
+		ret = GBA_ESTATE;   /* backing off after a failure */
+	} else if (!ok && ret == 0) {
 		m.ca = c->ca->name;
 		m.issuer = c->ca->issuer;
 		m.lifetime_s = s->conf->crl_lifetime_s;
@@ -664,10 +675,25 @@ static int crl_ensure(struct naf_status *s, struct gba_store *st, size_t i, int6
 			make_etag(rec.der, rec.der_len, c->crl_etag);
 			pthread_rwlock_unlock(&c->crl_lock);
 			gba_crl_record_clear(&old);
+			c->crl_backoff = 0;
+			c->crl_retry_at = 0;
 			count(s, &s->st.crl_builds);
-		} else {
-			gba_log_err(MOD, "CRL of %s: %s", c->ca->name, gba_strerror(ret));
 		}
+	}
+	if (ret < 0 && due) {
+		c->crl_backoff = c->crl_backoff == 0 ? CRL_RETRY_MIN
+		                 : c->crl_backoff < CRL_RETRY_MAX / 2 ? 2 * c->crl_backoff
+		                                                      : CRL_RETRY_MAX;
+		c->crl_retry_at = now + c->crl_backoff;
+		count(s, &s->st.crl_failures);
+		gba_log_err(MOD, "CRL of %s: %s (next attempt in %lld s)", c->ca->name,
+		            gba_strerror(ret), (long long)c->crl_backoff);
+	}
+	if (ret < 0 && !strict) {
+		pthread_rwlock_rdlock(&c->crl_lock);
+		if (c->crl.number > 0 && now < c->crl.next_update)
+			ret = 0;   /* the last one made is still valid */
+		pthread_rwlock_unlock(&c->crl_lock);
 	}
 	pthread_mutex_unlock(&c->crl_build);
 	return ret;
@@ -701,7 +727,7 @@ int naf_crl_copy(struct naf *n, const struct naf_ca *ca, size_t max, uint8_t **d
 	i = ca_index(s, ca->name);
 	if (i < 0)
 		return GBA_ENOTFOUND;
-	ret = crl_ensure(s, n->store, (size_t)i, status_now(s));
+	ret = crl_ensure(s, n->store, (size_t)i, status_now(s), 1);
 	if (ret < 0)
 		return ret;
 	pthread_rwlock_rdlock(&s->cas[i].crl_lock);
@@ -892,7 +918,7 @@ void naf_crl_handle(struct naf *n, const struct gba_http_request *req,
 		return;
 	}
 	c = &s->cas[idx];
-	ret = crl_ensure(s, n->store, (size_t)idx, now);
+	ret = crl_ensure(s, n->store, (size_t)idx, now, 0);
 	if (ret < 0) {
 		(void)gba_http_response_status(resp, 503);
 		naf_header(resp, "Retry-After", "5", &err);
@@ -1371,7 +1397,7 @@ void naf_status_pass(struct naf_status *s, struct gba_store *st)
 	sweep(s, now);
 	responder_check(s, now);
 	for (i = 0; i < s->ncas; i++)
-		(void)crl_ensure(s, st, i, now);
+		(void)crl_ensure(s, st, i, now, 0);
 	if (tag == s->presigned_tag && now < s->next_presign)
 		return;
 	for (i = 0; i < s->ncas; i++) {

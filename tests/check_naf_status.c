@@ -816,6 +816,54 @@ START_TEST(expiring_responder_replaced_by_ca)
 }
 END_TEST
 
+/* Constant SQL on the database through a connection of its own. */
+static void raw_exec(const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *err = NULL;
+	int rc;
+
+	ck_assert_int_eq(sqlite3_open_v2(E.db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	rc = sqlite3_exec(h, sql, NULL, NULL, &err);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, err != NULL ? err : "?");
+	sqlite3_free(err);
+	sqlite3_close(h);
+}
+
+/* A CRL that cannot be rebuilt: the last one is served until its
+ * nextUpdate, and the build is tried again only after a back-off. */
+START_TEST(crl_build_failure_serves_last_until_next_update)
+{
+	char etag[64];
+
+	add_cert(1, GBA_CERT_VALID, E.born + 5 * 86400);
+	add_cert(2, GBA_CERT_VALID, E.born + 5 * 86400);
+	service_up();
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 200);
+	ck_assert_ptr_nonnull(header("etag"));
+	snprintf(etag, sizeof(etag), "%s", header("etag"));
+	ck_assert_uint_eq(stats().crl_builds, 1);
+	/* the store loses its CRL table; then a revocation */
+	raw_exec("DROP TABLE crls");
+	revoke_cert(1);
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 200);
+	ck_assert_str_eq(header("etag"), etag);
+	ck_assert_uint_eq(stats().crl_failures, 1);
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 200);
+	naf_status_pass(E.s, E.st);
+	ck_assert_uint_eq(stats().crl_failures, 1);   /* backing off */
+	E.now += 6;
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 200);
+	ck_assert_uint_eq(stats().crl_failures, 2);
+	ck_assert_str_eq(header("etag"), etag);
+	/* past its nextUpdate the old CRL is no answer */
+	E.now = E.born + 86400 + 1;
+	ck_assert_int_eq(http("GET", "/crl/" CA_NAME ".crl", NULL, 0), 503);
+	ck_assert_str_eq(header("retry-after"), "5");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -830,6 +878,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, long_serials);
 	tcase_add_test(tc, http_cache_lifetime_capped);
 	tcase_add_test(tc, change_log_read_sparingly);
+	tcase_add_test(tc, crl_build_failure_serves_last_until_next_update);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("responder");
 	tcase_add_checked_fixture(tc, setup_short_responder, teardown);
