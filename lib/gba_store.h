@@ -489,6 +489,20 @@ int gba_store_cert_list_current(struct gba_store *st, const char *ca, int64_t no
                                 int (*fn)(void *ctx, const struct gba_cert_record *r),
                                 void *ctx);
 
+/*
+ * The same list a page at a time, in (not_after, serial) order: at most
+ * limit (1..10000) certificates that come after the one with
+ * (after_not_after, after_serial); after_serial_len 0 starts from the
+ * beginning.  Each page is a read of its own, so a long walk holds no
+ * snapshot open.  *n: how many fn was called for (fewer than limit: the
+ * end).  fn's non-zero return stops the page and is returned.
+ */
+int gba_store_cert_list_current_page(struct gba_store *st, const char *ca, int64_t now,
+                                     int64_t after_not_after, const uint8_t *after_serial,
+                                     size_t after_serial_len, size_t limit,
+                                     int (*fn)(void *ctx, const struct gba_cert_record *r),
+                                     void *ctx, size_t *n);
+
 /* The CA's current CRL as stored by whichever worker or daemon made it
  * last, so that all of them serve the same one. */
 struct gba_crl_record {

@@ -2926,6 +2926,68 @@ int gba_store_cert_list_current(struct gba_store *st, const char *ca, int64_t no
 	return ret;
 }
 
+struct page_count {
+	int (*fn)(void *ctx, const struct gba_cert_record *r);
+	void *ctx;
+	size_t n;
+};
+
+static int page_count_cb(void *ctx, const struct gba_cert_record *r)
+{
+	struct page_count *pc = ctx;
+
+	pc->n++;
+	return pc->fn(pc->ctx, r);
+}
+
+int gba_store_cert_list_current_page(struct gba_store *st, const char *ca, int64_t now,
+                                     int64_t after_not_after, const uint8_t *after_serial,
+                                     size_t after_serial_len, size_t limit,
+                                     int (*fn)(void *ctx, const struct gba_cert_record *r),
+                                     void *ctx, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct page_count pc;
+	size_t ca_len = 0;
+	int rc, ret;
+
+	if (n == NULL)
+		return GBA_EINVAL;
+	*n = 0;
+	if (st == NULL || fn == NULL || limit < 1 || limit > 10000 ||
+	    (after_serial_len > 0 && serial_check(after_serial, after_serial_len) < 0))
+		return GBA_EINVAL;
+	ret = ca_check(ca, &ca_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           "SELECT " CERT_COLS " FROM certificates WHERE ca = ?1 AND not_after >= ?2"
+	           " AND (not_after > ?3 OR (not_after = ?3 AND serial > ?4))"
+	           " ORDER BY not_after, serial LIMIT ?5",
+	           &s);
+	if (ret < 0)
+		return ret;
+	if (after_serial_len == 0)
+		after_not_after = INT64_MIN;   /* every row; serial > X'' holds too */
+	rc = bind_str(s, 1, ca, ca_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, after_not_after);
+	if (rc == SQLITE_OK)
+		rc = after_serial_len > 0 ? bind_blob(s, 4, after_serial, after_serial_len)
+		                          : sqlite3_bind_zeroblob(s, 4, 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 5, (int64_t)limit);
+	memset(&pc, 0, sizeof(pc));
+	pc.fn = fn;
+	pc.ctx = ctx;
+	ret = rc == SQLITE_OK ? cert_walk(s, page_count_cb, &pc) : db_err(rc);
+	sqlite3_finalize(s);
+	*n = pc.n;
+	return ret;
+}
+
 int gba_store_crl_get(struct gba_store *st, const char *ca, int with_der,
                       struct gba_crl_record *out)
 {

@@ -216,7 +216,10 @@ int naf_status_start(struct naf_status *s, const char *db, const char *key);
  * pre-signing), as the thread does every tick_ms: for tests, which run
  * no thread. */
 void naf_status_pass(struct naf_status *s, struct gba_store *st);
-/* Stop the thread (if started) and free. */
+/* Stop the background work: a pass under way ends after the signature
+ * it is making, and none starts again (naf_status_pass does nothing). */
+void naf_status_stop(struct naf_status *s);
+/* Stop the thread (if started: naf_status_stop, then wait) and free. */
 void naf_status_free(struct naf_status *s);
 
 /* What the cache did since start (for tests and the bench). */

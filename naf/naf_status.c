@@ -60,6 +60,7 @@
 #define CHANGES_FLUSH  4096u        /* more changes at once: drop everything */
 #define CRL_NAME_MAX   (3u * GBA_STORE_MAX_CA)
 #define ETAG_LEN       48u
+#define PRESIGN_PAGE   256u         /* certificates read at a time */
 #define CRL_RETRY_MIN  5            /* seconds before a failed CRL build is */
 #define CRL_RETRY_MAX  300          /* tried again (doubling) */
 #define UNKNOWN_KEEP   60           /* seconds an "unknown" answer is cached */
@@ -1311,14 +1312,36 @@ out:
 
 /* ---- the background thread ---- */
 
+static int stopping(struct naf_status *s)
+{
+	int stop;
+
+	pthread_mutex_lock(&s->bg_mu);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->bg_mu);
+	return stop;
+}
+
+void naf_status_stop(struct naf_status *s)
+{
+	pthread_mutex_lock(&s->bg_mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->bg_cv);
+	pthread_mutex_unlock(&s->bg_mu);
+}
+
 struct presign_ctx {
 	struct naf_status *s;
 	size_t ci;
-	int64_t now;
 	uint64_t tag;
-	int err;
+	/* where the next page starts: the last certificate seen */
+	int64_t after_not_after;
+	uint8_t after[GBA_STORE_MAX_SERIAL];
+	size_t after_len;
 };
 
+/* Sign (and cache) certificate r's answer unless a fresh one is cached;
+ * 1 once the service is stopping. */
 static int presign_cb(void *ctx, const struct gba_cert_record *r)
 {
 	struct presign_ctx *p = ctx;
@@ -1329,8 +1352,15 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	struct ocsp_entry *e;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	int fresh = 0, exists = 0, full;
-	int64_t margin = (int64_t)s->conf->tick_ms / 1000 * 2 + 2;
+	int fresh = 0, exists = 0, full, ret;
+	int64_t margin = (int64_t)s->conf->tick_ms / 1000 * 2 + 2, now;
+
+	if (stopping(s))
+		return 1;
+	p->after_not_after = r->not_after;
+	memcpy(p->after, r->serial, r->serial_len);
+	p->after_len = r->serial_len;
+	now = status_now(s);   /* this signature's time */
 
 	memset(&k, 0, sizeof(k));
 	k.ca = (uint8_t)p->ci;
@@ -1343,7 +1373,7 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	for (e = s->buckets[bucket_of(k.ca, k.serial, k.serial_len)]; e != NULL; e = e->next)
 		if (key_eq(&e->k, &k)) {
 			exists = 1;
-			fresh = e->refresh_at > p->now + margin;
+			fresh = e->refresh_at > now + margin;
 		}
 	pthread_rwlock_unlock(&s->lock);
 	if (fresh || (full && !exists))
@@ -1357,8 +1387,8 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	one.id.key_hash.len = sizeof(c->key_sha1);
 	one.id.serial.p = r->serial;
 	one.id.serial.len = r->serial_len;
-	one.this_update = p->now;
-	one.next_update = p->now + (int64_t)s->conf->ocsp_lifetime_s;
+	one.this_update = now;
+	one.next_update = now + (int64_t)s->conf->ocsp_lifetime_s;
 	one.reason = GBA_CRL_REASON_NONE;
 	if (r->status == GBA_CERT_VALID) {
 		one.status = GBA_OCSP_GOOD;
@@ -1370,9 +1400,9 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 		else if (r->reason != GBA_CRL_REASON_UNSPECIFIED)
 			one.reason = r->reason;
 	}
-	p->err = ocsp_sign(s, c, &one, 1, (struct gba_blob){ NULL, 0 }, p->now, &der, &len);
-	if (p->err < 0)
-		return p->err;
+	ret = ocsp_sign(s, c, &one, 1, (struct gba_blob){ NULL, 0 }, now, &der, &len);
+	if (ret < 0)
+		return ret;
 	cache_put(s, &k, p->tag, der, len, one.this_update, one.next_update,
 	          one.this_update + (int64_t)s->conf->ocsp_lifetime_s / 2, r->not_after, 0);
 	gba_free(der);
@@ -1380,15 +1410,42 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	return 0;
 }
 
+/*
+ * Pre-sign CA i's current certificates a page at a time: each page is
+ * read after bringing the cache up to the change counter (so a change
+ * during a long walk costs its page, not the rest of the pass), and no
+ * read snapshot stays open across pages.  0, 1 when stopped, or a
+ * negative code.
+ */
+static int presign_ca(struct naf_status *s, struct gba_store *st, size_t i, int64_t now)
+{
+	struct presign_ctx p;
+	size_t n = 0;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.ci = i;
+	do {
+		ret = status_sync(s, st, &p.tag);
+		if (ret == 0)
+			ret = gba_store_cert_list_current_page(st, s->cas[i].ca->name, now,
+			                                       p.after_not_after, p.after, p.after_len,
+			                                       PRESIGN_PAGE, presign_cb, &p, &n);
+	} while (ret == 0 && n == PRESIGN_PAGE);
+	return ret;
+}
+
 /* One background pass: follow the counter, CRLs, pre-signing. */
 void naf_status_pass(struct naf_status *s, struct gba_store *st)
 {
-	struct presign_ctx p;
 	int64_t now = status_now(s);
 	uint64_t tag = 0;
 	size_t i;
 	int ret;
 
+	if (stopping(s))
+		return;
 	ret = status_sync(s, st, &tag);
 	if (ret < 0) {
 		gba_log_err(MOD, "change counter: %s", gba_strerror(ret));
@@ -1401,19 +1458,16 @@ void naf_status_pass(struct naf_status *s, struct gba_store *st)
 	if (tag == s->presigned_tag && now < s->next_presign)
 		return;
 	for (i = 0; i < s->ncas; i++) {
-		memset(&p, 0, sizeof(p));
-		p.s = s;
-		p.ci = i;
-		p.now = now;
-		p.tag = tag;
-		ret = gba_store_cert_list_current(st, s->cas[i].ca->name, now, presign_cb, &p);
+		ret = presign_ca(s, st, i, now);
+		if (ret > 0)
+			return;   /* stopping */
 		if (ret < 0) {
 			gba_log_err(MOD, "pre-signing for %s: %s", s->cas[i].ca->name,
 			            gba_strerror(ret));
 			return;
 		}
 	}
-	s->presigned_tag = tag;
+	s->presigned_tag = tag;   /* a change since then: the next pass again */
 	s->next_presign = now + (int64_t)s->conf->ocsp_lifetime_s / 4;
 }
 
@@ -1470,10 +1524,7 @@ void naf_status_free(struct naf_status *s)
 	if (s == NULL)
 		return;
 	if (s->started) {
-		pthread_mutex_lock(&s->bg_mu);
-		s->stop = 1;
-		pthread_cond_signal(&s->bg_cv);
-		pthread_mutex_unlock(&s->bg_mu);
+		naf_status_stop(s);
 		pthread_join(s->th, NULL);
 	}
 	drop_all(s);

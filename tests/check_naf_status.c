@@ -54,6 +54,10 @@ struct env {
 	unsigned in_cert;
 	int in_form, in_nonce;
 	int in_status, in_has_nonce;
+	/* the clock moves on by tick at every call; stop_at: after that
+	 * many calls it calls naf_status_stop (0: never) */
+	int64_t tick;
+	unsigned calls, stop_at;
 };
 
 static struct env E;
@@ -71,6 +75,10 @@ static int64_t test_clock(void *ctx)
 			inner_request();
 		}
 	}
+	E.calls++;
+	if (E.stop_at != 0 && E.calls == E.stop_at)
+		naf_status_stop(E.s);
+	*(int64_t *)ctx += E.tick;
 	return *(const int64_t *)ctx;
 }
 
@@ -236,9 +244,9 @@ static void add_cert(unsigned i, int status, int64_t not_after)
 	ck_assert_int_eq(gba_store_cmc_commit(E.st, &t), 0);
 }
 
-/* n revoked certificates of CA_NAME (serials 0x42 hi lo from first on)
- * in one transaction: n change-log rows. */
-static void add_revoked_bulk(unsigned first, unsigned n)
+/* n certificates of CA_NAME (serials 0x42 hi lo from first on) with
+ * status, in one transaction (n change-log rows unless VALID). */
+static void add_bulk(unsigned first, unsigned n, int status)
 {
 	static const uint8_t placeholder[] = { 0x30, 0x00 };
 	struct gba_cert_record *v;
@@ -257,9 +265,11 @@ static void add_revoked_bulk(unsigned first, unsigned n)
 		memcpy(v[i].app_id, "naf.test", sizeof("naf.test"));
 		v[i].issued_at = v[i].not_before = E.born - 86400;
 		v[i].not_after = E.born + 86400;
-		v[i].status = GBA_CERT_REVOKED;
-		v[i].reason = 1;
-		v[i].revoked_at = E.born - 60;
+		v[i].status = status;
+		if (status != GBA_CERT_VALID) {
+			v[i].reason = 1;
+			v[i].revoked_at = E.born - 60;
+		}
 		v[i].der = (uint8_t *)(uintptr_t)placeholder;
 		v[i].der_len = sizeof(placeholder);
 	}
@@ -479,6 +489,20 @@ static int ask(unsigned i, enum form f, int nonce)
 		return -1 - rs;
 	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, NULL, &cs, NULL,
 	                                             NULL, NULL, NULL), 0);
+	return (int)cs;
+}
+
+/* Bulk certificate i (0x42 hi lo), SHA-1/NULL CertID, no nonce: its
+ * certificate status; *this_update its thisUpdate. */
+static int ask_bulk(unsigned i, time_t *this_update)
+{
+	uint8_t sr[3] = { 0x42, (uint8_t)(i >> 8), (uint8_t)i };
+	const uint8_t *sp = sr;
+	unsigned cs = 99;
+
+	ck_assert_int_eq(post(request(SHA1_NULL, &sp, 3, 1, 0)), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_single(E.or, 0, NULL, NULL, NULL, NULL, &cs,
+	                                             this_update, NULL, NULL, NULL), 0);
 	return (int)cs;
 }
 
@@ -724,7 +748,7 @@ START_TEST(change_log_read_sparingly)
 	struct naf_status_stats st;
 
 	add_cert(1, GBA_CERT_VALID, E.born + 86400);
-	add_revoked_bulk(0, 500);   /* history from before the start */
+	add_bulk(0, 500, GBA_CERT_REVOKED);   /* history from before the start */
 	service_up();
 	ck_assert_int_eq(ask(1, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
 	ck_assert_uint_eq(stats().changes_read, 0);
@@ -734,7 +758,7 @@ START_TEST(change_log_read_sparingly)
 	/* a burst of changes: the cache goes as a whole, the rest unread */
 	add_cert(2, GBA_CERT_VALID, E.born + 86400);
 	ck_assert_int_eq(ask(2, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
-	add_revoked_bulk(1000, 5000);
+	add_bulk(1000, 5000, GBA_CERT_REVOKED);
 	ck_assert_int_eq(ask(2, SHA1_NULL, 0), GNUTLS_OCSP_CERT_GOOD);
 	st = stats();
 	ck_assert_uint_lt(st.changes_read, 1 + 5000);
@@ -864,6 +888,48 @@ START_TEST(crl_build_failure_serves_last_until_next_update)
 }
 END_TEST
 
+/* The pass reads the certificates a page at a time (ties in not_after
+ * across pages included) and signs each with the time of its own
+ * signature. */
+START_TEST(presign_pages_with_own_times)
+{
+	struct naf_status_stats st;
+	time_t t1 = 0, t2 = 0;
+
+	add_bulk(0, 600, GBA_CERT_VALID);   /* one not_after for all */
+	service_up();
+	E.tick = 1;
+	naf_status_pass(E.s, E.st);
+	E.tick = 0;
+	st = stats();
+	ck_assert_uint_eq(st.ocsp_presigned, 600);
+	ck_assert_uint_eq(st.ocsp_cached, 600);
+	ck_assert_int_eq(ask_bulk(0, &t1), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_int_eq(ask_bulk(599, &t2), GNUTLS_OCSP_CERT_GOOD);
+	ck_assert_uint_eq(stats().ocsp_hits, 2);
+	ck_assert_int_gt((int64_t)t2, (int64_t)t1 + 500);
+}
+END_TEST
+
+/* naf_status_stop ends a pass after the signature under way. */
+START_TEST(stop_ends_a_pass)
+{
+	struct naf_status_stats st;
+
+	add_bulk(0, 600, GBA_CERT_VALID);
+	service_up();
+	E.stop_at = E.calls + 50;
+	naf_status_pass(E.s, E.st);
+	st = stats();
+	ck_assert_uint_gt(st.ocsp_presigned, 0);
+	ck_assert_uint_lt(st.ocsp_presigned, 60);
+	naf_status_pass(E.s, E.st);   /* stopped: nothing more */
+	ck_assert_uint_eq(stats().ocsp_presigned, st.ocsp_presigned);
+	/* requests are still answered */
+	ck_assert_int_eq(ask_bulk(599, NULL), GNUTLS_OCSP_CERT_GOOD);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -879,6 +945,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, http_cache_lifetime_capped);
 	tcase_add_test(tc, change_log_read_sparingly);
 	tcase_add_test(tc, crl_build_failure_serves_last_until_next_update);
+	tcase_add_test(tc, presign_pages_with_own_times);
+	tcase_add_test(tc, stop_ends_a_pass);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("responder");
 	tcase_add_checked_fixture(tc, setup_short_responder, teardown);

@@ -2086,6 +2086,83 @@ static int rl_cb(void *ctx, const struct gba_cert_record *r)
 	return 0;
 }
 
+struct walk_seen {
+	uint8_t serial[64][2];
+	size_t len[64];
+	int64_t not_after[64];
+	size_t n;
+};
+
+static int walk_cb(void *ctx, const struct gba_cert_record *r)
+{
+	struct walk_seen *w = ctx;
+
+	ck_assert_uint_lt(w->n, 64);
+	memcpy(w->serial[w->n], r->serial, r->serial_len);
+	w->len[w->n] = r->serial_len;
+	w->not_after[w->n] = r->not_after;
+	w->n++;
+	return 0;
+}
+
+/* Paging through the current certificates gives the whole list once, in
+ * the same (not_after, serial) order, whatever ties and serial lengths. */
+START_TEST(cert_list_current_pages)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[60];
+	struct gba_cmc_txn t;
+	struct walk_seen all, paged;
+	const uint8_t *after = NULL;
+	int64_t after_na = 0;
+	size_t i, n = 0, after_len = 0, pages = 0;
+	unsigned id;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	for (i = 0; i < 60; i++) {
+		id = i < 20 ? 1 + (unsigned)i : i < 40 ? 0x80 + (unsigned)i : 0x100 + (unsigned)i;
+		make_cert(&c[i], id, "a@x", "naf", 100, i == 59 ? 500 : 2000 + (int64_t)(i % 3),
+		          GBA_CERT_VALID);
+	}
+	make_txn(&t, "n", c, 60);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	memset(&all, 0, sizeof(all));
+	ck_assert_int_eq(gba_store_cert_list_current(st, "Test Issuing CA", 1000, walk_cb, &all),
+	                 0);
+	ck_assert_uint_eq(all.n, 59);   /* one expired */
+	memset(&paged, 0, sizeof(paged));
+	do {
+		ck_assert_int_eq(gba_store_cert_list_current_page(st, "Test Issuing CA", 1000,
+		                                                  after_na, after, after_len, 7,
+		                                                  walk_cb, &paged, &n),
+		                 0);
+		ck_assert_uint_le(n, 7);
+		if (paged.n > 0) {
+			after = paged.serial[paged.n - 1];
+			after_len = paged.len[paged.n - 1];
+			after_na = paged.not_after[paged.n - 1];
+		}
+		pages++;
+	} while (n == 7);
+	ck_assert_uint_eq(pages, 9);   /* 8 full pages and 3 */
+	ck_assert_uint_eq(paged.n, all.n);
+	for (i = 0; i < all.n; i++) {
+		ck_assert_int_eq(paged.not_after[i], all.not_after[i]);
+		ck_assert_uint_eq(paged.len[i], all.len[i]);
+		ck_assert_mem_eq(paged.serial[i], all.serial[i], all.len[i]);
+		if (i > 0)
+			ck_assert_int_ge(all.not_after[i], all.not_after[i - 1]);
+	}
+	ck_assert_int_eq(gba_store_cert_list_current_page(st, "Test Issuing CA", 1000, 0, NULL, 0,
+	                                                  0, walk_cb, &paged, &n),
+	                 GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
 START_TEST(revoked_list_and_stored_crls)
 {
 	struct env e;
@@ -2312,6 +2389,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, revoke_impi_is_all_or_nothing);
 	tcase_add_test(tc, cmc_txn_revocation_is_replay_safe_and_owned);
 	tcase_add_test(tc, revoked_list_and_stored_crls);
+	tcase_add_test(tc, cert_list_current_pages);
 	tcase_add_test(tc, schema_v2_database_is_upgraded_to_v4);
 	tcase_add_test(tc, revocation_allocation_failures);
 	suite_add_tcase(s, tc);
