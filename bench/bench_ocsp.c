@@ -37,11 +37,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int is_rsa(enum gba_key_type t)
-{
-	return t == GBA_KEY_RSA_2048 || t == GBA_KEY_RSA_3072 || t == GBA_KEY_RSA_4096;
-}
-
 static void *worker(void *arg)
 {
 	struct job *j = arg;
@@ -76,7 +71,7 @@ static void *worker(void *arg)
 	b.responses = &one;
 	b.nresponses = 1;
 	b.sig_alg.p = gba_key_sig_oid(j->key, &b.sig_alg.len);
-	b.sig_alg_null_params = is_rsa(gba_key_get_type(j->key));
+	b.sig_alg_null_params = gba_key_is_rsa(j->key);
 	b.sign = gba_key_sign;
 	b.sign_ctx = j->key;
 	while (now_s() < end) {

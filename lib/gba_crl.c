@@ -68,18 +68,6 @@ int gba_crl_is_current(const struct gba_crl_record *r, uint64_t epoch, int64_t n
 	return now < r->this_update + half;
 }
 
-static int is_rsa(const struct gba_signer *s)
-{
-	switch (gba_key_get_type(gba_signer_key(s))) {
-	case GBA_KEY_RSA_2048:
-	case GBA_KEY_RSA_3072:
-	case GBA_KEY_RSA_4096:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* List, build and sign the next CRL (number) into *out. */
 static int build(struct gba_store *st, const struct gba_crl_maker *m, int64_t now,
                  uint64_t number, struct gba_crl_record *out)
@@ -120,7 +108,7 @@ static int build(struct gba_store *st, const struct gba_crl_maker *m, int64_t no
 		e[i].invalidity_date = c.v[i].invalidity_date;
 	}
 	b.sig_alg.p = gba_signer_sig_oid(m->issuer, &b.sig_alg.len);
-	b.sig_alg_null_params = is_rsa(m->issuer);
+	b.sig_alg_null_params = gba_key_is_rsa(gba_signer_key(m->issuer));
 	b.issuer.p = ci.subject_der;
 	b.issuer.len = ci.subject_der_len;
 	b.this_update = now;

@@ -565,6 +565,12 @@ enum gba_key_type gba_key_get_type(const struct gba_key *k)
 	return k->type;
 }
 
+int gba_key_is_rsa(const struct gba_key *k)
+{
+	return k->type == GBA_KEY_RSA_2048 || k->type == GBA_KEY_RSA_3072 ||
+	       k->type == GBA_KEY_RSA_4096;
+}
+
 int gba_key_spki(const struct gba_key *k, uint8_t **der, size_t *len)
 {
 	gnutls_pubkey_t pub = NULL;

@@ -169,6 +169,10 @@ int gba_key_load(struct gba_key **out, const char *key);
 int gba_key_save(const struct gba_key *k, const char *path);
 
 enum gba_key_type gba_key_get_type(const struct gba_key *k);
+/* 1 for an RSA key: its signature AlgorithmIdentifier (gba_key_sig_oid)
+ * carries NULL parameters (RFC 4055), the others none (RFC 5758, RFC
+ * 8410).  0 otherwise. */
+int gba_key_is_rsa(const struct gba_key *k);
 
 /* DER SubjectPublicKeyInfo of the key; *der is a new buffer (gba_free). */
 int gba_key_spki(const struct gba_key *k, uint8_t **der, size_t *len);

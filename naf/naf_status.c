@@ -484,13 +484,6 @@ static int status_sync(struct naf_status *s, struct gba_store *st, uint64_t *tag
 
 /* ---- set-up ---- */
 
-static int is_rsa(const struct gba_signer *g)
-{
-	enum gba_key_type t = gba_key_get_type(gba_signer_key(g));
-
-	return t == GBA_KEY_RSA_2048 || t == GBA_KEY_RSA_3072 || t == GBA_KEY_RSA_4096;
-}
-
 static int responder_facts(struct responder *r, const struct gba_signer *g, int delegated)
 {
 	struct gba_cert_info ri;
@@ -513,7 +506,7 @@ static int responder_facts(struct responder *r, const struct gba_signer *g, int 
 	r->not_before = ri.not_before;
 	r->not_after = ri.not_after;
 	r->sig_alg.p = gba_signer_sig_oid(g, &r->sig_alg.len);
-	r->sig_null = is_rsa(g);
+	r->sig_null = gba_key_is_rsa(gba_signer_key(g));
 out:
 	gba_cert_info_clear(&ri);
 	return ret;

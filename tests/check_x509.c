@@ -76,6 +76,8 @@ START_TEST(key_type_roundtrip)
 	ck_assert_int_eq(back, t);
 	ck_assert_int_eq(gba_key_generate(&k, t), 0);
 	ck_assert_int_eq(gba_key_get_type(k), t);
+	ck_assert_int_eq(gba_key_is_rsa(k), t == GBA_KEY_RSA_2048 || t == GBA_KEY_RSA_3072 ||
+	                                    t == GBA_KEY_RSA_4096);
 	ck_assert_int_eq(gba_key_spki(k, &spki, &spki_len), 0);
 	ck_assert_int_eq(gba_x509_spki_type(spki, spki_len, &back), 0);
 	ck_assert_int_eq(back, t);
