@@ -957,7 +957,9 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 		}
 	}
 	if (rv.has_invalidity_date && (rv.invalidity_date > now || rv.invalidity_date <= 0)) {
-		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST, "invalidityDate in the future",
+		revoke_deny(c, a->body_part_id, GBA_CMC_BAD_REQUEST,
+		            rv.invalidity_date > now ? "invalidityDate in the future"
+		                                     : "invalidityDate not after 1970",
 		            impi, rv.serial);
 		return 0;
 	}
@@ -1021,9 +1023,10 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 	r->reason = rv.reason;
 	r->at = now;
 	r->invalidity_date = rv.has_invalidity_date ? rv.invalidity_date : 0;
-	memcpy(c->rev_impi[c->nrevs], rec.impi, strlen(rec.impi) + 1);
-	if (!c->ra)   /* the store checks the owner again, atomically */
-		r->impi = c->rev_impi[c->nrevs];
+	memcpy(c->rev_impi[c->nrevs], rec.impi, strlen(rec.impi) + 1);   /* for the audit */
+	/* the store checks again, in the commit, that the certificate is
+	 * the requester's (GBA key or signing certificate); an RA's is not */
+	r->impi = impi;
 	c->rev_st[c->nrevs] = c->nst;
 	c->nrevs++;
 	gba_cert_record_clear(&rec);
