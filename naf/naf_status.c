@@ -1261,6 +1261,10 @@ void naf_ocsp_handle(struct naf *n, const struct gba_http_request *req,
 		}
 		body = req->body;
 		blen = req->body_len;
+	} else if ((method_is(req, "GET") || method_is(req, "HEAD")) && req->path.len == plen + 1 &&
+	           req->path.p[plen] == '/') {
+		ocsp_error(resp, GBA_OCSP_MALFORMED_REQUEST);   /* GET /ocsp/: an empty request */
+		return;
 	} else if ((method_is(req, "GET") || method_is(req, "HEAD")) && req->path.len > plen + 1 &&
 	           req->path.p[plen] == '/') {
 		pl = req->path.len - plen - 1;

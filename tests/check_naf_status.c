@@ -930,6 +930,25 @@ START_TEST(stop_ends_a_pass)
 }
 END_TEST
 
+/* What is not a request gets malformedRequest, not an HTTP error. */
+START_TEST(get_without_request)
+{
+	gnutls_datum_t d;
+
+	service_up();
+	ck_assert_int_eq(http("GET", "/ocsp/", NULL, 0), 200);
+	ck_assert_str_eq(header("content-type"), "application/ocsp-response");
+	ck_assert_int_eq(gnutls_ocsp_resp_init(&E.or), 0);
+	E.have_or = 1;
+	d.data = E.resp.body;
+	d.size = (unsigned)E.resp.body_len;
+	ck_assert_int_eq(gnutls_ocsp_resp_import(E.or, &d), 0);
+	ck_assert_int_eq(gnutls_ocsp_resp_get_status(E.or), 1);   /* malformedRequest */
+	ck_assert_int_eq(http("GET", "/ocsp", NULL, 0), 405);      /* GET wants a request */
+	ck_assert_int_eq(http("PUT", "/ocsp/", NULL, 0), 405);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("naf_status");
@@ -947,6 +966,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, crl_build_failure_serves_last_until_next_update);
 	tcase_add_test(tc, presign_pages_with_own_times);
 	tcase_add_test(tc, stop_ends_a_pass);
+	tcase_add_test(tc, get_without_request);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("responder");
 	tcase_add_checked_fixture(tc, setup_short_responder, teardown);
