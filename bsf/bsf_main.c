@@ -104,6 +104,8 @@ struct daemon {
 	struct naf_conf naf_conf;
 	struct gba_store_committer *committer;
 	uint8_t naf_secret[32];
+	struct naf_ccm_hub *ccm;             /* CCM delivery, shared by the workers */
+	char naf_client_ca[PATH_LEN];        /* client certificates the NAF accepts */
 };
 
 static _Thread_local struct worker *this_worker;
@@ -116,6 +118,9 @@ static void on_bootstrap(void *arg, const struct bsf_bootstrap_event *ev)
 	gba_log_notice(MOD, "bootstrap b-tid=%s lifetime=%llds",
 	               gba_log_id(ev->btid, strlen(ev->btid), id),
 	               (long long)(ev->expires - ev->created));
+	/* CCMs the policy wants on bootstrap, pushed on this very answer */
+	if (this_worker != NULL && this_worker->naf != NULL)
+		(void)naf_ccm_on_bootstrap(this_worker->naf, ev->impi, ev->resp, ev->peer);
 }
 
 static struct worker *worker_get(struct daemon *d)
@@ -180,6 +185,24 @@ static void zn_handler(void *ctx, const struct gba_http_request *req,
 		return;
 	}
 	bsf_zn_handle(w->bsf, req, resp);
+}
+
+/* Each worker's tick: CCM delivery and, on worker 0, CCM expiry. */
+static void worker_tick(void *ctx, unsigned worker)
+{
+	struct daemon *d = ctx;
+	struct worker *w;
+
+	if (d->opt->naf_port < 0)
+		return;
+	w = worker_get(d);
+	if (w != NULL && w->naf != NULL)
+		naf_ccm_tick(w->naf, worker == 0);
+}
+
+static void server_wake(void *arg)
+{
+	gba_http_server_wake(arg);
 }
 
 static void naf_handler(void *ctx, const struct gba_http_request *req,
@@ -782,6 +805,11 @@ int main(int argc, char **argv)
 			                      d.naf_secret);
 		if (ret == 0)
 			ret = gba_store_committer_start(&d.committer, o.db, o.key_file);
+		if (ret == 0)
+			ret = naf_ccm_hub_new(&d.ccm, NULL);
+		if (ret == 0 && snprintf(d.naf_client_ca, sizeof(d.naf_client_ca), "%s/ca.pem",
+		                         o.ca_dir) >= (int)sizeof(d.naf_client_ca))
+			ret = GBA_ETOOBIG;
 		if (ret < 0) {
 			fprintf(stderr, "gba-bsfd: cannot set up the NAF (CA in %s): %s\n", o.ca_dir,
 			        gba_strerror(ret));
@@ -795,6 +823,7 @@ int main(int argc, char **argv)
 		d.naf_conf.audit = d.conf.audit;
 		d.naf_conf.committer = d.committer;
 		d.naf_conf.digest_secret = d.naf_secret;
+		d.naf_conf.ccm = d.ccm;
 	}
 	if (o.pid_file != NULL) {
 		FILE *pf = fopen(o.pid_file, "w");
@@ -845,6 +874,9 @@ int main(int argc, char **argv)
 		l[n].port = (uint16_t)o.naf_port;
 		l[n].cert_file = o.tls_cert;
 		l[n].key_file = o.tls_key;
+		/* optional: certificates issued here authenticate CCM requests */
+		if (o.tls_cert != NULL)
+			l[n].client_ca_file = d.naf_client_ca;
 		l[n].handler = naf_handler;
 		l[n].ctx = &d;
 		n++;
@@ -860,6 +892,11 @@ int main(int argc, char **argv)
 	sc.nlisteners = n;
 	sc.workers = o.workers;
 	gba_http_limits_default(&sc.limits);
+	if (o.naf_port >= 0) {
+		sc.on_tick = worker_tick;   /* CCM delivery: other processes' messages */
+		sc.tick_ctx = &d;
+		sc.tick_ms = 1000;
+	}
 	ret = gba_http_server_new(&d.server, &sc);
 	if (ret < 0) {
 		fprintf(stderr, "gba-bsfd: cannot start listeners: %s\n", gba_strerror(ret));
@@ -867,6 +904,8 @@ int main(int argc, char **argv)
 		gba_audit_close(d.conf.audit);
 		return 1;
 	}
+	if (d.ccm != NULL)
+		naf_ccm_hub_set_wake(d.ccm, server_wake, d.server);
 	ret = report_ports(&o, d.server, l, n);
 	if (ret < 0) {
 		fprintf(stderr, "gba-bsfd: cannot report ports: %s\n", gba_strerror(ret));
@@ -899,6 +938,7 @@ int main(int argc, char **argv)
 	if (audit_simple(&d, GBA_AUDIT_STOP) < 0)
 		gba_log_err(MOD, "cannot write the stop record to the audit log");
 	gba_store_committer_stop(d.committer);
+	naf_ccm_hub_free(d.ccm);
 	naf_ca_unload(&d.ca);
 	gba_wipe(d.naf_secret, sizeof(d.naf_secret));
 	gba_audit_close(d.conf.audit);

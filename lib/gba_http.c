@@ -163,6 +163,11 @@ void gba_http_response_allow_push(struct gba_http_response *r, int allow)
 	r->push_allowed = allow != 0;
 }
 
+int gba_http_response_can_push(const struct gba_http_response *r)
+{
+	return r->push_allowed;
+}
+
 int gba_http_response_push(struct gba_http_response *r, const char *path,
                            const char *content_type, const void *body, size_t len)
 {
@@ -507,6 +512,7 @@ const char *gba_http_reason(int status)
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
 	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

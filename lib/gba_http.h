@@ -118,6 +118,8 @@ struct gba_str gba_http_response_get_body(const struct gba_http_response *resp);
 /* Let gba_http_response_push() queue pushes on this response (the layer
  * enables it on HTTP/2 streams whose peer accepts push). */
 void gba_http_response_allow_push(struct gba_http_response *resp, int allow);
+/* 1 when gba_http_response_push can push on this response. */
+int gba_http_response_can_push(const struct gba_http_response *resp);
 
 typedef void (*gba_http_handler_fn)(void *ctx, const struct gba_http_request *req,
                                     struct gba_http_response *resp);

@@ -78,6 +78,7 @@ void naf_free(struct naf *n)
 
 	if (n == NULL)
 		return;
+	naf_ccm_worker_free(n);
 	for (i = 0; i < NAF_CACHE_SLOTS; i++)
 		naf_key_clear(&n->cache[i].key);
 	gba_wipe(n->cache, NAF_CACHE_SLOTS * sizeof(*n->cache));
@@ -418,6 +419,34 @@ int naf_audit(const struct naf *n, enum gba_audit_type type, enum gba_audit_outc
 	return ret;
 }
 
+int naf_audit_ccm(const struct naf *n, enum gba_audit_type type, enum gba_audit_outcome o,
+                  const char *reason, const char *peer, const char *impi,
+                  const uint8_t *serial, size_t serial_len, const char *ccm)
+{
+	struct gba_audit_event ev;
+	char sh[2 * GBA_STORE_MAX_SERIAL + 1];
+	int ret;
+
+	if (n->conf->audit == NULL)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.outcome = o;
+	ev.reason = reason;
+	ev.peer = peer;
+	ev.app = n->conf->fqdn;
+	ev.impi = impi != NULL && impi[0] != '\0' ? impi : NULL;
+	if (serial != NULL && serial_len > 0 && serial_len <= GBA_STORE_MAX_SERIAL) {
+		gba_hex_encode(serial, serial_len, sh);
+		ev.serial = sh;
+	}
+	ev.ccm = ccm;
+	ret = gba_audit_emit(n->conf->audit, &ev);
+	if (ret < 0)
+		gba_log_err(MOD, "audit record failed: %s", gba_strerror(ret));
+	return ret;
+}
+
 /* ---- issuing ---- */
 
 const struct naf_ca *naf_ca_find(const struct naf *n, const char *name)
@@ -738,6 +767,8 @@ void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_r
 		naf_portal_cacert(n, req, resp);
 		return;
 	}
+	if (naf_ccm_handle(n, req, resp))
+		return;
 	(void)gba_http_response_status(resp, 404);
 }
 

@@ -10,6 +10,10 @@
  *                             no content type (sniffed)
  *   POST /enrol?response=single|chain   TS 33.221 portal (GBA Digest)
  *   GET  /getcertificate?in=<base64 issuer Name>  the CA certificate
+ *   GET  /ccm[?max=N][&wait=0]  CCM subscription (doc/ccm.md): pushes,
+ *                             or length-prefixed frames in the body
+ *   GET  /ccm/<id>            one CCM (32 hex digits)
+ *   POST /ccm/ack             acknowledge CCMs (ids, text/plain)
  *
  * One struct naf per worker thread: it holds that worker's store handle
  * and its Ks_NAF cache.  The CA keys, policies, audit sink and group
@@ -42,6 +46,13 @@ struct gba_audit;
 #define NAF_CMC_PATH     "/cmc"
 #define NAF_ENROL_PATH   "/enrol"
 #define NAF_CACERT_PATH  "/getcertificate"
+#define NAF_CCM_PATH     "/ccm"
+/* Media types (doc/ccm.md): one CCM (a CMS SignedData, DER), and the
+ * subscription's body (frames: 4-octet length, then a CCM). */
+#define NAF_CCM_MEDIA         "application/vnd.gbacert.ccm"
+#define NAF_CCM_STREAM_MEDIA  "application/vnd.gbacert.ccm-stream"
+#define NAF_CCM_MAX_ACK       64u   /* message ids per acknowledgement */
+#define NAF_CCM_MAX_PER_IMPI  4u    /* subscriptions per IMPI (default) */
 
 /* One CA the NAF issues from; everything borrowed. */
 struct naf_ca {
@@ -91,6 +102,27 @@ void naf_zn_free(struct naf_zn *z);
 int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t naf_id_len,
                       struct naf_key *out);
 
+/*
+ * The CCM hub: what the workers of one daemon share for CCM delivery.
+ * Create it before the workers, give it to naf_conf.ccm, and once the
+ * HTTP server exists set its wake function (gba_http_server_wake), so
+ * that a message queued on one worker reaches subscribers on the others
+ * at once; other processes' messages are found by each worker's tick
+ * (naf_ccm_tick).
+ */
+struct naf_ccm_hub;
+struct naf_ccm_hub_conf {
+	unsigned max_per_impi;            /* subscriptions per IMPI (0: 4) */
+	unsigned keepalive_s;             /* keep-alive period (0: 30 s) */
+	unsigned expire_every_s;          /* expiry sweep period (0: 60 s) */
+};
+int naf_ccm_hub_new(struct naf_ccm_hub **out, const struct naf_ccm_hub_conf *conf);
+void naf_ccm_hub_free(struct naf_ccm_hub *h);
+void naf_ccm_hub_set_wake(struct naf_ccm_hub *h, void (*wake)(void *arg), void *arg);
+void naf_ccm_hub_wake(struct naf_ccm_hub *h);
+/* Messages handed to subscription streams and Ub answers so far. */
+unsigned long naf_ccm_hub_delivered(struct naf_ccm_hub *h);
+
 struct naf_conf {
 	const char *fqdn;                 /* NAF FQDN: NAF_Id and the Ua realm */
 	uint8_t ua_id[GBA_UA_ID_LEN];     /* 01 00 00 00 00 for the PKI portal */
@@ -106,6 +138,7 @@ struct naf_conf {
 	 * shared by every worker and daemon of one deployment. */
 	const uint8_t *digest_secret;
 	uint32_t digest_nonce_lifetime_s; /* default 300 */
+	struct naf_ccm_hub *ccm;          /* NULL: no CCM endpoints, none queued */
 };
 
 struct naf;
@@ -118,6 +151,26 @@ void naf_free(struct naf *n);
 
 /* The handler (ctx is the struct naf). */
 void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_response *resp);
+
+/*
+ * CCM work of the worker that owns n, from its event loop
+ * (gba_http_server_conf.on_tick): find messages queued since the last
+ * tick (by any process) and deliver them to this worker's subscriptions,
+ * send keep-alives, and when expiry_duty is set (one worker per daemon)
+ * expire and audit old messages.
+ */
+void naf_ccm_tick(struct naf *n, int expiry_duty);
+
+/*
+ * A successful bootstrap of impi (from the BSF's event): queue what the
+ * policy's ccm.on_bootstrap asks for (trust anchors, server
+ * certificates, installs of certificates never delivered, renewal
+ * required inside the renewal window), then push every unacknowledged
+ * message on resp (the Ub 200) when its client allows push.  resp may
+ * be NULL.  Errors are logged; the bootstrap stands either way.
+ */
+int naf_ccm_on_bootstrap(struct naf *n, const char *impi, struct gba_http_response *resp,
+                         const char *peer);
 
 /* ---- set-up shared by gba-bsfd and gba-nafd ---- */
 
