@@ -77,6 +77,8 @@ struct options {
 	const char *naf_fqdn, *ca_dir, *ca_key, *ca_name, *naf_secret;
 	int audit_clear_ids;
 	int audit_syslog;
+	uint32_t ccm_poll_ms;                /* outbox poll period (other processes' CCMs) */
+	uint32_t ccm_max_per_impi;           /* CCM subscriptions per IMPI */
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
 	char d_naf[PATH_LEN], d_nafkey[PATH_LEN], d_audit[PATH_LEN];
@@ -555,7 +557,10 @@ static void usage(FILE *f)
 	        "  --ca-dir DIR            CA made by gba-ctl ca init (DIR/ca with --demo)\n"
 	        "  --ca-key KEY            issuing CA key instead of DIR/ca.key: PEM or pkcs11: URI\n"
 	        "  --ca-name NAME          the CA's name in policies (gbacert-subscriber-ca)\n"
-	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n");
+	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
+	        "  --ccm-poll-ms N         how often each worker looks for CCMs queued by other\n"
+	        "                          processes (1000)\n"
+	        "  --ccm-max-per-impi N    CCM subscriptions per IMPI (4)\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -630,6 +635,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "ca-key", required_argument, NULL, 'E' },
 		{ "ca-name", required_argument, NULL, 'm' },
 		{ "naf-secret", required_argument, NULL, 's' },
+		{ "ccm-poll-ms", required_argument, NULL, 'o' },
+		{ "ccm-max-per-impi", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -669,6 +676,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 'E': o->ca_key = optarg; break;
 		case 'm': o->ca_name = optarg; break;
 		case 's': o->naf_secret = optarg; break;
+		case 'o': bad = parse_u32(optarg, 60000, &o->ccm_poll_ms); break;
+		case 'x': bad = parse_u32(optarg, 1000000, &o->ccm_max_per_impi); break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -681,6 +690,10 @@ static int parse_options(struct options *o, int argc, char **argv)
 		return GBA_EINVAL;
 	if (o->lifetime == 0 || o->challenge_lifetime == 0) {
 		fprintf(stderr, "gba-bsfd: lifetimes must be positive\n");
+		return GBA_EINVAL;
+	}
+	if (o->ccm_poll_ms == 0 || o->ccm_max_per_impi == 0) {
+		fprintf(stderr, "gba-bsfd: --ccm-poll-ms and --ccm-max-per-impi must be positive\n");
 		return GBA_EINVAL;
 	}
 	return 0;
@@ -709,6 +722,8 @@ int main(int argc, char **argv)
 	o.ready_fd = -1;
 	o.lifetime = 86400;
 	o.challenge_lifetime = 60;
+	o.ccm_poll_ms = 1000;
+	o.ccm_max_per_impi = NAF_CCM_MAX_PER_IMPI;
 	if (parse_options(&o, argc, argv) < 0) {
 		usage(stderr);
 		return 2;
@@ -805,8 +820,13 @@ int main(int argc, char **argv)
 			                      d.naf_secret);
 		if (ret == 0)
 			ret = gba_store_committer_start(&d.committer, o.db, o.key_file);
-		if (ret == 0)
-			ret = naf_ccm_hub_new(&d.ccm, NULL);
+		if (ret == 0) {
+			struct naf_ccm_hub_conf hc;
+
+			memset(&hc, 0, sizeof(hc));
+			hc.max_per_impi = o.ccm_max_per_impi;
+			ret = naf_ccm_hub_new(&d.ccm, &hc);
+		}
 		if (ret == 0 && snprintf(d.naf_client_ca, sizeof(d.naf_client_ca), "%s/ca.pem",
 		                         o.ca_dir) >= (int)sizeof(d.naf_client_ca))
 			ret = GBA_ETOOBIG;
@@ -895,7 +915,7 @@ int main(int argc, char **argv)
 	if (o.naf_port >= 0) {
 		sc.on_tick = worker_tick;   /* CCM delivery: other processes' messages */
 		sc.tick_ctx = &d;
-		sc.tick_ms = 1000;
+		sc.tick_ms = o.ccm_poll_ms;
 	}
 	ret = gba_http_server_new(&d.server, &sc);
 	if (ret < 0) {

@@ -353,6 +353,9 @@ static int s_message_complete(http_parser *p)
 		gba_hbuf_clear(&st->data);
 		gba_http_response_reset(&h->resp);
 		req_reset(h);
+		/* nothing more is parsed: give the request's buffers back */
+		gba_hbuf_clear(&h->hdr);
+		gba_hbuf_clear(&h->body);
 		h->busy = 0;
 		if (rc < 0) {
 			gba_http_stream_closed(st);

@@ -75,7 +75,7 @@ struct conn {
 	struct gba_h1_server *h1;
 	struct gba_h2_server *h2;
 	struct gba_http_conn_info ci;
-	uint8_t in[GBA_HTTP_INBUF];
+	uint8_t *in;                      /* GBA_HTTP_INBUF octets while input waits; else NULL */
 	size_t inlen;
 	struct gba_hbuf out;
 	int peer_eof;
@@ -207,6 +207,7 @@ static void conn_close(struct conn *c)
 	gba_tls_conn_free(c->tls);
 	close(c->fd);
 	gba_hbuf_clear(&c->out);
+	gba_free(c->in);
 	gba_free(c);
 	if (w->stopping && w->nconns == 0)
 		ev_break(w->loop, EVBREAK_ALL);
@@ -303,7 +304,7 @@ static long conn_feed(struct conn *c)
 
 static int conn_want_read(const struct conn *c)
 {
-	if (c->peer_eof || c->inlen >= sizeof(c->in))
+	if (c->peer_eof || c->inlen >= GBA_HTTP_INBUF)
 		return 0;
 	switch (c->st) {
 	case ST_HANDSHAKE:
@@ -453,8 +454,17 @@ static void conn_io(struct conn *c)
 				return;
 			break;
 		}
+		if (conn_want_read(c) && c->in == NULL) {
+			/* Idle connections keep no input buffer (many held
+			 * responses wait for months). */
+			c->in = gba_malloc(GBA_HTTP_INBUF);
+			if (c->in == NULL) {
+				conn_close(c);
+				return;
+			}
+		}
 		if (conn_want_read(c)) {
-			rc = gba_tls_read(c->tls, c->in + c->inlen, sizeof(c->in) - c->inlen, &n);
+			rc = gba_tls_read(c->tls, c->in + c->inlen, GBA_HTTP_INBUF - c->inlen, &n);
 			if (rc == 0) {
 				c->inlen += n;
 				c->last_io = now;
@@ -511,6 +521,12 @@ static void conn_io(struct conn *c)
 		if (!progress && gba_tls_pending(c->tls) == 0)
 			break;
 	}
+	if (c->inlen == 0 && c->in != NULL) {
+		gba_free(c->in);
+		c->in = NULL;
+	}
+	if (gba_hbuf_used(&c->out) == 0 && c->out.cap > 0)
+		gba_hbuf_clear(&c->out);   /* nor an output buffer */
 	/* Held streams that waited for room may write again (this may queue
 	 * more output: come back for it). */
 	if (c->ci.streams != NULL && gba_http_streams_drain(&c->ci) > 0)

@@ -242,9 +242,20 @@ struct naf_ccm_sub {
 	int blocked;                      /* refused for room: on_drain resumes */
 };
 
+/* Deliveries not yet recorded: written in one transaction per tick. */
+struct ccm_sent_rec {
+	uint8_t id[GBA_STORE_CCM_ID_LEN];
+	uint8_t *der;                     /* owned; NULL: already stored */
+	size_t len;
+};
+
+#define CCM_SENT_FLUSH 1024u
+
 struct naf_ccm_w {
 	struct ccm_map subs;
 	size_t nsubs;
+	struct ccm_sent_rec *sent;
+	size_t nsent;
 	struct naf_ccm_sub *dirty;
 	int64_t mark;                     /* outbox row id seen */
 	int have_mark;
@@ -258,7 +269,9 @@ static int worker_state(struct naf *n)
 	n->ccm = gba_calloc(1, sizeof(*n->ccm));
 	if (n->ccm == NULL)
 		return GBA_ENOMEM;
-	if (map_init(&n->ccm->subs) < 0) {
+	n->ccm->sent = gba_calloc(CCM_SENT_FLUSH, sizeof(*n->ccm->sent));
+	if (n->ccm->sent == NULL || map_init(&n->ccm->subs) < 0) {
+		gba_free(n->ccm->sent);
 		gba_free(n->ccm);
 		n->ccm = NULL;
 		return GBA_ENOMEM;
@@ -266,12 +279,16 @@ static int worker_state(struct naf *n)
 	return 0;
 }
 
+static void flush_sent(struct naf *n);
+
 void naf_ccm_worker_free(struct naf *n)
 {
 	if (n == NULL || n->ccm == NULL)
 		return;
+	flush_sent(n);
 	/* Streams are gone by now (the server closed them first). */
 	map_clear(&n->ccm->subs);
+	gba_free(n->ccm->sent);
 	gba_free(n->ccm);
 	n->ccm = NULL;
 }
@@ -555,7 +572,54 @@ static void round_clear(struct round *rd)
 	rd->k = 0;
 }
 
-/* Record that the first `sent` messages of rd went out. */
+/* Record the deliveries kept since the last flush, in one transaction. */
+static void flush_sent(struct naf *n)
+{
+	struct naf_ccm_w *w = n->ccm;
+	struct gba_ccm_sent *v;
+	size_t i;
+	int ret;
+
+	if (w == NULL || w->nsent == 0)
+		return;
+	v = gba_calloc(w->nsent, sizeof(*v));
+	if (v != NULL) {
+		for (i = 0; i < w->nsent; i++) {
+			v[i].msg_id = w->sent[i].id;
+			v[i].der = w->sent[i].der;
+			v[i].der_len = w->sent[i].len;
+		}
+		ret = gba_store_ccm_mark_sent(n->store, v, w->nsent);
+		if (ret < 0)   /* they went out anyway; the UE acknowledges them */
+			gba_log_warn(MOD, "recording deliveries: %s", gba_strerror(ret));
+		gba_free(v);
+	}
+	for (i = 0; i < w->nsent; i++)
+		gba_free(w->sent[i].der);
+	w->nsent = 0;
+}
+
+/* Keep the first `sent` messages of rd for the next flush (fresh
+ * signatures move over). */
+static void round_keep(struct naf *n, struct round *rd, size_t sent)
+{
+	struct naf_ccm_w *w = n->ccm;
+	size_t i;
+
+	for (i = 0; i < sent; i++) {
+		if (w->nsent == CCM_SENT_FLUSH)
+			flush_sent(n);
+		memcpy(w->sent[w->nsent].id, rd->m[i].id, GBA_STORE_CCM_ID_LEN);
+		w->sent[w->nsent].der = rd->m[i].fresh ? rd->m[i].der : NULL;
+		w->sent[w->nsent].len = rd->m[i].fresh ? rd->m[i].len : 0;
+		if (rd->m[i].fresh)
+			rd->m[i].der = NULL;
+		w->nsent++;
+	}
+	atomic_fetch_add(&n->conf->ccm->delivered, (unsigned long)sent);
+}
+
+/* Record that the first `sent` messages of rd went out, now. */
 static void round_mark(struct naf *n, struct round *rd, size_t sent)
 {
 	struct gba_ccm_sent v[NAF_CCM_BATCH_MAX];
@@ -646,7 +710,7 @@ static void deliver(struct naf_ccm_sub *sub)
 			if (sub->limited)
 				sub->left--;
 		}
-		round_mark(n, rd, i);
+		round_keep(n, rd, i);
 		round_clear(rd);
 	}
 	gba_free(rd);
@@ -751,6 +815,7 @@ void naf_ccm_tick(struct naf *n, int expiry_duty)
 		s->dirty_next = NULL;
 		deliver(s);
 	}
+	flush_sent(n);
 	if (now >= w->next_keepalive) {
 		if (w->next_keepalive != 0)
 			keepalive(w);
@@ -793,6 +858,7 @@ static void sub_drain(void *arg, struct gba_http_stream *st)
 	(void)st;
 	sub->blocked = 0;
 	deliver(sub);
+	flush_sent(sub->n);
 }
 
 static const struct gba_http_stream_cbs sub_cbs = { sub_close, sub_drain };
@@ -965,6 +1031,7 @@ static void subscribe(struct naf *n, const struct gba_http_request *req,
 	             sub->push ? "push" : "frames");
 	/* The header is decided before the first message goes. */
 	deliver(sub);
+	flush_sent(n);
 	sub = NULL;
 out:
 	if (slot)
