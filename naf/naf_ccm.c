@@ -9,7 +9,9 @@
  * Delivery: the first time a message goes out it gets its number, is
  * signed (CMS SignedData, eContentType id-ct-gbaCCM) by the CA's CMC
  * signer, and the signed DER is kept with the state change to SENT, so
- * that a redelivery carries the same octets.  Messages go out
+ * that a redelivery carries the same octets (recorded at once for a new
+ * subscription, once a second for a fan-out; see flush_sent).  Messages
+ * go out
  *   - as pushes (PUSH_PROMISE of GET /ccm/<id>) on a GET /ccm
  *     subscription when the client allows push (HTTP/2),
  *   - else as frames on the subscription's body: a 4-octet big-endian
@@ -242,7 +244,8 @@ struct naf_ccm_sub {
 	int blocked;                      /* refused for room: on_drain resumes */
 };
 
-/* Deliveries not yet recorded: written in one transaction per tick. */
+/* Deliveries not yet recorded: written in one transaction at the next
+ * tick (or when CCM_SENT_FLUSH of them wait). */
 struct ccm_sent_rec {
 	uint8_t id[GBA_STORE_CCM_ID_LEN];
 	uint8_t *der;                     /* owned; NULL: already stored */
@@ -250,6 +253,7 @@ struct ccm_sent_rec {
 };
 
 #define CCM_SENT_FLUSH 1024u
+#define CCM_TICK_SUBS  128u           /* subscriptions served per tick */
 
 struct naf_ccm_w {
 	struct ccm_map subs;
@@ -259,7 +263,7 @@ struct naf_ccm_w {
 	struct naf_ccm_sub *dirty;
 	int64_t mark;                     /* outbox row id seen */
 	int have_mark;
-	int64_t next_keepalive, next_expire;
+	int64_t next_keepalive, next_expire, next_flush;
 };
 
 static int worker_state(struct naf *n)
@@ -276,6 +280,10 @@ static int worker_state(struct naf *n)
 		n->ccm = NULL;
 		return GBA_ENOMEM;
 	}
+	/* The poll starts here, before any subscription of this worker
+	 * reads the outbox: whatever it does not read has a larger id. */
+	if (gba_store_ccm_changes(n->store, -1, &n->ccm->mark, NULL, NULL) == 0)
+		n->ccm->have_mark = 1;
 	return 0;
 }
 
@@ -756,6 +764,16 @@ static int expired_cb(void *ctx, const struct gba_ccm_row *r)
 	                     r->action <= GBA_CCM_REVOKED ? r->ref : NULL, r->ref_len, ccm);
 }
 
+static void all_dirty(struct naf_ccm_w *w)
+{
+	struct ccm_node *e;
+	size_t i;
+
+	for (i = 0; i < CCM_MAP_BUCKETS; i++)
+		for (e = w->subs.b[i]; e != NULL; e = e->next)
+			(void)changed_cb(w, e->impi);
+}
+
 static void keepalive(struct naf_ccm_w *w)
 {
 	static const uint8_t zero[CCM_FRAME_HDR] = { 0, 0, 0, 0 };
@@ -781,11 +799,20 @@ void naf_ccm_tick(struct naf *n, int expiry_duty)
 	struct naf_ccm_w *w;
 	struct naf_ccm_sub *s;
 	int64_t now = gba_time_now(), mark;
+	unsigned k;
 	int ret;
 
 	if (hub == NULL || worker_state(n) < 0)
 		return;
 	w = n->ccm;
+	/* What went out is recorded here, at most once a second, after the
+	 * loop wrote it to the sockets (the store's fsync is not in the
+	 * way of delivery; a crash before this redelivers, and the UE
+	 * acknowledges duplicates). */
+	if (now >= w->next_flush) {
+		flush_sent(n);
+		w->next_flush = now + 1;
+	}
 	if (expiry_duty && now >= w->next_expire) {
 		w->next_expire = now + hub->expire_every_s;
 		ret = gba_store_ccm_expire(n->store, now, expired_cb, n);
@@ -795,27 +822,34 @@ void naf_ccm_tick(struct naf *n, int expiry_duty)
 			gba_log_err(MOD, "CCM expiry: %s (retried)", gba_strerror(ret));
 	}
 	if (!w->have_mark) {
-		if (gba_store_ccm_changes(n->store, -1, &w->mark, NULL, NULL) == 0)
-			w->have_mark = 1;
-		return;
-	}
-	if (w->nsubs == 0) {
+		/* the store failed when the worker started: start now, and
+		 * look at every subscription once */
+		if (gba_store_ccm_changes(n->store, -1, &w->mark, NULL, NULL) < 0)
+			return;
+		w->have_mark = 1;
+		all_dirty(w);
+	} else if (w->nsubs == 0) {
 		/* nothing to wake: just keep up with the outbox */
 		(void)gba_store_ccm_changes(n->store, -1, &w->mark, NULL, NULL);
 		return;
+	} else {
+		mark = w->mark;
+		ret = gba_store_ccm_changes(n->store, w->mark, &mark, changed_cb, w);
+		if (ret == 0)
+			w->mark = mark;
 	}
-	mark = w->mark;
-	ret = gba_store_ccm_changes(n->store, w->mark, &mark, changed_cb, w);
-	if (ret == 0)
-		w->mark = mark;
-	while (w->dirty != NULL) {
+	/* A bounded share per tick, so that the loop writes what was
+	 * delivered (and serves requests) in between: a large fan-out
+	 * goes out in slices instead of all at the end. */
+	for (k = 0; w->dirty != NULL && k < CCM_TICK_SUBS; k++) {
 		s = w->dirty;
 		w->dirty = s->dirty_next;
 		s->dirty = 0;
 		s->dirty_next = NULL;
 		deliver(s);
 	}
-	flush_sent(n);
+	if (w->dirty != NULL)
+		naf_ccm_hub_wake(hub);   /* come back after the I/O */
 	if (now >= w->next_keepalive) {
 		if (w->next_keepalive != 0)
 			keepalive(w);
@@ -858,7 +892,6 @@ static void sub_drain(void *arg, struct gba_http_stream *st)
 	(void)st;
 	sub->blocked = 0;
 	deliver(sub);
-	flush_sent(sub->n);
 }
 
 static const struct gba_http_stream_cbs sub_cbs = { sub_close, sub_drain };
@@ -1029,7 +1062,11 @@ static void subscribe(struct naf *n, const struct gba_http_request *req,
 	slot = 0;
 	gba_log_info(MOD, "subscription for impi %s (%s)", gba_log_id(impi, strlen(impi), tag),
 	             sub->push ? "push" : "frames");
-	/* The header is decided before the first message goes. */
+	/* The header is decided before the first message goes.  What a
+	 * new subscription gets is recorded at once (one transaction per
+	 * subscription), so that a redelivery right after it, on any
+	 * worker, sends the same octets; a fan-out's records wait for the
+	 * next second's flush instead. */
 	deliver(sub);
 	flush_sent(n);
 	sub = NULL;
