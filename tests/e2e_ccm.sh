@@ -17,7 +17,9 @@
 #     200 itself (h2c) and gba-ue bootstrap applies it, once;
 #  4. so is an install queued while the UE was away;
 #  5. a UE offline while several messages are queued gets them in
-#     sequence order on reconnection;
+#     sequence order on reconnection, including a revoked CCM queued by
+#     another process (store_tool, standing in for issue 6's revocation),
+#     which also reaches a waiting subscriber through the outbox poll;
 #  6. SIGKILL between queuing and delivery: after a restart the message
 #     is delivered, exactly once;
 #  7. forged, foreign and replayed CCMs are rejected by gba-ue ccm-check;
@@ -25,7 +27,7 @@
 #  8. subscriptions per IMPI are capped (429);
 #  9. audit records (ccm_queued, ccm_acked) and the hash chain; SIGTERM
 #     with subscriptions open exits 0.
-# Not here (issue 6, revocation): a "revoked" CCM queued by a
+# Not here (issue 6, revocation): a "revoked" CCM queued by an actual
 # revocation, and the OCSP response in the install.
 #
 # Every daemon listens on 127.0.0.1 with ephemeral ports (--port-file).
@@ -41,10 +43,11 @@ top_srcdir=$(abs "$top_srcdir") || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
+STORE_TOOL=$top_builddir/tests/store_tool
 for t in openssl curl nghttp python3; do
 	command -v "$t" >/dev/null 2>&1 || { echo "FAIL: $t not found"; exit 99; }
 done
-for b in "$BSFD" "$UE" "$CTL"; do
+for b in "$BSFD" "$UE" "$CTL" "$STORE_TOOL"; do
 	[ -x "$b" ] || { echo "FAIL: $b not built"; exit 99; }
 done
 POLICY_SRC=$top_srcdir/policies/pki-portal.yaml
@@ -362,6 +365,43 @@ check "5 three installs in sequence order" \
 n=$((n + 3))
 
 # =====================================================================
+echo "== 5b. a revoked CCM from another process (what issue 6's revocation will queue)"
+# store_tool queues it straight into the outbox, as gba-ctl revoke or a
+# second daemon would: the workers find it with their outbox poll.  The
+# certificate itself stays valid here: revocation is issue 6.
+enrol enrol5r o5r
+S5R=$SERIAL
+openssl x509 -in o5r/cert.pem -outform DER -out o5r.der
+"$STORE_TOOL" "$DEMO/bsf.db" "$DEMO/bsf.key" ccm "$IMPI" "$APP" 2 o5r.der
+check "5b store_tool queued a revoked CCM (UE offline)" 0 "$?"
+sub s5b --drain --http2
+check "5b after reconnecting: the install, then the revocation, in sequence" \
+	"$(printf 'ccm %d install %s\nccm %d revoked %s' "$n" "$S5R" $((n + 1)) "$S5R")" \
+	"$(ccm_lines s5b)"
+ok_if "5b the revoked certificate is gone from the UE" test ! -e "ue-ccm/$S5R.pem"
+ok_if "5b and marked revoked" grep -q '^revoked$' "ue-ccm/$S5R.revoked"
+n=$((n + 2))
+external=1
+# a waiting subscriber gets one from another process too (poll, 1 s)
+rm -f "$tmp/live.out"
+"$UE" subscribe "$APP" --state "$STATE" --naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" \
+	--trust "$DEMO/ca/root.pem" --out "$tmp/ue-ccm" --count 1 --http2 \
+	>"$tmp/live.out" 2>"$tmp/live.err" &
+LPID=$!
+pids="$pids $LPID"
+wait_line "$tmp/live.out" '^subscribed$'
+openssl x509 -in o4/cert.pem -outform DER -out o4.der
+"$STORE_TOOL" "$DEMO/bsf.db" "$DEMO/bsf.key" ccm "$IMPI" "$APP" 2 o4.der
+check "5b store_tool queued a revoked CCM (UE subscribed)" 0 "$?"
+wait "$LPID"
+check "5b live: exit status" 0 "$?"
+forget_pid "$LPID"
+check "5b live: the revocation arrived" "ccm $n revoked $S4" "$(ccm_lines live)"
+ok_if "5b live: certificate removed" test ! -e "ue-ccm/$S4.pem"
+n=$((n + 1))
+external=2
+
+# =====================================================================
 echo "== 6. SIGKILL between queuing and delivery"
 enrol enrol6 o6
 S6=$SERIAL
@@ -475,7 +515,7 @@ wait "$OPID"
 check "9 the subscriber saw the stream end (exit status 0)" 0 "$?"
 forget_pid "$OPID"
 ok_if "9 ccm_queued records" grep -q '"event":"ccm_queued"' "$DEMO/audit.jsonl"
-check "9 one ccm_queued per install or anchor update" "$((n - 1))" \
+check "9 one ccm_queued per install or anchor update (not store_tool's)" "$((n - 1 - external))" \
 	"$(grep -c '"event":"ccm_queued"' "$DEMO/audit.jsonl")"
 ok_if "9 gba-ctl audit verify" "$CTL" audit verify "$DEMO/audit.jsonl"
 echo "e2e_ccm: $checks checks passed"
