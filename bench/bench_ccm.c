@@ -21,10 +21,11 @@
  *     (what a trust-anchor change does); from the commit until every
  *     subscriber has its message, the daemon signs and delivers N
  *     distinct CCMs: rate = N / time, and its ratio to step 3;
- *  5. latency: L times, one "revoked" CCM for one subscriber queued from
- *     this process (as gba-ctl revoke would, issue 6) until it arrives;
- *     p50/p99/max.  A message from another process is found by the
- *     daemon's outbox poll (--ccm-poll-ms), which bounds this figure.
+ *  5. latency: L times, after a random wait of up to --jitter-ms (out of
+ *     phase with the poll), one "revoked" CCM for one subscriber queued
+ *     from this process (as gba-ctl revoke would, issue 6) until it
+ *     arrives; p50/p99/max.  A message from another process is found by
+ *     the daemon's outbox poll (--ccm-poll-ms), which bounds this figure.
  *
  * Output: key=value lines on stdout.  Exit 0 when every subscription
  * opened and every message arrived, 1 otherwise, 2 on usage errors.
@@ -93,6 +94,7 @@ struct cfg {
 	unsigned port;
 	long pid;
 	unsigned n, sign_n, lat_n, threads;
+	unsigned jitter_ms;               /* random wait before each latency message */
 	enum proto proto;
 };
 
@@ -427,10 +429,15 @@ static int loop_until(int (*done)(void *), void *arg, double limit)
 	double end = now_s() + limit;
 	int n, i;
 
+	double left;
+	int ms;
+
 	while (!done(arg)) {
-		if (now_s() > end)
+		left = end - now_s();
+		if (left <= 0)
 			return -1;
-		n = epoll_wait(ep, evs, 512, 100);
+		ms = left > 0.1 ? 100 : (int)(left * 1000.0) + 1;
+		n = epoll_wait(ep, evs, 512, ms);
 		for (i = 0; i < n; i++)
 			conn_event(&conns[evs[i].data.u32], evs[i].events);
 	}
@@ -671,7 +678,7 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: bench_ccm --db F --key-file F --ca-dir DIR --naf-port N --pid PID\n"
 	        "                 [--subs N] [--proto h1|h2|h2push] [--sign N] [--latency N]\n"
-	        "                 [--threads W] [--app FQDN]\n");
+	        "                 [--threads W] [--app FQDN] [--jitter-ms MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -688,6 +695,7 @@ int main(int argc, char **argv)
 		{ "latency", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "app", required_argument, NULL, 'a' },
+		{ "jitter-ms", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gba_store *st = NULL;
@@ -722,6 +730,7 @@ int main(int argc, char **argv)
 		case 'l': cfg.lat_n = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't': cfg.threads = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'a': cfg.app = optarg; break;
+		case 'j': cfg.jitter_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'x':
 			if (strcmp(optarg, "h1") == 0)
 				cfg.proto = P_H1;
@@ -886,6 +895,17 @@ int main(int argc, char **argv)
 		o.body_len = blen;
 		w.idx = who;
 		w.want = conns[who].got + 1;
+		if (cfg.jitter_ms > 0) {
+			/* out of phase with the daemon's poll: a random wait,
+			 * serving the connections meanwhile */
+			uint8_t rb[2];
+			struct one_wait never = { who, UINT32_MAX };
+
+			if (gba_rnd(GBA_RND_NONCE, rb, sizeof(rb)) < 0)
+				goto out;
+			(void)loop_until(one_got, &never,
+			                 (double)(((unsigned)rb[0] << 8 | rb[1]) % cfg.jitter_ms) / 1000.0);
+		}
 		t0 = now_s();
 		if (gba_store_ccm_queue(st, &o, 1) < 0) {
 			gba_free(body);

@@ -73,7 +73,7 @@ NAF=$(awk '$1 == "naf" { print $2 }' "$dir/ports")
 
 "$BENCH" --db "$dir/bench.db" --key-file "$dir/bench.key" --ca-dir "$dir/ca" \
 	--naf-port "$NAF" --pid "$bsfd" --subs "$SUBS" --proto "$PROTO" --threads "$WORKERS" \
-	--sign "$SIGN" --latency "$LATENCY"
+	--sign "$SIGN" --latency "$LATENCY" --jitter-ms "$POLL_MS"
 rc=$?
 grep -c '"event":"ccm' "$dir/audit.jsonl" | sed 's/^/audit ccm records: /'
 exit $rc

@@ -9,9 +9,10 @@
  * Delivery: the first time a message goes out it gets its number, is
  * signed (CMS SignedData, eContentType id-ct-gbaCCM) by the CA's CMC
  * signer, and the signed DER is kept with the state change to SENT, so
- * that a redelivery carries the same octets (recorded at once for a new
- * subscription, once a second for a fan-out; see flush_sent).  Messages
- * go out
+ * that a redelivery carries the same octets (for what a new
+ * subscription, GET /ccm/<id> or a Ub answer sends; a running
+ * subscription's fan-out records the state once a second, without the
+ * signature, and a later redelivery signs again).  Messages go out
  *   - as pushes (PUSH_PROMISE of GET /ccm/<id>) on a GET /ccm
  *     subscription when the client allows push (HTTP/2),
  *   - else as frames on the subscription's body: a 4-octet big-endian
@@ -607,9 +608,11 @@ static void flush_sent(struct naf *n)
 	w->nsent = 0;
 }
 
-/* Keep the first `sent` messages of rd for the next flush (fresh
- * signatures move over). */
-static void round_keep(struct naf *n, struct round *rd, size_t sent)
+/* Keep the first `sent` messages of rd for the next flush; fresh
+ * signatures move over when keep_der (a fan-out records the state only:
+ * writing every signature would put megabytes of fsync'd writes in the
+ * way of delivery). */
+static void round_keep(struct naf *n, struct round *rd, size_t sent, int keep_der)
 {
 	struct naf_ccm_w *w = n->ccm;
 	size_t i;
@@ -618,9 +621,9 @@ static void round_keep(struct naf *n, struct round *rd, size_t sent)
 		if (w->nsent == CCM_SENT_FLUSH)
 			flush_sent(n);
 		memcpy(w->sent[w->nsent].id, rd->m[i].id, GBA_STORE_CCM_ID_LEN);
-		w->sent[w->nsent].der = rd->m[i].fresh ? rd->m[i].der : NULL;
-		w->sent[w->nsent].len = rd->m[i].fresh ? rd->m[i].len : 0;
-		if (rd->m[i].fresh)
+		w->sent[w->nsent].der = keep_der && rd->m[i].fresh ? rd->m[i].der : NULL;
+		w->sent[w->nsent].len = keep_der && rd->m[i].fresh ? rd->m[i].len : 0;
+		if (keep_der && rd->m[i].fresh)
 			rd->m[i].der = NULL;
 		w->nsent++;
 	}
@@ -654,8 +657,8 @@ static void ccm_path(char *path, const uint8_t id[GBA_STORE_CCM_ID_LEN])
 }
 
 /* Send what the subscription has not had yet, in sequence order, until
- * the stream has no room. */
-static void deliver(struct naf_ccm_sub *sub)
+ * the stream has no room.  keep_der: record the signatures too. */
+static void deliver(struct naf_ccm_sub *sub, int keep_der)
 {
 	struct naf *n = sub->n;
 	struct round *rd = NULL;
@@ -718,7 +721,7 @@ static void deliver(struct naf_ccm_sub *sub)
 			if (sub->limited)
 				sub->left--;
 		}
-		round_keep(n, rd, i);
+		round_keep(n, rd, i, keep_der);
 		round_clear(rd);
 	}
 	gba_free(rd);
@@ -846,7 +849,7 @@ void naf_ccm_tick(struct naf *n, int expiry_duty)
 		w->dirty = s->dirty_next;
 		s->dirty = 0;
 		s->dirty_next = NULL;
-		deliver(s);
+		deliver(s, 0);
 	}
 	if (w->dirty != NULL)
 		naf_ccm_hub_wake(hub);   /* come back after the I/O */
@@ -891,7 +894,7 @@ static void sub_drain(void *arg, struct gba_http_stream *st)
 
 	(void)st;
 	sub->blocked = 0;
-	deliver(sub);
+	deliver(sub, 0);
 }
 
 static const struct gba_http_stream_cbs sub_cbs = { sub_close, sub_drain };
@@ -1067,7 +1070,7 @@ static void subscribe(struct naf *n, const struct gba_http_request *req,
 	 * subscription), so that a redelivery right after it, on any
 	 * worker, sends the same octets; a fan-out's records wait for the
 	 * next second's flush instead. */
-	deliver(sub);
+	deliver(sub, 1);
 	flush_sent(n);
 	sub = NULL;
 out:
