@@ -78,6 +78,7 @@ struct options {
 	int audit_clear_ids;
 	int audit_syslog;
 	uint32_t ccm_poll_ms;                /* outbox poll period (other processes' CCMs) */
+	uint32_t max_connections;            /* per worker; 0: the layer's default */
 	uint32_t ccm_max_per_impi;           /* CCM subscriptions per IMPI */
 	/* paths built for --demo */
 	char d_db[PATH_LEN], d_key[PATH_LEN], d_ca[PATH_LEN], d_cert[PATH_LEN], d_certkey[PATH_LEN];
@@ -560,7 +561,8 @@ static void usage(FILE *f)
 	        "  --naf-secret F          Ua Digest nonce key, 32 octets, created if missing\n"
 	        "  --ccm-poll-ms N         how often each worker looks for CCMs queued by other\n"
 	        "                          processes (1000)\n"
-	        "  --ccm-max-per-impi N    CCM subscriptions per IMPI (4)\n");
+	        "  --ccm-max-per-impi N    CCM subscriptions per IMPI (4)\n"
+	        "  --max-connections N     connections per worker (4096)\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -637,6 +639,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "naf-secret", required_argument, NULL, 's' },
 		{ "ccm-poll-ms", required_argument, NULL, 'o' },
 		{ "ccm-max-per-impi", required_argument, NULL, 'x' },
+		{ "max-connections", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -678,6 +681,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 		case 's': o->naf_secret = optarg; break;
 		case 'o': bad = parse_u32(optarg, 60000, &o->ccm_poll_ms); break;
 		case 'x': bad = parse_u32(optarg, 1000000, &o->ccm_max_per_impi); break;
+		case 'X': bad = parse_u32(optarg, 10000000, &o->max_connections); break;
 		case 'h': usage(stdout); exit(0);
 		default: return GBA_EINVAL;
 		}
@@ -912,6 +916,8 @@ int main(int argc, char **argv)
 	sc.nlisteners = n;
 	sc.workers = o.workers;
 	gba_http_limits_default(&sc.limits);
+	if (o.max_connections != 0)
+		sc.limits.max_connections = o.max_connections;
 	if (o.naf_port >= 0) {
 		sc.on_tick = worker_tick;   /* CCM delivery: other processes' messages */
 		sc.tick_ctx = &d;
