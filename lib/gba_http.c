@@ -386,6 +386,20 @@ int gba_http_stream_can_push(const struct gba_http_stream *st)
 	return st->h2 && st->push_allowed;
 }
 
+void gba_http_stream_push_window(struct gba_http_stream *st, unsigned n)
+{
+	st->push_window = n;
+}
+
+/* Pushes that may be open at once on st (promised, not yet closed; for
+ * an unbound stream: queued). */
+static unsigned push_limit(const struct gba_http_stream *st)
+{
+	unsigned lim = st->bound ? gba_h2_push_limit(st->ci->h2) : GBA_HTTP_MAX_PUSHES;
+
+	return st->push_window != 0 && st->push_window < lim ? st->push_window : lim;
+}
+
 int gba_http_stream_push(struct gba_http_stream *st, const char *path, const char *content_type,
                          const void *body, size_t len)
 {
@@ -398,7 +412,7 @@ int gba_http_stream_push(struct gba_http_stream *st, const char *path, const cha
 	    (len > 0 && body == NULL))
 		return GBA_EINVAL;
 	if (len > gba_http_stream_room(st) ||
-	    (st->bound && st->pushes >= gba_h2_push_limit(st->ci->h2))) {
+	    (st->bound ? st->pushes : (unsigned)st->resp->npushes) >= push_limit(st)) {
 		st->want_drain = 1;
 		return GBA_ETOOBIG;
 	}
@@ -480,7 +494,7 @@ int gba_http_streams_drain(struct gba_http_conn_info *ci)
 			continue;
 		if (gba_http_stream_room(st) < GBA_HTTP_HELD_MAX / 4)
 			continue;
-		if (st->h2 && st->push_allowed && st->pushes >= gba_h2_push_limit(ci->h2))
+		if (st->h2 && st->push_allowed && st->pushes >= push_limit(st))
 			continue;
 		st->want_drain = 0;
 		if (st->cbs.on_drain != NULL) {

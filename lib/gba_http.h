@@ -178,6 +178,11 @@ int gba_http_stream_can_push(const struct gba_http_stream *st);
  */
 int gba_http_stream_push(struct gba_http_stream *st, const char *path, const char *content_type,
                          const void *body, size_t len);
+/* At most n of this stream's pushes open at once (0: the layer's limit,
+ * GBA_HTTP_MAX_PUSHES or the peer's).  With 1 the pushes complete in the
+ * order they were promised: a client that handles each push when it
+ * completes sees them in that order. */
+void gba_http_stream_push_window(struct gba_http_stream *st, unsigned n);
 /* HTTP/2: send a PING (a keep-alive that carries no body octets).
  * GBA_EUNSUPP on HTTP/1.1. */
 int gba_http_stream_ping(struct gba_http_stream *st);

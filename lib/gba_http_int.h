@@ -99,6 +99,7 @@ struct gba_http_stream {
 	 * ci->held_bytes. */
 	struct gba_hbuf data;
 	unsigned pushes;                  /* pushes promised and not yet closed */
+	unsigned push_window;             /* gba_http_stream_push_window; 0: none */
 	int deferred;                     /* HTTP/2: the data source is waiting */
 	int want_drain;                   /* a write or push was refused */
 	int ending;                       /* gba_http_stream_end was called */

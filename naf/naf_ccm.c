@@ -1057,6 +1057,9 @@ static void subscribe(struct naf *n, const struct gba_http_request *req,
 	/* The layer owns the stream now; sub lives until sub_close. */
 	sub->st = st;
 	sub->push = gba_http_stream_can_push(st);
+	/* one push at a time: each completes before the next is promised,
+	 * so a UE that takes pushes as they complete sees sequence order */
+	gba_http_stream_push_window(st, 1);
 	sub->next = node->subs;
 	if (node->subs != NULL)
 		node->subs->prev = sub;

@@ -977,6 +977,7 @@ struct hold_ctl {
 	int flood;                    /* /hold-flood: keep writing on drain */
 	unsigned pushed;              /* OP_PUSH_MANY */
 	int drained;
+	unsigned window;              /* gba_http_stream_push_window for the next hold */
 };
 
 static struct hold_ctl hc;
@@ -1063,6 +1064,7 @@ static void hold_handler(void *ctx, const struct gba_http_request *req,
 	ck_assert_int_eq(gba_http_response_hold(resp, &hold_cbs, h, &st2), GBA_EINVAL);
 	ck_assert_ptr_null(st2);
 	h->st = st;
+	gba_http_stream_push_window(st, h->window);
 	h->accepted = 0;
 	h->pushed = 0;
 	h->drained = 0;
@@ -1351,6 +1353,7 @@ struct evlog {
 	int stop_at_data;             /* return 5 at the first DATA */
 	int wake_on_headers;          /* enum hold_op to run when HEADERS come */
 	char last_push[32];
+	int order[HOLD_MANY + 1];     /* /m/N pushes in the order completed */
 };
 
 static int ev_cb(void *arg, const struct gba_http_event *ev)
@@ -1378,6 +1381,9 @@ static int ev_cb(void *arg, const struct gba_http_event *ev)
 		ck_assert_uint_lt(ev->path.len, sizeof(l->last_push));
 		memcpy(l->last_push, ev->path.p, ev->path.len);
 		l->last_push[ev->path.len] = '\0';
+		if (l->pushes <= HOLD_MANY)
+			l->order[l->pushes] = strncmp(l->last_push, "/m/", 3) == 0
+			                      ? (int)strtol(l->last_push + 3, NULL, 10) : -1;
 		l->pushes++;
 		break;
 	case GBA_HTTP_EV_END:
@@ -1424,20 +1430,32 @@ START_TEST(client_streams_a_held_answer)
 		gba_http_client_close(c);
 	}
 	/* Many pushes over one stream: more than the client keeps open at
-	 * once (GBA_HTTP_MAX_PUSHES), so the server waits for room. */
-	conf_init(&cc, GBA_HTTP_CLIENT_H2);
-	ck_assert_int_eq(gba_http_client_open(&c, &cc, srv.url[L_CLEAR]), 0);
-	memset(&l, 0, sizeof(l));
-	l.wake_on_headers = OP_PUSH_MANY;
-	ck_assert_int_eq(gba_http_client_stream(c, "GET", "/hold-push", NULL, 0, 10000, ev_cb, &l),
-	                 0);
-	sem_wait(&hc.opened);
-	ck_assert_int_eq(l.pushes, HOLD_MANY + 1);
-	ck_assert_str_eq(l.last_push, "/m/39");
-	ck_assert_int_gt(hc.drained, 0);
-	ck_assert_int_eq(l.end, 1);
-	sem_wait(&hc.closed);
-	gba_http_client_close(c);
+	 * once (GBA_HTTP_MAX_PUSHES), so the server waits for room; then
+	 * one at a time (a push window of 1): they complete in order. */
+	for (m = 0; m < 2; m++) {
+		int i;
+
+		hc.window = m == 0 ? 0 : 1;
+		conf_init(&cc, GBA_HTTP_CLIENT_H2);
+		ck_assert_int_eq(gba_http_client_open(&c, &cc, srv.url[L_CLEAR]), 0);
+		memset(&l, 0, sizeof(l));
+		l.wake_on_headers = OP_PUSH_MANY;
+		ck_assert_int_eq(gba_http_client_stream(c, "GET", "/hold-push", NULL, 0, 10000, ev_cb,
+		                                        &l),
+		                 0);
+		sem_wait(&hc.opened);
+		ck_assert_int_eq(l.pushes, HOLD_MANY + 1);
+		ck_assert_int_gt(hc.drained, 0);
+		ck_assert_int_eq(l.end, 1);
+		if (m == 1) {
+			ck_assert_str_eq(l.last_push, "/m/39");
+			for (i = 1; i <= (int)HOLD_MANY; i++)
+				ck_assert_int_eq(l.order[i], i - 1);
+		}
+		sem_wait(&hc.closed);
+		gba_http_client_close(c);
+	}
+	hc.window = 0;
 	hold_stop();
 }
 END_TEST
