@@ -492,10 +492,10 @@ static void *housekeeping(void *arg)
 		int sig = sigtimedwait(&hk->set, NULL, &ts);
 
 		if (sig == SIGHUP) {
-			if (hk->d->policies != NULL)
-				(void)policy_load(hk->d);
-			else
+			if (hk->d->policies == NULL)
 				gba_log_notice(MOD, "SIGHUP: no --policy-dir to reload");
+			else if (policy_load(hk->d) == 0)
+				naf_ccm_policy_changed(hk->d->ccm);   /* NULL-safe: CCM updates */
 			continue;
 		}
 		if (sig == SIGUSR1) {

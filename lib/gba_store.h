@@ -507,4 +507,11 @@ int gba_store_ccm_exists(struct gba_store *st, const char *impi, int action,
  * naming it was acknowledged.  1, 0, or a negative code. */
 int gba_store_ccm_delivered(struct gba_store *st, const uint8_t *serial, size_t serial_len);
 
+/* The IMPIs that hold a VALID certificate for app_id, unexpired at now,
+ * in IMPI order after `after` (NULL: from the first), at most max of
+ * them: who a policy change concerns.  fn as in gba_store_cert_list. */
+int gba_store_cert_impis(struct gba_store *st, const char *app_id, const char *after,
+                         int64_t now, size_t max, int (*fn)(void *ctx, const char *impi),
+                         void *ctx);
+
 #endif

@@ -2948,3 +2948,56 @@ int gba_store_ccm_delivered(struct gba_store *st, const uint8_t *serial, size_t 
 	sqlite3_finalize(s);
 	return ret;
 }
+
+int gba_store_cert_impis(struct gba_store *st, const char *app_id, const char *after,
+                         int64_t now, size_t max, int (*fn)(void *ctx, const char *impi),
+                         void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	size_t app_len = 0, after_len = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	ret = id_check(app_id, GBA_STORE_MAX_APP, &app_len);
+	if (ret == 0 && after != NULL)
+		ret = id_check(after, GBA_MAX_IMPI_LEN, &after_len);
+	if (ret < 0)
+		return ret;
+	if (max == 0)
+		return 0;
+	ret = prep(st,
+	           "SELECT DISTINCT impi FROM certificates WHERE app_id = ?1 AND status = 0"
+	           " AND not_after >= ?2 AND impi > ?3 ORDER BY impi LIMIT ?4",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, app_id, app_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 3, after != NULL ? after : "", after_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, max > INT_MAX ? INT_MAX : (int64_t)max);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		ret = col_id(s, 0, GBA_MAX_IMPI_LEN, 0, impi);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, impi);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}

@@ -122,6 +122,12 @@ void naf_ccm_hub_set_wake(struct naf_ccm_hub *h, void (*wake)(void *arg), void *
 void naf_ccm_hub_wake(struct naf_ccm_hub *h);
 /* Messages handed to subscription streams and Ub answers so far. */
 unsigned long naf_ccm_hub_delivered(struct naf_ccm_hub *h);
+/* The policies were reloaded: one worker (the expiry-duty one) queues
+ * the policy's trust-anchor and server-certificate updates, when
+ * ccm.on_bootstrap names them, for every IMPI holding a valid
+ * certificate of the application, at most 64 IMPIs a second; a set an
+ * IMPI already has (unexpired) is not queued again.  Thread-safe. */
+void naf_ccm_policy_changed(struct naf_ccm_hub *h);
 
 struct naf_conf {
 	const char *fqdn;                 /* NAF FQDN: NAF_Id and the Ua realm */

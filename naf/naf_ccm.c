@@ -145,6 +145,7 @@ struct naf_ccm_hub {
 	void (*wake)(void *arg);
 	void *wake_arg;
 	atomic_ulong delivered;           /* messages handed to streams */
+	atomic_uint policy_gen;           /* bumped by naf_ccm_policy_changed */
 };
 
 int naf_ccm_hub_new(struct naf_ccm_hub **out, const struct naf_ccm_hub_conf *conf)
@@ -169,6 +170,7 @@ int naf_ccm_hub_new(struct naf_ccm_hub **out, const struct naf_ccm_hub_conf *con
 	h->keepalive_s = conf != NULL && conf->keepalive_s != 0 ? conf->keepalive_s : 30;
 	h->expire_every_s = conf != NULL && conf->expire_every_s != 0 ? conf->expire_every_s : 60;
 	atomic_init(&h->delivered, 0);
+	atomic_init(&h->policy_gen, 0);
 	*out = h;
 	return 0;
 }
@@ -197,6 +199,14 @@ void naf_ccm_hub_wake(struct naf_ccm_hub *h)
 unsigned long naf_ccm_hub_delivered(struct naf_ccm_hub *h)
 {
 	return atomic_load(&h->delivered);
+}
+
+void naf_ccm_policy_changed(struct naf_ccm_hub *h)
+{
+	if (h == NULL)
+		return;
+	atomic_fetch_add(&h->policy_gen, 1u);
+	naf_ccm_hub_wake(h);
 }
 
 /* Take a subscription slot for impi: 0 or GBA_ETOOBIG at the cap. */
@@ -255,6 +265,7 @@ struct ccm_sent_rec {
 
 #define CCM_SENT_FLUSH 1024u
 #define CCM_TICK_SUBS  128u           /* subscriptions served per tick */
+#define NAF_CCM_SWEEP_RATE 64u        /* IMPIs per second after a policy change */
 
 struct naf_ccm_w {
 	struct ccm_map subs;
@@ -265,6 +276,11 @@ struct naf_ccm_w {
 	int64_t mark;                     /* outbox row id seen */
 	int have_mark;
 	int64_t next_keepalive, next_expire, next_flush;
+	/* the policy-change sweep (expiry-duty worker only) */
+	unsigned policy_gen;
+	int sweeping;
+	char sweep_after[GBA_MAX_IMPI_LEN + 1];   /* "" from the start */
+	int64_t next_sweep;
 };
 
 static int worker_state(struct naf *n)
@@ -281,6 +297,7 @@ static int worker_state(struct naf *n)
 		n->ccm = NULL;
 		return GBA_ENOMEM;
 	}
+	n->ccm->policy_gen = atomic_load(&n->conf->ccm->policy_gen);
 	/* The poll starts here, before any subscription of this worker
 	 * reads the outbox: whatever it does not read has a larger id. */
 	if (gba_store_ccm_changes(n->store, -1, &n->ccm->mark, NULL, NULL) == 0)
@@ -734,6 +751,100 @@ static void deliver(struct naf_ccm_sub *sub, int keep_der)
 		gba_http_stream_end(sub->st);
 }
 
+/* ---- the policy-change sweep ---- */
+
+struct sweep_list {
+	char (*impi)[GBA_MAX_IMPI_LEN + 1];
+	size_t n;
+};
+
+static int sweep_cb(void *ctx, const char *impi)
+{
+	struct sweep_list *l = ctx;
+
+	memcpy(l->impi[l->n++], impi, strlen(impi) + 1);
+	return 0;
+}
+
+static int add_list_message(struct naf *n, struct naf_ccm_batch *b, enum gba_ccm_action action,
+                            const struct gba_conf_strlist *files, const struct ccm_rules *r);
+
+/*
+ * After a policy reload (naf_ccm_policy_changed), queue the policy's
+ * trust-anchor and server-certificate updates for every IMPI holding a
+ * valid certificate of this application, NAF_CCM_SWEEP_RATE IMPIs per
+ * second at most.  Sets already queued for an IMPI (same hash, not
+ * expired) are not queued again, so an unchanged list queues nothing.
+ * Which updates: those the policy's ccm.on_bootstrap names.
+ */
+static void policy_sweep(struct naf *n, int64_t now)
+{
+	struct naf_ccm_w *w = n->ccm;
+	unsigned gen = atomic_load(&n->conf->ccm->policy_gen);
+	const struct gba_policy_set *set;
+	const struct gba_policy *p;
+	struct ccm_rules r;
+	struct sweep_list l = { NULL, 0 };
+	struct naf_ccm_batch *b = NULL;
+	size_t i;
+	int ret = 0;
+
+	if (gen != w->policy_gen) {
+		w->policy_gen = gen;
+		w->sweeping = 1;
+		w->sweep_after[0] = '\0';
+		w->next_sweep = 0;
+		gba_log_notice(MOD, "policy reloaded: looking for CCM updates to queue");
+	}
+	if (!w->sweeping || now < w->next_sweep)
+		return;
+	w->next_sweep = now + 1;
+	rules_get(n, &r);
+	if (!r.have || (!has_event(r.on_bootstrap, GBA_POLICY_CCM_TRUST_ANCHORS) &&
+	                !has_event(r.on_bootstrap, GBA_POLICY_CCM_SERVER_CERTS))) {
+		w->sweeping = 0;
+		return;
+	}
+	l.impi = gba_calloc(NAF_CCM_SWEEP_RATE, sizeof(*l.impi));
+	b = gba_calloc(1, sizeof(*b));
+	if (l.impi == NULL || b == NULL)
+		goto out;
+	ret = gba_store_cert_impis(n->store, n->conf->fqdn,
+	                           w->sweep_after[0] != '\0' ? w->sweep_after : NULL, now,
+	                           NAF_CCM_SWEEP_RATE, sweep_cb, &l);
+	if (ret < 0)
+		goto out;   /* tried again in a second */
+	for (i = 0; i < l.n; i++) {
+		naf_ccm_batch_clear(b);
+		ret = batch_impi(b, l.impi[i]);
+		set = gba_policy_store_acquire(n->conf->policies);
+		p = set != NULL ? gba_policy_find(set, n->conf->fqdn) : NULL;
+		if (ret == 0 && p != NULL && has_event(r.on_bootstrap, GBA_POLICY_CCM_TRUST_ANCHORS))
+			ret = add_list_message(n, b, GBA_CCM_TRUST_ANCHOR_UPDATE,
+			                       &p->c.ccm.trust_anchors, &r);
+		if (ret == 0 && p != NULL && has_event(r.on_bootstrap, GBA_POLICY_CCM_SERVER_CERTS))
+			ret = add_list_message(n, b, GBA_CCM_STATUS_UPDATE, &p->c.ccm.server_certs, &r);
+		gba_policy_store_release(n->conf->policies, set);
+		if (ret == 0 && b->n > 0)
+			ret = gba_store_ccm_queue(n->store, b->out, b->n);
+		if (ret < 0)
+			goto out;
+		if (b->n > 0)
+			naf_ccm_queued(n, b, NULL);
+		memcpy(w->sweep_after, l.impi[i], strlen(l.impi[i]) + 1);
+	}
+	if (l.n < NAF_CCM_SWEEP_RATE) {
+		w->sweeping = 0;
+		gba_log_notice(MOD, "policy change: CCM updates queued");
+	}
+out:
+	if (ret < 0)
+		gba_log_err(MOD, "policy change sweep: %s (tried again)", gba_strerror(ret));
+	naf_ccm_batch_clear(b);
+	gba_free(b);
+	gba_free(l.impi);
+}
+
 /* ---- the worker's tick ---- */
 
 static int changed_cb(void *ctx, const char *impi)
@@ -816,6 +927,8 @@ void naf_ccm_tick(struct naf *n, int expiry_duty)
 		flush_sent(n);
 		w->next_flush = now + 1;
 	}
+	if (expiry_duty)
+		policy_sweep(n, now);
 	if (expiry_duty && now >= w->next_expire) {
 		w->next_expire = now + hub->expire_every_s;
 		ret = gba_store_ccm_expire(n->store, now, expired_cb, n);

@@ -2125,6 +2125,55 @@ START_TEST(schema_v2_database_gains_the_outbox)
 }
 END_TEST
 
+static int impis_cb(void *ctx, const char *impi)
+{
+	char *buf = ctx;
+
+	ck_assert_uint_lt(strlen(buf) + strlen(impi) + 2, 256);
+	memcpy(buf + strlen(buf), impi, strlen(impi) + 1);
+	memcpy(buf + strlen(buf), ",", 2);
+	return 0;
+}
+
+START_TEST(cert_impis_for_a_policy_change)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[5];
+	struct gba_cmc_txn t;
+	char seen[256] = "";
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 1, "c@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[1], 2, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[2], 3, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[3], 4, "b@x", "naf.example.org", 10, 5000, GBA_CERT_REVOKED);
+	make_cert(&c[4], 5, "d@x", "other.example.org", 10, 5000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 5);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	/* valid ones of this application, each IMPI once, in order */
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 100, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "a@x,c@x,");
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 100, 1, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "a@x,");
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", "a@x", 100, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "c@x,");
+	/* expired ones do not count */
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 5001, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "");
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("gba_store");
@@ -2164,6 +2213,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, ccm_survives_kill_after_commit);
 	tcase_add_test(tc, ccm_allocation_failures);
 	tcase_add_test(tc, schema_v2_database_gains_the_outbox);
+	tcase_add_test(tc, cert_impis_for_a_policy_change);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,7 @@
 #     sequence order on reconnection, including a revoked CCM queued by
 #     another process (store_tool, standing in for issue 6's revocation),
 #     which also reaches a waiting subscriber through the outbox poll;
+#     a policy reload (SIGHUP) queues the new trust anchors, once;
 #  6. SIGKILL between queuing and delivery: after a restart the message
 #     is delivered, exactly once;
 #  7. forged, foreign and replayed CCMs are rejected by gba-ue ccm-check;
@@ -124,7 +125,8 @@ start_bsfd() {
 	rm -f "$tmp/$sb.ports"
 	"$BSFD" --demo "$DEMO" --fqdn "$FQDN" --listen 127.0.0.1 \
 		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
-		--policy-dir "$tmp/pol" --port-file "$tmp/$sb.ports" 2>"$tmp/$sb.log" &
+		--policy-dir "$tmp/pol" --port-file "$tmp/$sb.ports" --pid-file "$tmp/$sb.pid" \
+		2>"$tmp/$sb.log" &
 	PID=$!
 	pids="$pids $PID"
 	sb_i=0
@@ -400,6 +402,42 @@ check "5b live: the revocation arrived" "ccm $n revoked $S4" "$(ccm_lines live)"
 ok_if "5b live: certificate removed" test ! -e "ue-ccm/$S4.pem"
 n=$((n + 1))
 external=2
+
+# =====================================================================
+echo "== 5c. a policy change: the new trust anchors go to the subscribers"
+# the demo's TLS CA as the policy's trust anchor (SIGHUP via gba-ctl)
+cp "$DEMO/ca.pem" "$tmp/extra-anchor.pem"
+sed "s|^  expiry_hours: 24|  expiry_hours: 24\n  trust_anchors: [\"$tmp/extra-anchor.pem\"]|" \
+	pol/naf.yaml >pol/naf.yaml.new && mv pol/naf.yaml.new pol/naf.yaml
+ok_if "5c the policy names the new anchor" grep -q "trust_anchors: \[\"$tmp/extra-anchor.pem\"\]" \
+	pol/naf.yaml
+rm -f "$tmp/live.out"
+"$UE" subscribe "$APP" --state "$STATE" --naf "https://127.0.0.1:$NAF" --ca "$DEMO/ca.pem" \
+	--trust "$DEMO/ca/root.pem" --out "$tmp/ue-ccm" --count 1 --http2 \
+	>"$tmp/live.out" 2>"$tmp/live.err" &
+LPID=$!
+pids="$pids $LPID"
+wait_line "$tmp/live.out" '^subscribed$'
+"$CTL" policy reload "$tmp/bsfd1.pid" >/dev/null
+check "5c gba-ctl policy reload" 0 "$?"
+wait "$LPID"
+check "5c subscriber: exit status" 0 "$?"
+forget_pid "$LPID"
+check "5c the trust-anchor update arrived" "ccm $n trust-anchor-update -" "$(ccm_lines live)"
+check "5c anchors.pem is the new anchor" \
+	"$(openssl x509 -in "$DEMO/ca.pem" -noout -fingerprint -sha256)" \
+	"$(openssl x509 -in ue-ccm/anchors.pem -noout -fingerprint -sha256)"
+n=$((n + 1))
+"$CTL" policy reload "$tmp/bsfd1.pid" >/dev/null
+# wait for the second sweep to have run to its end
+i=0
+while [ "$(grep -c 'policy change: CCM updates queued' "$tmp/bsfd1.log")" -lt 2 ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "5c the second sweep did not finish"
+	sleep 0.05
+done
+sub s5c --drain --http2
+check "5c an unchanged reload queues nothing" "" "$(ccm_lines s5c)"
 
 # =====================================================================
 echo "== 6. SIGKILL between queuing and delivery"
