@@ -76,6 +76,10 @@ struct bsf_bootstrap_event {
 	int64_t created;              /* UTC seconds */
 	int64_t expires;
 	const char *guss_json;        /* the subscriber's GUSS, "" when none */
+	/* The Ub 200 being built: a subscriber may queue server pushes on
+	 * it (gba_http_response_push); NULL outside a Ub handler. */
+	struct gba_http_response *resp;
+	const char *peer;             /* the UE's "address:port" */
 };
 
 typedef void (*bsf_event_fn)(void *arg, const struct bsf_bootstrap_event *ev);

@@ -88,12 +88,16 @@ struct daemon {
 
 static void on_bootstrap(void *arg, const struct bsf_bootstrap_event *ev)
 {
+	struct daemon *d = arg;
+	struct worker *w = gba_daemon_worker(&d->dm);   /* this worker's: the event's thread */
 	char id[GBA_LOG_ID_LEN];
 
-	(void)arg;
 	gba_log_notice(MOD, "bootstrap b-tid=%s lifetime=%llds",
 	               gba_log_id(ev->btid, strlen(ev->btid), id),
 	               (long long)(ev->expires - ev->created));
+	/* CCMs the policy wants on bootstrap, pushed on this very answer */
+	if (w != NULL && w->naf != NULL)
+		(void)naf_ccm_on_bootstrap(w->naf, ev->impi, ev->resp, ev->peer);
 }
 
 static void worker_free(void *arg)
@@ -179,6 +183,28 @@ static void naf_handler(void *ctx, const struct gba_http_request *req,
 	naf_handle(w->naf, req, resp);
 }
 
+/* Each worker's tick: CCM delivery and, on worker 0, CCM expiry. */
+static void worker_tick(void *arg, unsigned worker)
+{
+	struct daemon *d = arg;
+	struct worker *w;
+
+	if (d->opt->naf_port < 0)
+		return;
+	w = gba_daemon_worker(&d->dm);
+	if (w != NULL && w->naf != NULL)
+		naf_ccm_tick(w->naf, worker == 0);
+}
+
+/* A successful SIGHUP reload: CCM updates for the policies' changes. */
+static void on_reload(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->opt->naf_port >= 0)
+		naf_ccm_policy_changed(d->naf.ccm);
+}
+
 /* --status-port: only the certificate-status routes. */
 static void status_handler(void *ctx, const struct gba_http_request *req,
                            struct gba_http_response *resp)
@@ -204,6 +230,7 @@ static int on_bound(void *arg, struct gba_http_server *server)
 
 	if (o->naf_port < 0)
 		return 0;
+	naf_service_bound(&d->naf, server);
 	if (o->status_port >= 0)
 		ret = naf_service_publish(&d->naf, &o->naf, 0,
 		                          gba_http_server_port(server, d->status_listener), &d->dm);
@@ -577,6 +604,10 @@ int main(int argc, char **argv)
 		l[n].port = (uint16_t)o.naf_port;
 		l[n].cert_file = o.tls_cert;
 		l[n].key_file = o.tls_key;
+		/* optional: certificates issued here authenticate CCM requests
+		 * (naf_service_start makes the path; it is read at bind time) */
+		if (o.tls_cert != NULL)
+			l[n].client_ca_file = d.naf.client_ca;
 		l[n].handler = naf_handler;
 		l[n].ctx = &d;
 		d.naf_listener = (unsigned)n;
@@ -609,6 +640,11 @@ int main(int argc, char **argv)
 	o.dc.worker_free = worker_free;
 	o.dc.worker_arg = &d;
 	o.dc.on_bound = on_bound;
+	o.dc.on_reload = on_reload;
+	if (o.naf_port >= 0) {
+		o.dc.on_tick = worker_tick;   /* CCM delivery: other processes' messages */
+		o.dc.tick_ms = o.naf.ccm_poll_ms != 0 ? o.naf.ccm_poll_ms : 1000;
+	}
 	/* Signals blocked, store checked, audit log open, policies loaded. */
 	if (gba_daemon_start(&d.dm, &o.dc) < 0)
 		return 1;

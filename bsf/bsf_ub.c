@@ -298,6 +298,8 @@ static int bootstrap_ok(struct bsf *b, const struct gba_http_request *req,
 	ev.created = bs.created;
 	ev.expires = bs.expires;
 	ev.guss_json = bs.guss_json;
+	ev.resp = resp;
+	ev.peer = req->peer;
 	bsf_event_fire(b, &ev);
 
 	bsf_header(resp, "Content-Type", "application/vnd.3gpp.bsf+xml", &err);

@@ -61,6 +61,7 @@ const char *gba_audit_type_name(enum gba_audit_type t)
 	case GBA_AUDIT_CCM_QUEUED:       return "ccm_queued";
 	case GBA_AUDIT_CCM_DELIVERED:    return "ccm_delivered";
 	case GBA_AUDIT_CCM_ACKED:        return "ccm_acked";
+	case GBA_AUDIT_CCM_EXPIRED:      return "ccm_expired";
 	case GBA_AUDIT_POLICY_LOADED:    return "policy_loaded";
 	case GBA_AUDIT_POLICY_REJECTED:  return "policy_rejected";
 	case GBA_AUDIT_START:            return "start";
@@ -272,6 +273,7 @@ static int build_line(struct gba_audit *a, const struct gba_audit_event *ev, uin
 	jw_field(&w, "policy_sha256", ev->policy_sha256);
 	jw_field(&w, "serial", ev->serial);
 	jw_field(&w, "subject", ev->subject);
+	jw_field(&w, "ccm", ev->ccm);
 	jw_field(&w, "prev", a->prev);
 	jw_raw(&w, "}", 1);
 	if (w.err)
@@ -648,7 +650,7 @@ int gba_audit_rotate(struct gba_audit *a)
 {
 	static const struct gba_audit_event rot = { GBA_AUDIT_ROTATE, GBA_AUDIT_OK,
 	                                            NULL, NULL, NULL, NULL, NULL,
-	                                            NULL, NULL, NULL, NULL };
+	                                            NULL, NULL, NULL, NULL, NULL };
 	char dst[PATH_MAX_AUDIT_TMP];
 	struct stat st;
 	unsigned i;

@@ -54,6 +54,7 @@ enum gba_audit_type {
 	GBA_AUDIT_CCM_QUEUED,
 	GBA_AUDIT_CCM_DELIVERED,
 	GBA_AUDIT_CCM_ACKED,
+	GBA_AUDIT_CCM_EXPIRED,
 	GBA_AUDIT_POLICY_LOADED,
 	GBA_AUDIT_POLICY_REJECTED,
 	GBA_AUDIT_START,
@@ -86,6 +87,7 @@ struct gba_audit_event {
 	const char *policy_sha256;
 	const char *serial;         /* certificate serial (hex) */
 	const char *subject;        /* certificate subject DN */
+	const char *ccm;            /* a CCM: "id:<hex>" or "<seq>:<hex>" */
 };
 
 struct gba_audit;

@@ -63,6 +63,11 @@ int gba_daemon_option(struct gba_daemon_conf *c, int ch, const char *arg)
 			return GBA_EINVAL;
 		c->workers = v;
 		break;
+	case GBA_DAEMON_OPT_MAX_CONNECTIONS:
+		if (gba_daemon_parse_u32(arg, 10000000, &v) < 0 || v == 0)
+			return GBA_EINVAL;
+		c->max_connections = v;
+		break;
 	default:
 		return 0;
 	}
@@ -80,6 +85,7 @@ void gba_daemon_usage(FILE *f, const char *db, const char *key_file, const char 
 	        "  --audit-syslog          also copy each audit record to syslog (authpriv)\n"
 	        "  --policy-dir DIR        per-application YAML policies; SIGHUP reloads them\n"
 	        "  --workers N             worker threads (one per CPU)\n"
+	        "  --max-connections N     open connections per worker (4096)\n"
 	        "  --port-file F           write \"NAME PORT\" lines to F once bound\n"
 	        "  --ready-fd N            write the same lines to descriptor N\n"
 	        "  --pid-file F            write the daemon's pid to F (for gba-ctl policy reload)\n",
@@ -363,9 +369,10 @@ static void *signal_thread(void *arg)
 		int sig = sigtimedwait(&d->signals, NULL, &ts);
 
 		if (sig == SIGHUP) {
-			if (d->policies != NULL)
-				(void)gba_daemon_policy_load(d);
-			else
+			if (d->policies != NULL) {
+				if (gba_daemon_policy_load(d) == 0 && d->conf->on_reload != NULL)
+					d->conf->on_reload(d->conf->worker_arg);
+			} else
 				gba_log_notice(tag, "SIGHUP: no --policy-dir to reload");
 			continue;
 		}
@@ -406,6 +413,11 @@ int gba_daemon_run(struct gba_daemon *d, const struct gba_http_listener_conf *l,
 	sc.nlisteners = n;
 	sc.workers = d->conf->workers;
 	gba_http_limits_default(&sc.limits);
+	if (d->conf->max_connections != 0)
+		sc.limits.max_connections = d->conf->max_connections;
+	sc.on_tick = d->conf->on_tick;
+	sc.tick_ctx = d->conf->worker_arg;
+	sc.tick_ms = d->conf->tick_ms;
 	ret = gba_http_server_new(&d->server, &sc);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot start listeners: %s\n", d->conf->name, gba_strerror(ret));

@@ -61,6 +61,13 @@ struct gba_daemon_conf {
 	 * served and before the ports are reported; a negative return
 	 * stops the daemon. */
 	int (*on_bound)(void *arg, struct gba_http_server *server);
+	/* Optional: after each successful SIGHUP policy reload (the signal
+	 * thread). */
+	void (*on_reload)(void *arg);
+	/* Optional: each worker's periodic tick (gba_http_server_conf). */
+	void (*on_tick)(void *arg, unsigned worker);
+	unsigned tick_ms;
+	unsigned max_connections;         /* per worker; 0: the layer's default */
 };
 
 struct gba_daemon_slot;
@@ -115,7 +122,8 @@ enum {
 	GBA_DAEMON_OPT_PID_FILE,
 	GBA_DAEMON_OPT_PORT_FILE,
 	GBA_DAEMON_OPT_READY_FD,
-	GBA_DAEMON_OPT_WORKERS
+	GBA_DAEMON_OPT_WORKERS,
+	GBA_DAEMON_OPT_MAX_CONNECTIONS
 };
 
 /* Their struct option entries (<getopt.h>), for a daemon's table. */
@@ -129,7 +137,8 @@ enum {
 	{ "pid-file", required_argument, NULL, GBA_DAEMON_OPT_PID_FILE },         \
 	{ "port-file", required_argument, NULL, GBA_DAEMON_OPT_PORT_FILE },       \
 	{ "ready-fd", required_argument, NULL, GBA_DAEMON_OPT_READY_FD },         \
-	{ "workers", required_argument, NULL, GBA_DAEMON_OPT_WORKERS }
+	{ "workers", required_argument, NULL, GBA_DAEMON_OPT_WORKERS },             \
+	{ "max-connections", required_argument, NULL, GBA_DAEMON_OPT_MAX_CONNECTIONS }
 
 /* Apply option ch with its argument to c: 1 when it is one of the
  * shared options, 0 when not, GBA_EINVAL for a bad value. */

@@ -31,6 +31,8 @@ struct gba_h1_server {
 	int error_status;                 /* answer and close */
 	int done;
 	int rc;                           /* sticky internal error */
+	struct gba_http_stream *held;     /* a held response: the rest of the
+	                                   * connection is its chunked body */
 };
 
 static int lower(int c)
@@ -88,6 +90,69 @@ static int write_response(struct gba_hbuf *out, const struct gba_http_response *
 	if (rc == 0 && !nobody)
 		rc = gba_hbuf_append(out, r->body, r->body_len);
 	return rc;
+}
+
+/* The head of a held response: chunked, never a content-length. */
+static int write_held_head(struct gba_hbuf *out, const struct gba_http_response *r)
+{
+	size_t i;
+	int rc;
+
+	rc = append_fmt_status(out, r->status);
+	for (i = 0; rc == 0 && i < r->nheaders; i++) {
+		if (gba_http_hop_header(r->headers[i].name.p))
+			continue;
+		rc = gba_hbuf_append(out, r->headers[i].name.p, r->headers[i].name.len);
+		if (rc == 0)
+			rc = append_str(out, ": ");
+		if (rc == 0)
+			rc = gba_hbuf_append(out, r->headers[i].value.p, r->headers[i].value.len);
+		if (rc == 0)
+			rc = append_str(out, "\r\n");
+	}
+	/* The connection ends with the response. */
+	if (rc == 0)
+		rc = append_str(out, "transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+	return rc;
+}
+
+int gba_h1_stream_write(struct gba_h1_server *h, struct gba_hbuf *out, const void *d, size_t len)
+{
+	char size[24];
+	int n, rc;
+
+	if (len == 0)
+		return 0;
+	n = snprintf(size, sizeof(size), "%zx\r\n", len);
+	if (n < 0 || (size_t)n >= sizeof(size))
+		return GBA_EINTERNAL;
+	if (len > out->max || (size_t)n + 2 > out->max - len ||
+	    gba_hbuf_used(out) > out->max - len - (size_t)n - 2)
+		return GBA_ETOOBIG;   /* nothing appended */
+	rc = gba_hbuf_append(out, size, (size_t)n);
+	if (rc == 0)
+		rc = gba_hbuf_append(out, d, len);
+	if (rc == 0)
+		rc = append_str(out, "\r\n");
+	if (rc < 0)
+		h->done = 1;   /* a half chunk went out: end the connection */
+	return rc;
+}
+
+int gba_h1_stream_end(struct gba_h1_server *h, struct gba_hbuf *out)
+{
+	int rc;
+
+	if (h->done)
+		return 0;
+	rc = append_str(out, "0\r\n\r\n");
+	h->done = 1;   /* the connection closes once this is out */
+	return rc;
+}
+
+int gba_h1_server_held(const struct gba_h1_server *h)
+{
+	return h->held != NULL;
 }
 
 int gba_h1_simple_response(struct gba_hbuf *out, int status, int close)
@@ -277,6 +342,35 @@ static int s_message_complete(http_parser *p)
 	req.body = h->body.len > 0 ? h->body.p : NULL;
 	req.body_len = h->body.len;
 	gba_http_dispatch(h->ci, &req, &h->resp, 0);
+	if (h->resp.held != NULL) {
+		struct gba_http_stream *st = h->resp.held;
+
+		h->resp.held = NULL;
+		rc = write_held_head(h->out, &h->resp);
+		if (rc == 0 && gba_hbuf_used(&st->data) > 0)
+			rc = gba_h1_stream_write(h, h->out, gba_hbuf_data(&st->data),
+			                         gba_hbuf_used(&st->data));
+		gba_hbuf_clear(&st->data);
+		gba_http_response_reset(&h->resp);
+		req_reset(h);
+		/* nothing more is parsed: give the request's buffers back */
+		gba_hbuf_clear(&h->hdr);
+		gba_hbuf_clear(&h->body);
+		h->busy = 0;
+		if (rc < 0) {
+			gba_http_stream_closed(st);
+			h->rc = rc;
+			return -1;
+		}
+		st->bound = 1;
+		st->resp = NULL;
+		h->held = st;
+		if (st->ending)
+			rc = gba_h1_stream_end(h, h->out);
+		/* Nothing more is parsed on this connection. */
+		http_parser_pause(p, 1);
+		return 0;
+	}
 	close = !http_should_keep_alive(p) || h->ci->stopping;
 	rc = write_response(h->out, &h->resp, p->method == HTTP_HEAD, close);
 	gba_http_response_reset(&h->resp);
@@ -324,6 +418,12 @@ void gba_h1_server_free(struct gba_h1_server *h)
 {
 	if (h == NULL)
 		return;
+	if (h->held != NULL) {
+		struct gba_http_stream *st = h->held;
+
+		h->held = NULL;
+		gba_http_stream_closed(st);
+	}
 	gba_hbuf_clear(&h->hdr);
 	gba_hbuf_clear(&h->body);
 	gba_http_response_reset(&h->resp);
@@ -338,6 +438,10 @@ int gba_h1_server_recv(struct gba_h1_server *h, const uint8_t *d, size_t len,
 	int rc;
 
 	*used = 0;
+	if (h->held != NULL) {
+		*used = len;   /* a held response owns the connection: drop input */
+		return 0;
+	}
 	if (h->done)
 		return 0;
 	h->out = out;
@@ -474,6 +578,8 @@ static int c_headers_complete(http_parser *p)
 		return 0;
 	}
 	rc = gba_reply_status(h->rs, -1, (int)p->status_code);
+	if (rc == 0)
+		rc = gba_reply_headers_done(h->rs);
 	if (rc < 0) {
 		h->rc = rc;
 		return -1;

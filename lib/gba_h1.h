@@ -34,6 +34,14 @@ int gba_h1_server_done(const struct gba_h1_server *h);
 /* The last answer was an error (the client may still be sending). */
 int gba_h1_server_errored(const struct gba_h1_server *h);
 
+/* A held response (gba_http.c): the connection's only business from its
+ * head on; input is read and dropped.  write appends one chunk to out
+ * (all or nothing), end the last chunk, after which the connection is
+ * done. */
+int gba_h1_server_held(const struct gba_h1_server *h);
+int gba_h1_stream_write(struct gba_h1_server *h, struct gba_hbuf *out, const void *d, size_t len);
+int gba_h1_stream_end(struct gba_h1_server *h, struct gba_hbuf *out);
+
 /* Append a complete answer with an empty body (used before any engine
  * exists, e.g. for the connection limit's 503). */
 int gba_h1_simple_response(struct gba_hbuf *out, int status, int close);

@@ -36,6 +36,9 @@ struct h2s {
 	int reset;                        /* RST_STREAM already submitted */
 	uint8_t *rbody;                   /* owned */
 	size_t rlen, roff;
+	struct gba_http_stream *held;     /* a held response on this stream */
+	struct gba_http_stream *push_of;  /* a push promised on that held stream */
+	size_t push_len;                  /* its body, counted in held_bytes */
 };
 
 /*
@@ -137,6 +140,32 @@ static struct h2s *stream_new(struct gba_h2_server *h, int32_t id)
 	return s;
 }
 
+/* Settle s's ties to held responses before it goes: a held response is
+ * over (on_close runs); a push no longer counts against its stream. */
+static void stream_detach(struct gba_h2_server *h, struct h2s *s)
+{
+	struct gba_http_conn_info *ci = h->ci;
+	struct gba_http_stream *st;
+	struct h2s *o;
+
+	if (s->push_of != NULL) {
+		s->push_of->pushes--;
+		ci->held_bytes = ci->held_bytes > s->push_len ? ci->held_bytes - s->push_len : 0;
+		s->push_of = NULL;
+	}
+	if (s->held == NULL)
+		return;
+	st = s->held;
+	s->held = NULL;
+	for (o = h->streams; o != NULL; o = o->next) {
+		if (o->push_of != st)
+			continue;
+		ci->held_bytes = ci->held_bytes > o->push_len ? ci->held_bytes - o->push_len : 0;
+		o->push_of = NULL;
+	}
+	gba_http_stream_closed(st);
+}
+
 static void stream_free(struct gba_h2_server *h, struct h2s *s)
 {
 	if (s->prev != NULL)
@@ -213,50 +242,152 @@ static int submit_error(struct gba_h2_server *h, struct h2s *s)
 	return submit_response(h, s, s->error_status, NULL, NULL, NULL, 0, 0);
 }
 
-static void submit_pushes(struct gba_h2_server *h, struct h2s *s, struct gba_http_response *r)
+/* Promise `path` on stream s and send body (owned, moved) as the pushed
+ * 200.  The push counts against held stream st when st is not NULL. */
+static int push_one(struct gba_h2_server *h, struct h2s *s, const char *path,
+                    const char *content_type, uint8_t *body, size_t len,
+                    struct gba_http_stream *st)
 {
 	struct gba_str auth = field_str(s, &s->authority);
 	struct gba_str scheme = field_str(s, &s->scheme);
 	nghttp2_nv nva[4];
-	size_t i;
 	int32_t pid;
 	struct h2s *ps;
 	int rc;
 
 	if (scheme.len == 0)
 		scheme = gba_str_c(h->ci->tls ? "https" : "http");
+	nv_lit(&nva[0], ":method", "GET");
+	nv_set(&nva[1], ":scheme", 7, scheme.p, scheme.len);
+	nv_set(&nva[2], ":authority", 10, auth.p, auth.len);
+	nv_lit(&nva[3], ":path", path);
+	pid = nghttp2_submit_push_promise(h->session, NGHTTP2_FLAG_NONE, s->id, nva,
+	                                  auth.len > 0 ? 4 : 3, NULL);
+	if (pid < 0) {
+		gba_free(body);
+		return pid == NGHTTP2_ERR_NOMEM ? GBA_ENOMEM : GBA_EIO;
+	}
+	ps = stream_new(h, pid);
+	if (ps == NULL) {
+		gba_free(body);
+		(void)nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, pid,
+		                                NGHTTP2_INTERNAL_ERROR);
+		return GBA_ENOMEM;
+	}
+	ps->req_done = 1;
+	(void)nghttp2_session_set_stream_user_data(h->session, pid, ps);
+	if (st != NULL) {
+		ps->push_of = st;
+		ps->push_len = len;
+		st->pushes++;
+		h->ci->held_bytes += len;
+	}
+	rc = submit_response(h, ps, 200, NULL, content_type, body, len, 0);
+	if (rc < 0)
+		(void)nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, pid,
+		                                NGHTTP2_INTERNAL_ERROR);
+	return rc;
+}
+
+static void submit_pushes(struct gba_h2_server *h, struct h2s *s, struct gba_http_response *r,
+                          struct gba_http_stream *st)
+{
+	size_t i;
+	uint8_t *body;
+
 	for (i = 0; i < r->npushes; i++) {
 		struct gba_http_push *p = &r->pushes[i];
 
-		nv_lit(&nva[0], ":method", "GET");
-		nv_set(&nva[1], ":scheme", 7, scheme.p, scheme.len);
-		nv_set(&nva[2], ":authority", 10, auth.p, auth.len);
-		nv_lit(&nva[3], ":path", p->path);
-		pid = nghttp2_submit_push_promise(h->session, NGHTTP2_FLAG_NONE, s->id, nva,
-		                                  auth.len > 0 ? 4 : 3, NULL);
-		if (pid < 0)
-			return;
-		ps = stream_new(h, pid);
-		if (ps == NULL) {
-			(void)nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, pid,
-			                                NGHTTP2_INTERNAL_ERROR);
-			return;
-		}
-		ps->req_done = 1;
-		(void)nghttp2_session_set_stream_user_data(h->session, pid, ps);
-		rc = submit_response(h, ps, 200, NULL, p->content_type, p->body, p->body_len, 0);
+		body = p->body;
 		p->body = NULL;
+		if (push_one(h, s, p->path, p->content_type, body, p->body_len, st) == GBA_EIO)
+			return;
 		p->body_len = 0;
-		if (rc < 0)
-			(void)nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, pid,
-			                                NGHTTP2_INTERNAL_ERROR);
 	}
+}
+
+/* The body of a held response: what the stream has, or "later". */
+static ssize_t held_read_cb(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length,
+                            uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+	struct h2s *s = src->ptr;
+	struct gba_http_stream *st = s->held;
+	struct gba_h2_server *h = user;
+	size_t n;
+
+	(void)session;
+	(void)id;
+	if (st == NULL) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		return 0;
+	}
+	n = gba_hbuf_used(&st->data);
+	if (n > length)
+		n = length;
+	if (n > 0) {
+		memcpy(buf, gba_hbuf_data(&st->data), n);
+		gba_hbuf_consume(&st->data, n);
+		h->ci->held_bytes = h->ci->held_bytes > n ? h->ci->held_bytes - n : 0;
+		if (gba_hbuf_used(&st->data) == 0 && st->data.cap > 4096u)
+			gba_hbuf_clear(&st->data);   /* idle streams keep no buffer */
+	}
+	if (gba_hbuf_used(&st->data) == 0) {
+		if (st->ending) {
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+			return (ssize_t)n;
+		}
+		if (n == 0) {
+			st->deferred = 1;
+			return NGHTTP2_ERR_DEFERRED;
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* Send the held response's headers and start its open-ended body. */
+static int submit_held(struct gba_h2_server *h, struct h2s *s, const struct gba_http_response *r,
+                       struct gba_http_stream *st)
+{
+	nghttp2_nv nva[H2_MAX_NV];
+	nghttp2_data_provider prd;
+	char stbuf[8];
+	char *names = NULL;
+	size_t n = 0, i, at = 0;
+	int rc;
+
+	s->responded = 1;
+	s->held = st;
+	st->id = s->id;
+	st->bound = 1;
+	st->resp = NULL;
+	(void)snprintf(stbuf, sizeof(stbuf), "%d", r->status);
+	nv_lit(&nva[n++], ":status", stbuf);
+	if (r->nheaders > 0) {
+		rc = lower_names(r->headers, r->nheaders, &names);
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < r->nheaders && n < H2_MAX_NV; i++) {
+			const char *nm = names + at;
+
+			at += r->headers[i].name.len + 1;
+			if (gba_http_hop_header(nm))
+				continue;
+			nv_set(&nva[n++], nm, r->headers[i].name.len, r->headers[i].value.p,
+			       r->headers[i].value.len);
+		}
+	}
+	prd.source.ptr = s;
+	prd.read_callback = held_read_cb;
+	rc = nghttp2_submit_response(h->session, s->id, nva, n, &prd);
+	gba_free(names);
+	return rc < 0 ? (nghttp2_is_fatal(rc) ? GBA_EIO : GBA_EINVAL) : 0;
 }
 
 static int handle_request(struct gba_h2_server *h, struct h2s *s)
 {
 	struct gba_http_request req;
 	struct gba_http_response *r = &h->resp;
+	struct gba_http_stream *st;
 	size_t i;
 	int allow, head, rc;
 	uint8_t *body;
@@ -282,8 +413,20 @@ static int handle_request(struct gba_h2_server *h, struct h2s *s)
 	allow = (s->id & 1) == 1 &&
 	        nghttp2_session_get_remote_settings(h->session, NGHTTP2_SETTINGS_ENABLE_PUSH) == 1;
 	gba_http_dispatch(h->ci, &req, r, allow);
+	st = r->held;
+	r->held = NULL;
 	if (allow && r->npushes > 0)
-		submit_pushes(h, s, r);
+		submit_pushes(h, s, r, st);
+	if (st != NULL) {
+		rc = submit_held(h, s, r, st);
+		gba_http_response_reset(r);
+		gba_hbuf_clear(&s->body);
+		if (rc < 0) {
+			s->held = NULL;
+			gba_http_stream_closed(st);
+		}
+		return rc;
+	}
 	head = req.method.len == 4 && memcmp(req.method.p, "HEAD", 4) == 0;
 	body = r->body;
 	r->body = NULL;
@@ -463,6 +606,7 @@ static int s_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
 	s = nghttp2_session_get_stream_user_data(session, id);
 	if (s != NULL) {
 		(void)nghttp2_session_set_stream_user_data(session, id, NULL);
+		stream_detach(h, s);
 		stream_free(h, s);
 	}
 	return 0;
@@ -536,8 +680,12 @@ out:
 
 void gba_h2_server_free(struct gba_h2_server *h)
 {
+	struct h2s *s;
+
 	if (h == NULL)
 		return;
+	for (s = h->streams; s != NULL; s = s->next)
+		stream_detach(h, s);
 	nghttp2_session_del(h->session);
 	while (h->streams != NULL)
 		stream_free(h, h->streams);
@@ -600,9 +748,59 @@ int gba_h2_server_busy(const struct gba_h2_server *h)
 
 void gba_h2_server_shutdown(struct gba_h2_server *h)
 {
+	struct h2s *s;
+
 	(void)nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
 	                            nghttp2_session_get_last_proc_stream_id(h->session),
 	                            NGHTTP2_NO_ERROR, NULL, 0);
+	/* Held responses end (their body is complete as it stands). */
+	for (s = h->streams; s != NULL; s = s->next)
+		if (s->held != NULL)
+			gba_http_stream_end(s->held);
+}
+
+int gba_h2_stream_resume(struct gba_h2_server *h, struct gba_http_stream *st)
+{
+	int rc;
+
+	if (!st->deferred)
+		return 0;
+	st->deferred = 0;
+	rc = nghttp2_session_resume_data(h->session, st->id);
+	if (rc != 0 && nghttp2_is_fatal(rc))
+		return GBA_EIO;
+	return 0;
+}
+
+int gba_h2_stream_push(struct gba_h2_server *h, struct gba_http_stream *st, const char *path,
+                       const char *content_type, const void *body, size_t len)
+{
+	struct h2s *s = nghttp2_session_get_stream_user_data(h->session, st->id);
+	uint8_t *copy;
+
+	if (s == NULL || s->held != st)
+		return GBA_EINVAL;
+	copy = gba_malloc(len > 0 ? len : 1);
+	if (copy == NULL)
+		return GBA_ENOMEM;
+	if (len > 0)
+		memcpy(copy, body, len);
+	return push_one(h, s, path, content_type, copy, len, st);
+}
+
+unsigned gba_h2_push_limit(const struct gba_h2_server *h)
+{
+	uint32_t n = nghttp2_session_get_remote_settings(h->session,
+	                                                 NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+
+	return n < GBA_HTTP_MAX_PUSHES ? (unsigned)n : GBA_HTTP_MAX_PUSHES;
+}
+
+int gba_h2_stream_ping(struct gba_h2_server *h)
+{
+	int rc = nghttp2_submit_ping(h->session, NGHTTP2_FLAG_NONE, NULL);
+
+	return rc == 0 ? 0 : rc == NGHTTP2_ERR_NOMEM ? GBA_ENOMEM : GBA_EIO;
 }
 
 /* ---- client ---- */
@@ -649,12 +847,21 @@ static int c_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	struct gba_h2_client *c = user;
 	struct h2_push_map *m;
 
+	size_t i = c->npushes;
+
 	(void)session;
 	if (frame->hd.type != NGHTTP2_PUSH_PROMISE)
 		return 0;
-	if (c->rs == NULL || frame->hd.stream_id != c->stream_id || c->npushes >= GBA_HTTP_MAX_PUSHES)
+	if (c->rs == NULL || frame->hd.stream_id != c->stream_id)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	m = &c->pushes[c->npushes++];
+	if (gba_reply_streaming(c->rs))   /* reuse the entry of a finished push */
+		for (i = 0; i < c->npushes && c->pushes[i].id != 0; i++)
+			;
+	if (i >= GBA_HTTP_MAX_PUSHES)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (i == c->npushes)
+		c->npushes++;
+	m = &c->pushes[i];
 	m->id = frame->push_promise.promised_stream_id;
 	m->index = -1;
 	m->closed = 0;
@@ -746,8 +953,31 @@ static int c_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
 		return 0;
 	}
 	m = push_find(c, id);
-	if (m != NULL)
+	if (m != NULL) {
 		m->closed = 1;
+		if (c->rs != NULL && gba_reply_streaming(c->rs)) {
+			/* a complete push goes to the caller now; a reset one
+			 * is dropped */
+			if (m->index >= 0 && error_code == NGHTTP2_NO_ERROR)
+				(void)gba_reply_push_done(c->rs, m->index);
+			else if (m->index >= 0)
+				(void)gba_reply_push_drop(c->rs, m->index);
+			m->id = 0;
+			m->index = -1;
+		}
+	}
+	return 0;
+}
+
+static int c_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+	struct gba_h2_client *c = user;
+
+	(void)session;
+	if (c->rs != NULL && frame->hd.type == NGHTTP2_HEADERS &&
+	    frame->hd.stream_id == c->stream_id && c->got_status &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS))
+		(void)gba_reply_headers_done(c->rs);
 	return 0;
 }
 
@@ -774,6 +1004,7 @@ int gba_h2_client_new(struct gba_h2_client **out, int enable_push)
 	nghttp2_session_callbacks_set_on_header_callback(cbs, c_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, c_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, c_stream_close);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, c_frame_recv);
 	if (nghttp2_session_client_new2(&c->session, cbs, c, opt) != 0) {
 		rc = GBA_ENOMEM;
 		goto out;

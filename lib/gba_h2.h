@@ -36,8 +36,18 @@ int gba_h2_server_want_write(const struct gba_h2_server *h);
 /* Some request is partly received. */
 int gba_h2_server_busy(const struct gba_h2_server *h);
 /* Graceful stop: GOAWAY with the last processed stream; open streams
- * finish, and the session then wants neither read nor write. */
+ * finish (held responses end), and the session then wants neither read
+ * nor write. */
 void gba_h2_server_shutdown(struct gba_h2_server *h);
+
+/* Held responses (gba_http.c): the stream has new body octets or is
+ * ending; a push on it (body copied); how many pushes may be open at
+ * once (GBA_HTTP_MAX_PUSHES or the peer's stream limit); a PING. */
+int gba_h2_stream_resume(struct gba_h2_server *h, struct gba_http_stream *st);
+int gba_h2_stream_push(struct gba_h2_server *h, struct gba_http_stream *st, const char *path,
+                       const char *content_type, const void *body, size_t len);
+unsigned gba_h2_push_limit(const struct gba_h2_server *h);
+int gba_h2_stream_ping(struct gba_h2_server *h);
 
 struct gba_h2_client;
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "gba_err.h"
+#include "gba_h1.h"
+#include "gba_h2.h"
 #include "gba_http_int.h"
 #include "gba_mem.h"
 
@@ -161,6 +163,11 @@ void gba_http_response_allow_push(struct gba_http_response *r, int allow)
 	r->push_allowed = allow != 0;
 }
 
+int gba_http_response_can_push(const struct gba_http_response *r)
+{
+	return r->push_allowed;
+}
+
 int gba_http_response_push(struct gba_http_response *r, const char *path,
                            const char *content_type, const void *body, size_t len)
 {
@@ -281,12 +288,221 @@ void gba_http_dispatch(struct gba_http_conn_info *ci, struct gba_http_request *r
 	req->client_cert = ci->client_cert;
 	req->client_cert_len = ci->client_cert_len;
 	req->listener = ci->listener;
+	req->worker = ci->worker;
 	gba_http_response_reset(resp);
 	gba_http_response_allow_push(resp, allow_push);
+	resp->ci = ci;
 	ci->requests++;
 	ci->handler(ci->ctx, req, resp);
 	if (resp->status < 200)
 		resp->status = 500;
+}
+
+/* ---- held responses ---- */
+
+int gba_http_response_hold(struct gba_http_response *resp, const struct gba_http_stream_cbs *cbs,
+                           void *arg, struct gba_http_stream **out)
+{
+	struct gba_http_conn_info *ci = resp->ci;
+	struct gba_http_stream *st;
+
+	*out = NULL;
+	if (ci == NULL)
+		return GBA_EUNSUPP;
+	if (resp->held != NULL || cbs == NULL || cbs->on_close == NULL)
+		return GBA_EINVAL;
+	st = gba_calloc(1, sizeof(*st));
+	if (st == NULL)
+		return GBA_ENOMEM;
+	st->ci = ci;
+	st->cbs = *cbs;
+	st->arg = arg;
+	st->resp = resp;
+	st->h2 = ci->h2 != NULL;
+	st->push_allowed = resp->push_allowed;
+	gba_hbuf_init(&st->data, GBA_HTTP_HELD_MAX);
+	st->next = ci->streams;
+	if (ci->streams != NULL)
+		ci->streams->prev = st;
+	ci->streams = st;
+	resp->held = st;
+	*out = st;
+	return 0;
+}
+
+size_t gba_http_stream_room(const struct gba_http_stream *st)
+{
+	size_t used, i;
+
+	if (!st->bound) {
+		used = gba_hbuf_used(&st->data);
+		for (i = 0; st->resp != NULL && i < st->resp->npushes; i++)
+			used += st->resp->pushes[i].body_len;
+	} else if (st->h2) {
+		used = st->ci->held_bytes;
+	} else {
+		used = gba_hbuf_used(st->ci->out);
+	}
+	return used >= GBA_HTTP_HELD_MAX ? 0 : GBA_HTTP_HELD_MAX - used;
+}
+
+static void stream_kick(struct gba_http_stream *st)
+{
+	if (st->bound && st->ci->kick != NULL)
+		st->ci->kick(st->ci);
+}
+
+int gba_http_stream_write(struct gba_http_stream *st, const void *d, size_t len)
+{
+	int rc;
+
+	if (st->ending || (len > 0 && d == NULL))
+		return GBA_EINVAL;
+	if (len == 0)
+		return 0;
+	/* A chunk's framing is counted too, roughly. */
+	if (len + 32 > gba_http_stream_room(st)) {
+		st->want_drain = 1;
+		return GBA_ETOOBIG;
+	}
+	if (st->bound && !st->h2) {
+		rc = gba_h1_stream_write(st->ci->h1, st->ci->out, d, len);
+	} else {
+		rc = gba_hbuf_append(&st->data, d, len);
+		if (rc == 0 && st->h2)
+			st->ci->held_bytes += len;
+		if (rc == 0 && st->bound)
+			rc = gba_h2_stream_resume(st->ci->h2, st);
+	}
+	if (rc == GBA_ETOOBIG)
+		st->want_drain = 1;
+	if (rc == 0)
+		stream_kick(st);
+	return rc;
+}
+
+int gba_http_stream_can_push(const struct gba_http_stream *st)
+{
+	return st->h2 && st->push_allowed;
+}
+
+void gba_http_stream_push_window(struct gba_http_stream *st, unsigned n)
+{
+	st->push_window = n;
+}
+
+/* Pushes that may be open at once on st (promised, not yet closed; for
+ * an unbound stream: queued). */
+static unsigned push_limit(const struct gba_http_stream *st)
+{
+	unsigned lim = st->bound ? gba_h2_push_limit(st->ci->h2) : GBA_HTTP_MAX_PUSHES;
+
+	return st->push_window != 0 && st->push_window < lim ? st->push_window : lim;
+}
+
+int gba_http_stream_push(struct gba_http_stream *st, const char *path, const char *content_type,
+                         const void *body, size_t len)
+{
+	int rc;
+
+	if (!gba_http_stream_can_push(st))
+		return GBA_EUNSUPP;
+	if (st->ending || path == NULL || path[0] != '/' || content_type == NULL ||
+	    !valid_value(gba_str_c(path)) || !valid_value(gba_str_c(content_type)) ||
+	    (len > 0 && body == NULL))
+		return GBA_EINVAL;
+	if (len > gba_http_stream_room(st) ||
+	    (st->bound ? st->pushes : (unsigned)st->resp->npushes) >= push_limit(st)) {
+		st->want_drain = 1;
+		return GBA_ETOOBIG;
+	}
+	if (!st->bound)
+		rc = gba_http_response_push(st->resp, path, content_type, body, len);
+	else
+		rc = gba_h2_stream_push(st->ci->h2, st, path, content_type, body, len);
+	if (rc == GBA_ETOOBIG)
+		st->want_drain = 1;
+	if (rc == 0)
+		stream_kick(st);
+	return rc;
+}
+
+int gba_http_stream_ping(struct gba_http_stream *st)
+{
+	int rc;
+
+	if (!st->h2)
+		return GBA_EUNSUPP;
+	if (!st->bound)
+		return 0;   /* the headers are about to go anyway */
+	rc = gba_h2_stream_ping(st->ci->h2);
+	if (rc == 0)
+		stream_kick(st);
+	return rc;
+}
+
+void gba_http_stream_end(struct gba_http_stream *st)
+{
+	if (st->ending)
+		return;
+	st->ending = 1;
+	if (!st->bound)
+		return;   /* the engine ends it when it binds */
+	if (st->h2)
+		(void)gba_h2_stream_resume(st->ci->h2, st);
+	else
+		(void)gba_h1_stream_end(st->ci->h1, st->ci->out);
+	stream_kick(st);
+}
+
+void gba_http_stream_closed(struct gba_http_stream *st)
+{
+	struct gba_http_conn_info *ci = st->ci;
+
+	if (st->prev != NULL)
+		st->prev->next = st->next;
+	else
+		ci->streams = st->next;
+	if (st->next != NULL)
+		st->next->prev = st->prev;
+	if (st->h2) {
+		size_t n = gba_hbuf_used(&st->data);
+
+		ci->held_bytes = ci->held_bytes > n ? ci->held_bytes - n : 0;
+	}
+	if (st->resp != NULL && st->resp->held == st)
+		st->resp->held = NULL;
+	st->cbs.on_close(st->arg, st);
+	gba_hbuf_clear(&st->data);
+	gba_free(st);
+}
+
+void gba_http_streams_close_all(struct gba_http_conn_info *ci)
+{
+	while (ci->streams != NULL)
+		gba_http_stream_closed(ci->streams);
+}
+
+int gba_http_streams_drain(struct gba_http_conn_info *ci)
+{
+	struct gba_http_stream *st, *next;
+	int n = 0;
+
+	for (st = ci->streams; st != NULL; st = next) {
+		next = st->next;
+		if (!st->want_drain || !st->bound || st->ending)
+			continue;
+		if (gba_http_stream_room(st) < GBA_HTTP_HELD_MAX / 4)
+			continue;
+		if (st->h2 && st->push_allowed && st->pushes >= push_limit(st))
+			continue;
+		st->want_drain = 0;
+		if (st->cbs.on_drain != NULL) {
+			st->cbs.on_drain(st->arg, st);
+			n++;
+		}
+	}
+	return n;
 }
 
 const char *gba_http_reason(int status)
@@ -310,6 +526,7 @@ const char *gba_http_reason(int status)
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
 	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

@@ -31,8 +31,18 @@
  *    while a later request is partly received, idle_timeout_ms otherwise;
  *  - output: a connection stops reading while GBA_HTTP_OUT_SOFT bytes wait
  *    to be written (gba_http_int.h).
- * Every response carries content-length (except 204); a handler status
- * below 200 is sent as 500.  Upgrade (h2c, websocket) is not taken.
+ * Every response carries content-length (except 204 and held responses,
+ * below); a handler status below 200 is sent as 500.  Upgrade (h2c,
+ * websocket) is not taken.
+ *
+ * Held responses (long-lived streams, gba_http_response_hold): the
+ * handler keeps the response open and later writes body bytes or pushes
+ * responses on it from its worker's event loop (gba_http_server_conf's
+ * on_tick, woken by gba_http_server_wake).  A connection carrying a held
+ * response is exempt from idle_timeout_ms; what it has not yet written
+ * is capped at GBA_HTTP_HELD_MAX octets per connection (writes and
+ * pushes past it get GBA_ETOOBIG until on_drain), so a slow reader costs
+ * a bounded amount of memory and stalls nobody else.
  */
 #ifndef GBA_HTTP_H
 #define GBA_HTTP_H
@@ -68,6 +78,7 @@ struct gba_http_request {
 	const uint8_t *client_cert;
 	size_t client_cert_len;
 	unsigned listener;                /* index in the server's listener table */
+	unsigned worker;                  /* index of the worker thread running the handler */
 };
 
 /* First header with that lower-case name, or NULL. */
@@ -109,9 +120,76 @@ struct gba_str gba_http_response_get_body(const struct gba_http_response *resp);
 /* Let gba_http_response_push() queue pushes on this response (the layer
  * enables it on HTTP/2 streams whose peer accepts push). */
 void gba_http_response_allow_push(struct gba_http_response *resp, int allow);
+/* 1 when gba_http_response_push can push on this response. */
+int gba_http_response_can_push(const struct gba_http_response *resp);
 
 typedef void (*gba_http_handler_fn)(void *ctx, const struct gba_http_request *req,
                                     struct gba_http_response *resp);
+
+/* ---- held responses (long-lived streams) ---- */
+
+/* Octets a connection may hold for its held responses: body bytes not
+ * yet written and the bodies of pushes still being sent. */
+#define GBA_HTTP_HELD_MAX (256u * 1024u)
+
+struct gba_http_stream;
+
+struct gba_http_stream_cbs {
+	/*
+	 * The stream is over: the peer closed or reset it, the connection
+	 * ended, the server is stopping, or gba_http_stream_end finished.
+	 * Called exactly once, on the stream's worker thread, possibly from
+	 * inside the layer (never from inside the handler that held it);
+	 * st is freed when it returns.  It must not call gba_http_stream_*.
+	 */
+	void (*on_close)(void *arg, struct gba_http_stream *st);
+	/* Optional: there is room again after a write or push failed with
+	 * GBA_ETOOBIG.  It may write, push or end. */
+	void (*on_drain)(void *arg, struct gba_http_stream *st);
+};
+
+/*
+ * Hold the response: its status and headers are sent when the handler
+ * returns, without content-length, and the stream stays open.  On
+ * HTTP/1.1 the body goes in the chunked transfer coding and the
+ * connection carries nothing else (further input is read and dropped);
+ * on HTTP/2 other streams go on.  A body set with
+ * gba_http_response_body is ignored.  cbs is copied; arg is borrowed.
+ * On 0 the layer owns *out and calls cbs->on_close exactly once; the
+ * handle stays valid until then, and only on the handler's worker
+ * thread.  The handler may already write and push (they go out after
+ * the headers).  GBA_EUNSUPP for a response that is not attached to a
+ * connection (gba_http_response_new), GBA_EINVAL when held twice.
+ */
+int gba_http_response_hold(struct gba_http_response *resp, const struct gba_http_stream_cbs *cbs,
+                           void *arg, struct gba_http_stream **out);
+
+/* Append body octets: DATA frames, or one chunk on HTTP/1.1.
+ * GBA_ETOOBIG when the connection's GBA_HTTP_HELD_MAX would be passed
+ * (nothing is taken; on_drain follows), GBA_EINVAL after end. */
+int gba_http_stream_write(struct gba_http_stream *st, const void *d, size_t len);
+/* 1 when gba_http_stream_push can be used at all: HTTP/2 and the peer
+ * allows push. */
+int gba_http_stream_can_push(const struct gba_http_stream *st);
+/*
+ * Promise `GET path` on the stream and send body as its 200 response
+ * with content_type.  GBA_EUNSUPP without push (see can_push; callers
+ * fall back to writing), GBA_ETOOBIG when the held octets would pass the
+ * cap or GBA_HTTP_MAX_PUSHES pushes (or the peer's stream limit) are
+ * still open (on_drain follows), GBA_EINVAL for a bad path or type.
+ */
+int gba_http_stream_push(struct gba_http_stream *st, const char *path, const char *content_type,
+                         const void *body, size_t len);
+/* At most n of this stream's pushes open at once (0: the layer's limit,
+ * GBA_HTTP_MAX_PUSHES or the peer's).  With 1 the pushes complete in the
+ * order they were promised: a client that handles each push when it
+ * completes sees them in that order. */
+void gba_http_stream_push_window(struct gba_http_stream *st, unsigned n);
+/* HTTP/2: send a PING (a keep-alive that carries no body octets).
+ * GBA_EUNSUPP on HTTP/1.1. */
+int gba_http_stream_ping(struct gba_http_stream *st);
+/* Finish the body once what was written has gone; on_close follows. */
+void gba_http_stream_end(struct gba_http_stream *st);
 
 /* ---- server ---- */
 
@@ -148,6 +226,12 @@ struct gba_http_server_conf {
 	size_t nlisteners;
 	unsigned workers;                 /* threads; 0 = one per CPU */
 	struct gba_http_limits limits;
+	/* Optional: on_tick(tick_ctx, worker) runs on each worker thread
+	 * every tick_ms (0: only when woken), and soon after
+	 * gba_http_server_wake.  Held responses are written from here. */
+	void (*on_tick)(void *tick_ctx, unsigned worker);
+	void *tick_ctx;
+	unsigned tick_ms;
 };
 
 struct gba_http_server;
@@ -162,8 +246,14 @@ uint16_t gba_http_server_port(const struct gba_http_server *s, size_t i);
  * idle_timeout_ms has passed).  Blocks the calling thread. */
 int gba_http_server_run(struct gba_http_server *s);
 /* Ask for a graceful stop: stop accepting, GOAWAY, finish in-flight
- * requests.  Safe to call from any thread; not from a signal handler. */
+ * requests and end held responses (their on_close runs).  Safe to call
+ * from any thread; not from a signal handler. */
 void gba_http_server_stop(struct gba_http_server *s);
+/* Run every worker's on_tick soon (an ev_async).  Safe to call from any
+ * thread, including the workers; not from a signal handler. */
+void gba_http_server_wake(struct gba_http_server *s);
+/* The number of worker threads (valid after gba_http_server_new). */
+unsigned gba_http_server_workers(const struct gba_http_server *s);
 void gba_http_server_free(struct gba_http_server *s);
 
 /* ---- client (blocking; one connection, requests in sequence) ---- */
@@ -224,5 +314,44 @@ int gba_http_client_request(struct gba_http_client *c, const char *method, const
 const struct gba_str *gba_http_reply_header(const struct gba_http_reply *r, const char *lname);
 void gba_http_reply_free(struct gba_http_reply *r);
 void gba_http_client_close(struct gba_http_client *c);
+
+/* ---- client: a long-lived answer, event by event ---- */
+
+enum gba_http_event_type {
+	GBA_HTTP_EV_HEADERS,     /* status and headers of the answer */
+	GBA_HTTP_EV_DATA,        /* body octets as they arrive */
+	GBA_HTTP_EV_PUSH,        /* a complete pushed response (HTTP/2) */
+	GBA_HTTP_EV_END          /* the answer is complete */
+};
+
+/* Everything is borrowed for the duration of the callback. */
+struct gba_http_event {
+	enum gba_http_event_type type;
+	int status;                              /* HEADERS, PUSH */
+	const struct gba_http_header *headers;   /* HEADERS; names lower-case */
+	size_t nheaders;
+	const uint8_t *data;                     /* DATA, PUSH (its body) */
+	size_t len;
+	struct gba_str path;                     /* PUSH: the promised path */
+};
+
+/* Return 0 to go on, or a positive value to stop (returned by
+ * gba_http_client_stream). */
+typedef int (*gba_http_event_fn)(void *arg, const struct gba_http_event *ev);
+
+/*
+ * Send one request and hand its answer to fn as it arrives: HEADERS
+ * once, DATA for each piece of body, PUSH for each pushed response once
+ * it is complete (bodies capped at the client's max_body; any number of
+ * pushes over the stream's life, at most GBA_HTTP_MAX_PUSHES open at
+ * once), then END.  timeout_ms bounds the whole exchange (0: none).
+ * Returns 0 after END, fn's positive value when it stopped (the
+ * connection is then closed: the next request reconnects), GBA_EIO for
+ * a timeout or a lost connection, or the other codes of
+ * gba_http_client_request.
+ */
+int gba_http_client_stream(struct gba_http_client *c, const char *method, const char *path,
+                           const struct gba_http_header *headers, size_t nheaders,
+                           unsigned timeout_ms, gba_http_event_fn fn, void *arg);
 
 #endif

@@ -48,6 +48,12 @@ struct gba_http_reply_store {
 	struct reply_push pushes[GBA_HTTP_MAX_PUSHES];
 	struct gba_http_pushed pub_pushes[GBA_HTTP_MAX_PUSHES];
 	size_t npushes;
+	/* gba_http_client_stream: events instead of a collected reply */
+	gba_http_event_fn fn;
+	void *arg;
+	int stopped;                      /* fn's value when it asked to stop */
+	int headers_sent;
+	int push_used[GBA_HTTP_MAX_PUSHES];
 };
 
 static struct gba_http_reply_store *store_new(size_t max_body)
@@ -153,11 +159,57 @@ int gba_reply_header(struct gba_http_reply_store *rs, int push, const uint8_t *n
 	return 0;
 }
 
+/* Hand one event to the streaming callback (none after a stop). */
+static void emit(struct gba_http_reply_store *rs, const struct gba_http_event *ev)
+{
+	int ret;
+
+	if (rs->stopped != 0)
+		return;
+	ret = rs->fn(rs->arg, ev);
+	if (ret != 0)
+		rs->stopped = ret;
+}
+
+int gba_reply_streaming(const struct gba_http_reply_store *rs)
+{
+	return rs->fn != NULL;
+}
+
+int gba_reply_headers_done(struct gba_http_reply_store *rs)
+{
+	struct gba_http_event ev;
+
+	if (rs->fn == NULL || rs->headers_sent)
+		return 0;
+	rs->headers_sent = 1;
+	store_finish(rs, GBA_HTTP_2);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = GBA_HTTP_EV_HEADERS;
+	ev.status = rs->pub.status;
+	ev.headers = rs->headers;
+	ev.nheaders = rs->nh;
+	emit(rs, &ev);
+	return 0;
+}
+
 int gba_reply_body(struct gba_http_reply_store *rs, int push, const uint8_t *d, size_t n)
 {
+	struct gba_http_event ev;
+
+	if (push < 0 && rs->fn != NULL) {
+		(void)gba_reply_headers_done(rs);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = GBA_HTTP_EV_DATA;
+		ev.data = d;
+		ev.len = n;
+		if (n > 0)
+			emit(rs, &ev);
+		return 0;
+	}
 	if (push < 0)
 		return gba_hbuf_append(&rs->body, d, n);
-	if ((size_t)push >= rs->npushes)
+	if ((size_t)push >= rs->npushes || (rs->fn != NULL && !rs->push_used[push]))
 		return GBA_EINVAL;
 	return gba_hbuf_append(&rs->pushes[push].body, d, n);
 }
@@ -165,15 +217,57 @@ int gba_reply_body(struct gba_http_reply_store *rs, int push, const uint8_t *d, 
 int gba_reply_push_new(struct gba_http_reply_store *rs, const uint8_t *path, size_t len,
                        int *index)
 {
+	size_t i = rs->npushes;
 	int rc;
 
-	if (rs->npushes >= GBA_HTTP_MAX_PUSHES)
+	if (rs->fn != NULL)   /* streaming: reuse a finished push's slot */
+		for (i = 0; i < rs->npushes && rs->push_used[i]; i++)
+			;
+	if (i >= GBA_HTTP_MAX_PUSHES)
 		return GBA_ETOOBIG;
-	rc = gba_hbuf_append(&rs->pushes[rs->npushes].path, path, len);
+	rc = gba_hbuf_append(&rs->pushes[i].path, path, len);
 	if (rc < 0)
 		return rc;
-	*index = (int)rs->npushes;
-	rs->npushes++;
+	*index = (int)i;
+	rs->push_used[i] = 1;
+	if (i == rs->npushes)
+		rs->npushes++;
+	return 0;
+}
+
+void gba_reply_push_drop(struct gba_http_reply_store *rs, int index)
+{
+	if (rs->fn == NULL || index < 0 || (size_t)index >= rs->npushes)
+		return;
+	gba_hbuf_clear(&rs->pushes[index].path);
+	gba_hbuf_clear(&rs->pushes[index].body);
+	rs->pushes[index].status = 0;
+	rs->push_used[index] = 0;
+}
+
+int gba_reply_push_done(struct gba_http_reply_store *rs, int index)
+{
+	struct reply_push *p;
+	struct gba_http_event ev;
+
+	if (rs->fn == NULL)
+		return 0;
+	if (index < 0 || (size_t)index >= rs->npushes || !rs->push_used[index])
+		return GBA_EINVAL;
+	p = &rs->pushes[index];
+	(void)gba_reply_headers_done(rs);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = GBA_HTTP_EV_PUSH;
+	ev.status = p->status;
+	ev.path.p = (const char *)gba_hbuf_data(&p->path);
+	ev.path.len = gba_hbuf_used(&p->path);
+	ev.data = gba_hbuf_data(&p->body);
+	ev.len = gba_hbuf_used(&p->body);
+	emit(rs, &ev);
+	gba_hbuf_clear(&p->path);
+	gba_hbuf_clear(&p->body);
+	p->status = 0;
+	rs->push_used[index] = 0;
 	return 0;
 }
 
@@ -468,8 +562,10 @@ void gba_http_client_close(struct gba_http_client *c)
 	gba_free(c);
 }
 
-/* Flush out and read until the reply is complete. */
-static int exchange(struct gba_http_client *c, long long deadline)
+/* Flush out and read until the reply is complete (or a streaming
+ * callback asked to stop). */
+static int exchange(struct gba_http_client *c, long long deadline,
+                    const struct gba_http_reply_store *rs)
 {
 	uint8_t buf[GBA_HTTP_INBUF];
 	size_t n;
@@ -505,6 +601,8 @@ static int exchange(struct gba_http_client *c, long long deadline)
 			rc = c->h2 ? 0 : gba_h1_client_recv(c->h1c, buf, eof ? 0 : n);
 		if (rc < 0)
 			return rc;
+		if (rs->stopped != 0)
+			return 0;
 		if (c->h2) {
 			done = gba_h2_client_done(c->h2c);
 			if (done < 0)
@@ -563,7 +661,7 @@ int gba_http_client_request(struct gba_http_client *c, const char *method, const
 		                           nheaders, body, body_len, rs);
 	if (rc < 0)
 		goto out;
-	rc = exchange(c, deadline);
+	rc = exchange(c, deadline, rs);
 	if (rc < 0) {
 		disconnect(c);
 		goto out;
@@ -575,5 +673,58 @@ int gba_http_client_request(struct gba_http_client *c, const char *method, const
 	rs = NULL;
 out:
 	gba_http_reply_free(rs != NULL ? &rs->pub : NULL);
+	return rc;
+}
+
+int gba_http_client_stream(struct gba_http_client *c, const char *method, const char *path,
+                           const struct gba_http_header *headers, size_t nheaders,
+                           unsigned timeout_ms, gba_http_event_fn fn, void *arg)
+{
+	struct gba_http_reply_store *rs = NULL;
+	struct gba_http_event ev;
+	long long deadline;
+	int rc;
+
+	if (method == NULL || path == NULL || path[0] != '/' || strlen(path) > CLIENT_MAX_PATH ||
+	    (nheaders > 0 && headers == NULL) || fn == NULL)
+		return GBA_EINVAL;
+	deadline = now_ms() + (timeout_ms != 0 ? (long long)timeout_ms : 365LL * 86400 * 1000);
+	if (c->usable && c->h2 && !gba_h2_client_usable(c->h2c))
+		c->usable = 0;
+	if (!c->usable) {
+		rc = do_connect(c, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	rs = store_new(c->max_body);
+	if (rs == NULL)
+		return GBA_ENOMEM;
+	rs->fn = fn;
+	rs->arg = arg;
+	if (c->h2)
+		rc = gba_h2_client_request(c->h2c, method, c->https ? "https" : "http", c->authority,
+		                           path, headers, nheaders, NULL, 0, rs);
+	else
+		rc = gba_h1_client_request(c->h1c, &c->out, method, c->authority, path, headers,
+		                           nheaders, NULL, 0, rs);
+	if (rc < 0)
+		goto out;
+	rc = exchange(c, deadline, rs);
+	if (rc < 0 || rs->stopped != 0) {
+		/* an answer left half read: this connection is spent */
+		disconnect(c);
+		if (rc == 0)
+			rc = rs->stopped;
+		goto out;
+	}
+	if (!c->h2 && !gba_h1_client_keepalive(c->h1c))
+		c->usable = 0;
+	(void)gba_reply_headers_done(rs);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = GBA_HTTP_EV_END;
+	emit(rs, &ev);
+	rc = rs->stopped;
+out:
+	gba_http_reply_free(&rs->pub);
 	return rc;
 }

@@ -75,7 +75,7 @@ struct conn {
 	struct gba_h1_server *h1;
 	struct gba_h2_server *h2;
 	struct gba_http_conn_info ci;
-	uint8_t in[GBA_HTTP_INBUF];
+	uint8_t *in;                      /* GBA_HTTP_INBUF octets while input waits; else NULL */
 	size_t inlen;
 	struct gba_hbuf out;
 	int peer_eof;
@@ -97,6 +97,7 @@ struct worker {
 	ev_async wake;
 	ev_timer grace;
 	ev_timer backoff;
+	ev_timer tick;
 	int *lfd;                         /* [nlisteners] */
 	ev_io *lio;                       /* [nlisteners] */
 	struct conn *conns;
@@ -202,9 +203,11 @@ static void conn_close(struct conn *c)
 	w->nconns--;
 	gba_h1_server_free(c->h1);
 	gba_h2_server_free(c->h2);
+	gba_http_streams_close_all(&c->ci);
 	gba_tls_conn_free(c->tls);
 	close(c->fd);
 	gba_hbuf_clear(&c->out);
+	gba_free(c->in);
 	gba_free(c);
 	if (w->stopping && w->nconns == 0)
 		ev_break(w->loop, EVBREAK_ALL);
@@ -223,8 +226,12 @@ static void conn_finish(struct conn *c, int linger)
 
 static int conn_start_h1(struct conn *c)
 {
+	int rc;
+
 	c->st = ST_H1;
-	return gba_h1_server_new(&c->h1, &c->ci);
+	rc = gba_h1_server_new(&c->h1, &c->ci);
+	c->ci.h1 = c->h1;
+	return rc;
 }
 
 static int conn_start_h2(struct conn *c)
@@ -233,9 +240,19 @@ static int conn_start_h2(struct conn *c)
 
 	c->st = ST_H2;
 	rc = gba_h2_server_new(&c->h2, &c->ci);
+	c->ci.h2 = c->h2;
 	if (rc == 0 && c->w->stopping)
 		gba_h2_server_shutdown(c->h2);
 	return rc;
+}
+
+/* A held stream wrote from outside this connection's callbacks: run its
+ * I/O on the next loop iteration. */
+static void conn_kick(struct gba_http_conn_info *ci)
+{
+	struct conn *c = ci->owner;
+
+	ev_feed_event(c->w->loop, &c->io, EV_WRITE);
 }
 
 /* Cleartext (or TLS without ALPN): the HTTP/2 preface means h2c prior
@@ -261,6 +278,11 @@ static long conn_feed(struct conn *c)
 	int rc;
 
 	if (c->st == ST_H1) {
+		if (gba_h1_server_held(c->h1)) {
+			used = c->inlen;   /* dropped */
+			c->inlen = 0;
+			return (long)used;
+		}
 		if (gba_hbuf_used(&c->out) >= GBA_HTTP_OUT_SOFT || gba_h1_server_done(c->h1))
 			return 0;
 		rc = gba_h1_server_recv(c->h1, c->in, c->inlen, &c->out, &used);
@@ -282,7 +304,7 @@ static long conn_feed(struct conn *c)
 
 static int conn_want_read(const struct conn *c)
 {
-	if (c->peer_eof || c->inlen >= sizeof(c->in))
+	if (c->peer_eof || c->inlen >= GBA_HTTP_INBUF)
 		return 0;
 	switch (c->st) {
 	case ST_HANDSHAKE:
@@ -290,6 +312,8 @@ static int conn_want_read(const struct conn *c)
 	case ST_SNIFF:
 		return 1;
 	case ST_H1:
+		if (gba_h1_server_held(c->h1))
+			return 1;   /* dropped, but EOF ends the stream */
 		return !gba_h1_server_done(c->h1) && gba_hbuf_used(&c->out) < GBA_HTTP_OUT_SOFT;
 	case ST_H2:
 		return gba_h2_server_want_read(c->h2) && gba_hbuf_used(&c->out) < GBA_HTTP_OUT_SOFT;
@@ -347,6 +371,9 @@ static void conn_timer_update(struct conn *c)
 	else
 		deadline = c->last_io + ms(l->idle_timeout_ms);
 	ev_timer_stop(w->loop, &c->tmr);
+	/* A held response is idle by nature: no idle timeout. */
+	if (c->ci.streams != NULL && !busy && c->st != ST_LINGER)
+		return;
 	ev_timer_set(&c->tmr, deadline > now ? deadline - now : 0.0, 0.0);
 	ev_timer_start(w->loop, &c->tmr);
 }
@@ -427,8 +454,17 @@ static void conn_io(struct conn *c)
 				return;
 			break;
 		}
+		if (conn_want_read(c) && c->in == NULL) {
+			/* Idle connections keep no input buffer (many held
+			 * responses wait for months). */
+			c->in = gba_malloc(GBA_HTTP_INBUF);
+			if (c->in == NULL) {
+				conn_close(c);
+				return;
+			}
+		}
 		if (conn_want_read(c)) {
-			rc = gba_tls_read(c->tls, c->in + c->inlen, sizeof(c->in) - c->inlen, &n);
+			rc = gba_tls_read(c->tls, c->in + c->inlen, GBA_HTTP_INBUF - c->inlen, &n);
 			if (rc == 0) {
 				c->inlen += n;
 				c->last_io = now;
@@ -472,7 +508,8 @@ static void conn_io(struct conn *c)
 		}
 		if (c->peer_eof && (c->st == ST_SNIFF || c->st == ST_HANDSHAKE ||
 		                    (c->inlen == 0 && gba_hbuf_used(&c->out) == 0) ||
-		                    (c->st == ST_H1 && gba_h1_server_busy(c->h1)))) {
+		                    (c->st == ST_H1 && (gba_h1_server_busy(c->h1) ||
+		                                        gba_h1_server_held(c->h1))))) {
 			conn_close(c);
 			return;
 		}
@@ -484,6 +521,16 @@ static void conn_io(struct conn *c)
 		if (!progress && gba_tls_pending(c->tls) == 0)
 			break;
 	}
+	if (c->inlen == 0 && c->in != NULL) {
+		gba_free(c->in);
+		c->in = NULL;
+	}
+	if (gba_hbuf_used(&c->out) == 0 && c->out.cap > 0)
+		gba_hbuf_clear(&c->out);   /* nor an output buffer */
+	/* Held streams that waited for room may write again (this may queue
+	 * more output: come back for it). */
+	if (c->ci.streams != NULL && gba_http_streams_drain(&c->ci) > 0)
+		ev_feed_event(w->loop, &c->io, EV_WRITE);
 	events = 0;
 	if (c->st == ST_HANDSHAKE)
 		events = gba_tls_want_write(c->tls) ? EV_WRITE : EV_READ;
@@ -553,6 +600,10 @@ static void accept_one(struct worker *w, size_t li, int fd, const struct sockadd
 	c->w = w;
 	c->fd = fd;
 	gba_hbuf_init(&c->out, GBA_HTTP_OUT_MAX);
+	c->ci.out = &c->out;
+	c->ci.kick = conn_kick;
+	c->ci.owner = c;
+	c->ci.worker = w->idx;
 	c->ci.limits = &w->s->limits;
 	c->ci.handler = lc->handler;
 	c->ci.ctx = lc->ctx;
@@ -640,6 +691,7 @@ static void worker_stop(struct worker *w)
 		return;
 	w->stopping = 1;
 	ev_timer_stop(w->loop, &w->backoff);
+	ev_timer_stop(w->loop, &w->tick);
 	for (i = 0; i < w->s->nlsn; i++) {
 		ev_io_stop(w->loop, &w->lio[i]);
 		if (w->lfd[i] >= 0)
@@ -659,6 +711,8 @@ static void worker_stop(struct worker *w)
 			conn_io(c);
 			break;
 		case ST_H1:
+			if (c->ci.streams != NULL)
+				gba_http_stream_end(c->ci.streams);
 			conn_io(c);
 			break;
 		case ST_LINGER:
@@ -677,11 +731,27 @@ static void worker_stop(struct worker *w)
 static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
 {
 	struct worker *w = a->data;
+	const struct gba_http_server_conf *conf = w->s->conf;
 
 	(void)loop;
 	(void)revents;
-	if (atomic_load(&w->s->stop))
+	if (atomic_load(&w->s->stop)) {
 		worker_stop(w);
+		return;
+	}
+	if (conf->on_tick != NULL && !w->stopping)
+		conf->on_tick(conf->tick_ctx, w->idx);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	const struct gba_http_server_conf *conf = w->s->conf;
+
+	(void)loop;
+	(void)revents;
+	if (conf->on_tick != NULL && !w->stopping)
+		conf->on_tick(conf->tick_ctx, w->idx);
 }
 
 static void *worker_main(void *arg)
@@ -833,6 +903,10 @@ int gba_http_server_new(struct gba_http_server **out, const struct gba_http_serv
 		ev_async_start(w->loop, &w->wake);
 		ev_timer_init(&w->backoff, backoff_cb, 0.0, 0.0);
 		w->backoff.data = w;
+		ev_timer_init(&w->tick, tick_cb, ms(conf->tick_ms), ms(conf->tick_ms));
+		w->tick.data = w;
+		if (conf->on_tick != NULL && conf->tick_ms > 0)
+			ev_timer_start(w->loop, &w->tick);
 	}
 	*out = s;
 	s = NULL;
@@ -866,6 +940,19 @@ int gba_http_server_run(struct gba_http_server *s)
 			s->workers[k].started = 0;
 		}
 	return rc;
+}
+
+void gba_http_server_wake(struct gba_http_server *s)
+{
+	unsigned k;
+
+	for (k = 0; k < s->nworkers; k++)
+		ev_async_send(s->workers[k].loop, &s->workers[k].wake);
+}
+
+unsigned gba_http_server_workers(const struct gba_http_server *s)
+{
+	return s->nworkers;
 }
 
 void gba_http_server_stop(struct gba_http_server *s)

@@ -288,6 +288,7 @@ struct gba_cert_ref {
 	size_t serial_len;
 };
 struct gba_revocation;
+struct gba_ccm_out;
 
 /*
  * What one CMC request changes, applied all or nothing.  Every part is
@@ -314,6 +315,10 @@ struct gba_cmc_txn {
 	 * codes fail the whole transaction). */
 	const struct gba_revocation *revocations;
 	size_t nrevocations;
+	/* CCMs queued with the rest (issue 7): an issued certificate and
+	 * its install CCM are durable together, or neither is. */
+	const struct gba_ccm_out *ccms;
+	size_t nccms;
 };
 
 /* Apply one transaction (its own SQLite transaction, synchronous=FULL). */
@@ -381,8 +386,7 @@ int gba_store_pending_list(struct gba_store *st,
 
 /* ================================================================
  * Issue 6: revocation, the change counter and the stored CRLs.
- * ================================================================
- *
+ * ========================================================= *
  * Every status change of a certificate appends a row to a change log in
  * the transaction that makes it, so the log's last sequence number (the
  * change counter, "epoch") moves exactly when some certificate's
@@ -527,5 +531,152 @@ int gba_store_crl_get(struct gba_store *st, const char *ca, int with_der,
  * strictly increasing across every daemon on the database.
  */
 int gba_store_crl_put(struct gba_store *st, const struct gba_crl_record *r);
+
+/* ================================================================
+ * Issue 7: the CCM outbox (doc/ccm.md).
+ *
+ * A durable queue of Certificate Configuration Messages per IMPI.  A
+ * message is queued as its CertConfigMessage DER with sequenceNumber 0
+ * (the "body"): the store gives it the IMPI's next sequence number in
+ * the queuing transaction, so sequence order is commit order, numbers
+ * are never reused (they survive expiry and purge), and a message
+ * rolled back with its event leaves no trace but a gap.  The sender
+ * sets the number, signs (CMS SignedData) at first delivery and records
+ * the signed DER with the state change to SENT, so a redelivery sends
+ * the same octets.  States: QUEUED -> SENT -> ACKED; ACKED is final.
+ * Rows are deleted at `expires` whatever their state
+ * (gba_store_ccm_expire); unacknowledged ones are reported first so
+ * that the caller can audit them.
+ * ================================================================ */
+
+#define GBA_STORE_CCM_ID_LEN  16u
+#define GBA_STORE_MAX_CCM     (64u * 1024u)   /* body and signed DER */
+#define GBA_STORE_MAX_REF     32u
+#define GBA_STORE_CCM_ACTIONS 6u              /* enum gba_ccm_action: 0..5 */
+
+enum gba_ccm_state {
+	GBA_CCM_QUEUED = 0,
+	GBA_CCM_SENT = 1,
+	GBA_CCM_ACKED = 2
+};
+
+/*
+ * A message to queue.  Everything is borrowed.  The store checks
+ * (GBA_EINVAL): impi and app_id follow gba_store_impi_check (app_id at
+ * most GBA_STORE_MAX_APP); action 0..5; ref NULL or 1..GBA_STORE_MAX_REF
+ * octets; created <= expires; body 1..GBA_STORE_MAX_CCM octets.  The
+ * body is not parsed here.  A msg_id already queued is GBA_EDUP.
+ */
+struct gba_ccm_out {
+	uint8_t msg_id[GBA_STORE_CCM_ID_LEN];
+	const char *impi;
+	const char *app_id;
+	int action;                       /* enum gba_ccm_action */
+	/* What the message is about, for de-duplication and bootstrap
+	 * checks: a certificate's serial (content octets) or a hash of the
+	 * certificates it carries.  NULL: nothing. */
+	const uint8_t *ref;
+	size_t ref_len;
+	int64_t created, expires;         /* UTC seconds */
+	const uint8_t *body;              /* CertConfigMessage DER, seq 0 */
+	size_t body_len;
+};
+
+/* A queued message as stored.  From gba_store_ccm_get the caller owns
+ * body and der (gba_ccm_row_clear); in list callbacks they are borrowed
+ * for the duration of the call. */
+struct gba_ccm_row {
+	int64_t id;                       /* row id: grows with each message queued */
+	uint8_t msg_id[GBA_STORE_CCM_ID_LEN];
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	char app_id[GBA_STORE_MAX_APP + 1];
+	uint64_t seq;                     /* 1, 2, ... per IMPI */
+	int action;
+	int state;                        /* enum gba_ccm_state */
+	uint8_t ref[GBA_STORE_MAX_REF];
+	size_t ref_len;
+	int64_t created, expires;
+	uint8_t *body;
+	size_t body_len;
+	uint8_t *der;                     /* signed; NULL until first sent */
+	size_t der_len;
+};
+void gba_ccm_row_clear(struct gba_ccm_row *r);
+
+/* Queue n messages in one transaction (all or nothing).  Events that
+ * change other records queue theirs in the same gba_cmc_txn instead. */
+int gba_store_ccm_queue(struct gba_store *st, const struct gba_ccm_out *m, size_t n);
+
+/* The IMPI's messages that are not ACKED and not expired at now
+ * (now < expires), with seq > after_seq, in sequence order, at most max
+ * of them; fn as in gba_store_cert_list. */
+int gba_store_ccm_list(struct gba_store *st, const char *impi, uint64_t after_seq, int64_t now,
+                       size_t max, int (*fn)(void *ctx, const struct gba_ccm_row *r),
+                       void *ctx);
+
+/* One message by id (any state; GBA_ENOTFOUND when absent).  Callers
+ * check that out->impi is the requester's. */
+int gba_store_ccm_get(struct gba_store *st, const uint8_t msg_id[GBA_STORE_CCM_ID_LEN],
+                      struct gba_ccm_row *out);
+
+/* Record deliveries in one transaction: QUEUED -> SENT, and the signed
+ * DER kept when none is stored yet (a message signed twice, by two
+ * daemons, keeps the first).  Unknown ids and other states are left
+ * alone.  der 1..GBA_STORE_MAX_CCM octets, or NULL to keep the state
+ * change only. */
+struct gba_ccm_sent {
+	const uint8_t *msg_id;            /* GBA_STORE_CCM_ID_LEN octets */
+	const uint8_t *der;
+	size_t der_len;
+};
+int gba_store_ccm_mark_sent(struct gba_store *st, const struct gba_ccm_sent *v, size_t n);
+
+/*
+ * Acknowledge: each of the n ids that belongs to impi and is not ACKED
+ * yet becomes ACKED (acked[i] = 1; 0 for ids that are unknown, another
+ * IMPI's or already acknowledged), in one transaction.  An acknowledged
+ * install records its certificate as delivered.  Returns how many were
+ * acknowledged, or a negative code (then nothing changed).
+ */
+int gba_store_ccm_ack(struct gba_store *st, const char *impi,
+                      const uint8_t (*ids)[GBA_STORE_CCM_ID_LEN], size_t n, int *acked);
+
+/*
+ * What changed since row id after_id: fn(impi) once for each IMPI with
+ * a message queued after it (in id order of their newest message), and
+ * *last_id the newest of those ids (after_id when none).  A poller that
+ * keeps *last_id sees every message, whichever process queued it: ids
+ * are handed out in commit order.  after_id < 0 only sets *last_id to
+ * the newest id in the outbox (fn may be NULL), where a poller starts.
+ * When fn returns non-zero the walk stops, *last_id is left alone and
+ * that value is returned.
+ */
+int gba_store_ccm_changes(struct gba_store *st, int64_t after_id, int64_t *last_id,
+                          int (*fn)(void *ctx, const char *impi), void *ctx);
+
+/*
+ * Delete every message with expires <= now.  fn sees each one that was
+ * not ACKED first (to audit the expiry); when fn returns non-zero
+ * nothing is deleted and that value is returned.  Otherwise returns the
+ * number of rows deleted (capped at INT_MAX).
+ */
+int gba_store_ccm_expire(struct gba_store *st, int64_t now,
+                         int (*fn)(void *ctx, const struct gba_ccm_row *r), void *ctx);
+
+/* 1 when impi has a message with this action and ref that is not
+ * expired at now (any state), else 0; or a negative code. */
+int gba_store_ccm_exists(struct gba_store *st, const char *impi, int action,
+                         const uint8_t *ref, size_t ref_len, int64_t now);
+
+/* Whether the certificate with this serial was delivered: an install
+ * naming it was acknowledged.  1, 0, or a negative code. */
+int gba_store_ccm_delivered(struct gba_store *st, const uint8_t *serial, size_t serial_len);
+
+/* The IMPIs that hold a VALID certificate for app_id, unexpired at now,
+ * in IMPI order after `after` (NULL: from the first), at most max of
+ * them: who a policy change concerns.  fn as in gba_store_cert_list. */
+int gba_store_cert_impis(struct gba_store *st, const char *app_id, const char *after,
+                         int64_t now, size_t max, int (*fn)(void *ctx, const char *impi),
+                         void *ctx);
 
 #endif

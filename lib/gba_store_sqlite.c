@@ -45,6 +45,17 @@
  * which the CA waits for the subscriber's confirmCertAcceptance.
  * Older databases are upgraded in place when they are opened.
  *
+ * Schema version 5 adds the CCM outbox (issue 7; new tables only):
+ *   ccm_outbox(id PK AUTOINCREMENT, msg_id UNIQUE, impi, app_id, seq,
+ *              action, ref, state, created, expires, body, der)
+ *              UNIQUE(impi, seq); der is NULL until first sent
+ *   ccm_seq(impi PK, seq)         the last sequence number per IMPI
+ *   ccm_installed(serial PK, acked)   certificates whose install CCM
+ *                                 was acknowledged
+ * with indexes on ccm_outbox(expires) and ccm_outbox(ref).  AUTOINCREMENT
+ * keeps ids growing across deletes, which the change poll relies on.
+ * Each step runs in order on older databases.
+ *
  * A sealed column is gba_aead_seal output (nonce || ciphertext || tag)
  * whose associated data (struct ad below) is a label naming the column
  * followed by the row's identity and every other column that is written
@@ -67,6 +78,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gba_crypto.h"
@@ -75,7 +87,7 @@
 #include "gba_milenage.h"
 #include "gba_store.h"
 
-#define SCHEMA_VERSION  4
+#define SCHEMA_VERSION  5
 #define BUSY_TIMEOUT_MS 5000
 #define SEAL_OVERHEAD   (GBA_AEAD_NONCE_LEN + GBA_AEAD_TAG_LEN)
 #define SEALED_MAX      (GBA_SECRET_MAX + SEAL_OVERHEAD)
@@ -643,6 +655,32 @@ static const char schema_v4[] =
 	"ALTER TABLE certificates ADD COLUMN confirm_by INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 4;";
 
+/* Version 4 -> 5: the CCM outbox. */
+static const char schema_v5[] =
+	"CREATE TABLE ccm_outbox("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" msg_id BLOB NOT NULL UNIQUE CHECK(length(msg_id) = 16),"
+	" impi TEXT NOT NULL CHECK(length(impi) BETWEEN 1 AND 255),"
+	" app_id TEXT NOT NULL CHECK(length(app_id) BETWEEN 1 AND 253),"
+	" seq INTEGER NOT NULL CHECK(seq >= 1),"
+	" action INTEGER NOT NULL CHECK(action BETWEEN 0 AND 5),"
+	" ref BLOB CHECK(ref IS NULL OR length(ref) BETWEEN 1 AND 32),"
+	" state INTEGER NOT NULL CHECK(state BETWEEN 0 AND 2),"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" body BLOB NOT NULL CHECK(length(body) BETWEEN 1 AND 65536),"
+	" der BLOB CHECK(der IS NULL OR length(der) BETWEEN 1 AND 65536),"
+	" UNIQUE(impi, seq));"
+	"CREATE INDEX ccm_outbox_expires ON ccm_outbox(expires);"
+	"CREATE INDEX ccm_outbox_ref ON ccm_outbox(ref);"
+	"CREATE TABLE ccm_seq("
+	" impi TEXT PRIMARY KEY NOT NULL CHECK(length(impi) BETWEEN 1 AND 255),"
+	" seq INTEGER NOT NULL CHECK(seq >= 1));"
+	"CREATE TABLE ccm_installed("
+	" serial BLOB PRIMARY KEY NOT NULL CHECK(length(serial) BETWEEN 1 AND 20),"
+	" acked INTEGER NOT NULL);"
+	"PRAGMA user_version = 5;";
+
 static void ad_keycheck(struct ad *a)
 {
 	a->len = 0;
@@ -720,7 +758,7 @@ out:
 
 /*
  * Under the write lock: a database at user_version 0 with no tables is
- * new (create the key if missing, then schema v1); versions 1 to 4 need
+ * new (create the key if missing, then schema v1); versions 1 to 5 need
  * their existing key; anything else is refused.  Then each upgrade step
  * up to SCHEMA_VERSION runs, in the same transaction, so a concurrent
  * opener sees either the old or the new schema.
@@ -787,6 +825,12 @@ static int migrate(struct gba_store *st, const char *key_path)
 	}
 	if (ver == 3) {
 		ret = exec_fixed(st->db, schema_v4);
+		if (ret < 0)
+			goto out;
+		ver = 4;
+	}
+	if (ver == 4) {
+		ret = exec_fixed(st->db, schema_v5);
 		if (ret < 0)
 			goto out;
 	}
@@ -1758,6 +1802,9 @@ static int pending_check(const struct gba_pending *p)
 	return 0;
 }
 
+static int ccm_out_check(const struct gba_ccm_out *m);
+static int ccm_insert(struct gba_store *st, const struct gba_ccm_out *m);
+
 /* Everything about t that can be checked without the database. */
 static int txn_check(const struct gba_cmc_txn *t)
 {
@@ -1793,6 +1840,13 @@ static int txn_check(const struct gba_cmc_txn *t)
 		return GBA_EINVAL;
 	for (i = 0; i < t->nrevocations; i++) {
 		ret = revocation_check(&t->revocations[i]);
+		if (ret < 0)
+			return ret;
+	}
+	if (t->nccms > 0 && t->ccms == NULL)
+		return GBA_EINVAL;
+	for (i = 0; i < t->nccms; i++) {
+		ret = ccm_out_check(&t->ccms[i]);
 		if (ret < 0)
 			return ret;
 	}
@@ -1962,6 +2016,8 @@ static int txn_apply(struct gba_store *st, const struct gba_cmc_txn *t)
 		ret = pending_issue(st, t->pend_issued, &t->certs[0]);
 	for (i = 0; ret == 0 && i < t->nconfirm; i++)
 		ret = cert_confirm(st, &t->confirm[i]);
+	for (i = 0; ret == 0 && i < t->nccms; i++)
+		ret = ccm_insert(st, &t->ccms[i]);
 	for (i = 0; ret == 0 && i < t->nrevocations; i++)
 		ret = status_apply(st, &t->revocations[i], NULL, NULL, NULL);
 	return ret;
@@ -3087,5 +3143,664 @@ int gba_store_crl_put(struct gba_store *st, const struct gba_crl_record *r)
 	ret = step_done(s, rc, GBA_EDUP);
 	if (ret == 0 && sqlite3_changes(st->db) != 1)
 		ret = GBA_EDUP;
+	return ret;
+}
+
+/* ---- the CCM outbox (issue 7) ---- */
+
+#define CCM_COLS \
+	"id, msg_id, impi, app_id, seq, action, ref, state, created, expires, body, der"
+#define CCM_STATE_MAX GBA_CCM_ACKED
+
+void gba_ccm_row_clear(struct gba_ccm_row *r)
+{
+	if (r == NULL)
+		return;
+	gba_free(r->body);
+	gba_free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
+static int ccm_out_check(const struct gba_ccm_out *m)
+{
+	int ret;
+
+	if (m == NULL)
+		return GBA_EINVAL;
+	ret = id_check(m->impi, GBA_MAX_IMPI_LEN, NULL);
+	if (ret == 0)
+		ret = id_check(m->app_id, GBA_STORE_MAX_APP, NULL);
+	if (ret < 0)
+		return ret;
+	if (m->action < 0 || m->action >= (int)GBA_STORE_CCM_ACTIONS ||
+	    m->created > m->expires)
+		return GBA_EINVAL;
+	if (m->ref != NULL && (m->ref_len == 0 || m->ref_len > GBA_STORE_MAX_REF))
+		return GBA_EINVAL;
+	if (m->ref == NULL && m->ref_len != 0)
+		return GBA_EINVAL;
+	if (m->body == NULL || m->body_len == 0 || m->body_len > GBA_STORE_MAX_CCM)
+		return GBA_EINVAL;
+	return 0;
+}
+
+/* The IMPI's next sequence number (1 for the first), under the caller's
+ * write transaction. */
+static int ccm_next_seq(struct gba_store *st, const char *impi, int64_t *seq)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	ret = prep(st,
+	           "INSERT INTO ccm_seq(impi, seq) VALUES(?1, 1)"
+	           " ON CONFLICT(impi) DO UPDATE SET seq = seq + 1 RETURNING seq",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, impi, strlen(impi));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = db_err(rc);
+		goto out;
+	}
+	ret = col_int(s, 0, 1, INT64_MAX, seq);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Insert one checked message with the IMPI's next sequence number. */
+static int ccm_insert(struct gba_store *st, const struct gba_ccm_out *m)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t seq = 0;
+	int rc, ret;
+
+	ret = ccm_next_seq(st, m->impi, &seq);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           "INSERT INTO ccm_outbox(msg_id, impi, app_id, seq, action, ref, state,"
+	           " created, expires, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, m->msg_id, sizeof(m->msg_id));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, m->impi, strlen(m->impi));
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 3, m->app_id, strlen(m->app_id));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 5, m->action);
+	if (rc == SQLITE_OK)
+		rc = m->ref != NULL ? bind_blob(s, 6, m->ref, m->ref_len) : sqlite3_bind_null(s, 6);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 7, m->created);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 8, m->expires);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(s, 9, m->body, m->body_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = GBA_EDUP;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_ccm_queue(struct gba_store *st, const struct gba_ccm_out *m, size_t n)
+{
+	size_t i;
+	int ret, txn = 0;
+
+	if (st == NULL || (m == NULL && n > 0))
+		return GBA_EINVAL;
+	for (i = 0; i < n; i++) {
+		ret = ccm_out_check(&m[i]);
+		if (ret < 0)
+			return ret;
+	}
+	if (n == 0)
+		return 0;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	for (i = 0; i < n && ret == 0; i++)
+		ret = ccm_insert(st, &m[i]);
+	if (ret < 0)
+		goto out;
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+/* One ccm_outbox row (CCM_COLS) into *r; body and der copied when copy,
+ * else borrowed from the statement. */
+static int ccm_row(sqlite3_stmt *s, struct gba_ccm_row *r, int copy)
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int64_t v[5] = { 0, 0, 0, 0, 0 };
+	int ret;
+
+	ret = col_int(s, 0, 1, INT64_MAX, &r->id);
+	if (ret == 0)
+		ret = col_blob(s, 1, r->msg_id, sizeof(r->msg_id));
+	if (ret == 0)
+		ret = col_id(s, 2, GBA_MAX_IMPI_LEN, 0, r->impi);
+	if (ret == 0)
+		ret = col_id(s, 3, GBA_STORE_MAX_APP, 0, r->app_id);
+	if (ret == 0)
+		ret = col_int(s, 4, 1, INT64_MAX, &v[0]);                       /* seq */
+	if (ret == 0)
+		ret = col_int(s, 5, 0, GBA_STORE_CCM_ACTIONS - 1, &v[1]);       /* action */
+	if (ret == 0)
+		ret = col_int(s, 7, GBA_CCM_QUEUED, CCM_STATE_MAX, &v[2]);      /* state */
+	if (ret == 0)
+		ret = col_int(s, 8, INT64_MIN, INT64_MAX, &v[3]);               /* created */
+	if (ret == 0)
+		ret = col_int(s, 9, INT64_MIN, INT64_MAX, &v[4]);               /* expires */
+	if (ret < 0)
+		return ret;
+	r->seq = (uint64_t)v[0];
+	r->action = (int)v[1];
+	r->state = (int)v[2];
+	r->created = v[3];
+	r->expires = v[4];
+	r->ref_len = 0;
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+		ret = col_blob_var(s, 6, 1, GBA_STORE_MAX_REF, &p, &len);
+		if (ret < 0)
+			return ret;
+		memcpy(r->ref, p, len);
+		r->ref_len = len;
+	}
+	ret = col_blob_var(s, 10, 1, GBA_STORE_MAX_CCM, &p, &len);
+	if (ret < 0)
+		return ret;
+	r->body = copy ? gba_malloc(len) : (uint8_t *)(uintptr_t)p;
+	if (r->body == NULL)
+		return GBA_ENOMEM;
+	if (copy)
+		memcpy(r->body, p, len);
+	r->body_len = len;
+	r->der = NULL;
+	r->der_len = 0;
+	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+		ret = col_blob_var(s, 11, 1, GBA_STORE_MAX_CCM, &p, &len);
+		if (ret < 0)
+			return ret;
+		r->der = copy ? gba_malloc(len) : (uint8_t *)(uintptr_t)p;
+		if (r->der == NULL)
+			return GBA_ENOMEM;
+		if (copy)
+			memcpy(r->der, p, len);
+		r->der_len = len;
+	}
+	return 0;
+}
+
+int gba_store_ccm_list(struct gba_store *st, const char *impi, uint64_t after_seq, int64_t now,
+                       size_t max, int (*fn)(void *ctx, const struct gba_ccm_row *r),
+                       void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	struct gba_ccm_row r;
+	size_t impi_len = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL || after_seq > INT64_MAX)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	if (max == 0)
+		return 0;
+	ret = prep(st,
+	           "SELECT " CCM_COLS " FROM ccm_outbox WHERE impi = ?1 AND seq > ?2"
+	           " AND state < 2 AND expires > ?3 ORDER BY seq LIMIT ?4",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, (int64_t)after_seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, max > INT_MAX ? INT_MAX : (int64_t)max);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		memset(&r, 0, sizeof(r));
+		ret = ccm_row(s, &r, 0);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, &r);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_ccm_get(struct gba_store *st, const uint8_t msg_id[GBA_STORE_CCM_ID_LEN],
+                      struct gba_ccm_row *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (out == NULL)
+		return GBA_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (st == NULL || msg_id == NULL)
+		return GBA_EINVAL;
+	ret = prep(st, "SELECT " CCM_COLS " FROM ccm_outbox WHERE msg_id = ?1", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, msg_id, GBA_STORE_CCM_ID_LEN);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? GBA_ENOTFOUND : db_err(rc);
+		goto out;
+	}
+	ret = ccm_row(s, out, 1);
+out:
+	sqlite3_finalize(s);
+	if (ret < 0)
+		gba_ccm_row_clear(out);
+	return ret;
+}
+
+int gba_store_ccm_mark_sent(struct gba_store *st, const struct gba_ccm_sent *v, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc = SQLITE_OK, ret, txn = 0;
+
+	if (st == NULL || (v == NULL && n > 0))
+		return GBA_EINVAL;
+	for (i = 0; i < n; i++)
+		if (v[i].msg_id == NULL ||
+		    (v[i].der != NULL && (v[i].der_len == 0 || v[i].der_len > GBA_STORE_MAX_CCM)) ||
+		    (v[i].der == NULL && v[i].der_len != 0))
+			return GBA_EINVAL;
+	if (n == 0)
+		return 0;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = prep(st,
+	           "UPDATE ccm_outbox SET state = 1, der = coalesce(der, ?2)"
+	           " WHERE msg_id = ?1 AND state = 0",
+	           &s);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		rc = sqlite3_reset(s);
+		if (rc == SQLITE_OK)
+			rc = bind_blob(s, 1, v[i].msg_id, GBA_STORE_CCM_ID_LEN);
+		if (rc == SQLITE_OK)
+			rc = v[i].der != NULL ? bind_blob(s, 2, v[i].der, v[i].der_len)
+			                      : sqlite3_bind_null(s, 2);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = commit(st);
+	if (ret == 0)
+		txn = 0;
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+int gba_store_ccm_ack(struct gba_store *st, const char *impi,
+                      const uint8_t (*ids)[GBA_STORE_CCM_ID_LEN], size_t n, int *acked)
+{
+	sqlite3_stmt *up = NULL, *ins = NULL;
+	size_t impi_len = 0, i;
+	int64_t now = (int64_t)time(NULL);
+	int rc = SQLITE_OK, ret, txn = 0, count = 0;
+
+	if (st == NULL || (n > 0 && (ids == NULL || acked == NULL)) || n > INT_MAX)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++)
+		acked[i] = 0;
+	if (n == 0)
+		return 0;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	ret = prep(st,
+	           "UPDATE ccm_outbox SET state = 2 WHERE msg_id = ?1 AND impi = ?2 AND state < 2"
+	           " RETURNING action, ref",
+	           &up);
+	if (ret == 0)
+		ret = prep(st, "INSERT OR IGNORE INTO ccm_installed(serial, acked) VALUES(?1, ?2)",
+		           &ins);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		rc = sqlite3_reset(up);
+		if (rc == SQLITE_OK)
+			rc = bind_blob(up, 1, ids[i], GBA_STORE_CCM_ID_LEN);
+		if (rc == SQLITE_OK)
+			rc = bind_str(up, 2, impi, impi_len);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(up);
+		if (rc == SQLITE_DONE)
+			continue;   /* not ours, unknown or already acknowledged */
+		if (rc != SQLITE_ROW) {
+			ret = db_err(rc);
+			goto out;
+		}
+		acked[i] = 1;
+		count++;
+		if (sqlite3_column_int(up, 0) == 0 /* install */ &&
+		    sqlite3_column_type(up, 1) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(up, 1) >= 1 &&
+		    sqlite3_column_bytes(up, 1) <= (int)GBA_STORE_MAX_SERIAL) {
+			rc = sqlite3_reset(ins);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_blob(ins, 1, sqlite3_column_blob(up, 1),
+				                       sqlite3_column_bytes(up, 1), SQLITE_TRANSIENT);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(ins, 2, now);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_step(ins);
+			if (rc != SQLITE_DONE) {
+				ret = db_err(rc);
+				goto out;
+			}
+		}
+		rc = sqlite3_step(up);   /* finish the RETURNING statement */
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+	}
+	sqlite3_finalize(up);
+	sqlite3_finalize(ins);
+	up = ins = NULL;
+	ret = commit(st);
+	if (ret == 0) {
+		txn = 0;
+		ret = count;
+	}
+out:
+	sqlite3_finalize(up);
+	sqlite3_finalize(ins);
+	if (txn)
+		rollback(st);
+	if (ret < 0)
+		for (i = 0; i < n; i++)
+			acked[i] = 0;
+	return ret;
+}
+
+int gba_store_ccm_changes(struct gba_store *st, int64_t after_id, int64_t *last_id,
+                          int (*fn)(void *ctx, const char *impi), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	int64_t id = 0, top = after_id;
+	int rc, ret;
+
+	if (st == NULL || last_id == NULL || (fn == NULL && after_id >= 0))
+		return GBA_EINVAL;
+	if (after_id < 0) {
+		ret = query_int(st, "SELECT coalesce(max(id), 0) FROM ccm_outbox", &id);
+		if (ret == 0)
+			*last_id = id;
+		return ret;
+	}
+	/* One statement, so one snapshot: a row committed meanwhile is
+	 * either seen here or has a larger id than *last_id. */
+	ret = prep(st,
+	           "SELECT impi, max(id) AS m FROM ccm_outbox WHERE id > ?1"
+	           " GROUP BY impi ORDER BY m",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = sqlite3_bind_int64(s, 1, after_id);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		ret = col_id(s, 0, GBA_MAX_IMPI_LEN, 0, impi);
+		if (ret == 0)
+			ret = col_int(s, 1, 1, INT64_MAX, &id);
+		if (ret < 0)
+			goto out;
+		if (id > top)
+			top = id;
+		ret = fn(ctx, impi);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	*last_id = top;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_ccm_expire(struct gba_store *st, int64_t now,
+                         int (*fn)(void *ctx, const struct gba_ccm_row *r), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	struct gba_ccm_row r;
+	int64_t n = 0;
+	int rc, ret, txn = 0;
+
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = begin(st);
+	if (ret < 0)
+		goto out;
+	txn = 1;
+	if (fn != NULL) {
+		ret = prep(st,
+		           "SELECT " CCM_COLS " FROM ccm_outbox WHERE expires <= ?1 AND state < 2"
+		           " ORDER BY id",
+		           &s);
+		if (ret < 0)
+			goto out;
+		rc = sqlite3_bind_int64(s, 1, now);
+		if (rc != SQLITE_OK) {
+			ret = db_err(rc);
+			goto out;
+		}
+		for (;;) {
+			rc = sqlite3_step(s);
+			if (rc != SQLITE_ROW)
+				break;
+			memset(&r, 0, sizeof(r));
+			ret = ccm_row(s, &r, 0);
+			if (ret < 0)
+				goto out;
+			ret = fn(ctx, &r);
+			if (ret != 0)
+				goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			ret = db_err(rc);
+			goto out;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	ret = prep(st, "DELETE FROM ccm_outbox WHERE expires <= ?1", &s);
+	if (ret < 0)
+		goto out;
+	rc = sqlite3_bind_int64(s, 1, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		ret = db_err(rc);
+		goto out;
+	}
+	n = sqlite3_changes(st->db);
+	sqlite3_finalize(s);
+	s = NULL;
+	ret = commit(st);
+	if (ret == 0) {
+		txn = 0;
+		ret = n > INT_MAX ? INT_MAX : (int)n;
+	}
+out:
+	sqlite3_finalize(s);
+	if (txn)
+		rollback(st);
+	return ret;
+}
+
+int gba_store_ccm_exists(struct gba_store *st, const char *impi, int action,
+                         const uint8_t *ref, size_t ref_len, int64_t now)
+{
+	sqlite3_stmt *s = NULL;
+	size_t impi_len = 0;
+	int rc, ret;
+
+	if (st == NULL || ref == NULL || ref_len == 0 || ref_len > GBA_STORE_MAX_REF)
+		return GBA_EINVAL;
+	ret = id_check(impi, GBA_MAX_IMPI_LEN, &impi_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st,
+	           "SELECT 1 FROM ccm_outbox WHERE ref = ?1 AND impi = ?2 AND action = ?3"
+	           " AND expires > ?4 LIMIT 1",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, ref, ref_len);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 2, impi, impi_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 3, action);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_ccm_delivered(struct gba_store *st, const uint8_t *serial, size_t serial_len)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (st == NULL)
+		return GBA_EINVAL;
+	ret = serial_check(serial, serial_len);
+	if (ret < 0)
+		return ret;
+	ret = prep(st, "SELECT 1 FROM ccm_installed WHERE serial = ?1", &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_blob(s, 1, serial, serial_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_err(rc);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gba_store_cert_impis(struct gba_store *st, const char *app_id, const char *after,
+                         int64_t now, size_t max, int (*fn)(void *ctx, const char *impi),
+                         void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	size_t app_len = 0, after_len = 0;
+	int rc, ret;
+
+	if (st == NULL || fn == NULL)
+		return GBA_EINVAL;
+	ret = id_check(app_id, GBA_STORE_MAX_APP, &app_len);
+	if (ret == 0 && after != NULL)
+		ret = id_check(after, GBA_MAX_IMPI_LEN, &after_len);
+	if (ret < 0)
+		return ret;
+	if (max == 0)
+		return 0;
+	ret = prep(st,
+	           "SELECT DISTINCT impi FROM certificates WHERE app_id = ?1 AND status = 0"
+	           " AND not_after >= ?2 AND impi > ?3 ORDER BY impi LIMIT ?4",
+	           &s);
+	if (ret < 0)
+		return ret;
+	rc = bind_str(s, 1, app_id, app_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, now);
+	if (rc == SQLITE_OK)
+		rc = bind_str(s, 3, after != NULL ? after : "", after_len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, max > INT_MAX ? INT_MAX : (int64_t)max);
+	if (rc != SQLITE_OK) {
+		ret = db_err(rc);
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		ret = col_id(s, 0, GBA_MAX_IMPI_LEN, 0, impi);
+		if (ret < 0)
+			goto out;
+		ret = fn(ctx, impi);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(rc);
+out:
+	sqlite3_finalize(s);
 	return ret;
 }

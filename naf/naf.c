@@ -110,6 +110,7 @@ void naf_free(struct naf *n)
 
 	if (n == NULL)
 		return;
+	naf_ccm_worker_free(n);
 	for (i = 0; i < NAF_CACHE_SLOTS; i++)
 		naf_key_clear(&n->cache[i].key);
 	gba_wipe(n->cache, NAF_CACHE_SLOTS * sizeof(*n->cache));
@@ -492,6 +493,34 @@ int naf_audit(const struct naf *n, enum gba_audit_type type, enum gba_audit_outc
 	return ret;
 }
 
+int naf_audit_ccm(const struct naf *n, enum gba_audit_type type, enum gba_audit_outcome o,
+                  const char *reason, const char *peer, const char *impi,
+                  const uint8_t *serial, size_t serial_len, const char *ccm)
+{
+	struct gba_audit_event ev;
+	char sh[2 * GBA_STORE_MAX_SERIAL + 1];
+	int ret;
+
+	if (n->conf->audit == NULL)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.outcome = o;
+	ev.reason = reason;
+	ev.peer = peer;
+	ev.app = n->conf->fqdn;
+	ev.impi = impi != NULL && impi[0] != '\0' ? impi : NULL;
+	if (serial != NULL && serial_len > 0 && serial_len <= GBA_STORE_MAX_SERIAL) {
+		gba_hex_encode(serial, serial_len, sh);
+		ev.serial = sh;
+	}
+	ev.ccm = ccm;
+	ret = gba_audit_emit(n->conf->audit, &ev);
+	if (ret < 0)
+		gba_log_err(MOD, "audit record failed: %s", gba_strerror(ret));
+	return ret;
+}
+
 /* ---- issuing ---- */
 
 const struct naf_ca *naf_ca_find(const struct naf *n, const char *name)
@@ -842,6 +871,8 @@ void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_r
 		naf_portal_cacert(n, req, resp);
 		return;
 	}
+	if (naf_ccm_handle(n, req, resp))
+		return;
 	if (status_route(n, req, resp))
 		return;
 	(void)gba_http_response_status(resp, 404);
@@ -1154,6 +1185,8 @@ int naf_service_option(struct naf_service_conf *c, int ch, const char *arg)
 	case NAF_OPT_OCSP_CACHE_MAX: return seconds(arg, 10000000u, &c->ocsp_cache_max);
 	case NAF_OPT_OCSP_LIVE_MAX: return seconds(arg, 1024u, &c->ocsp_live_max);
 	case NAF_OPT_OCSP_MAX_AGE: return seconds(arg, 7u * 86400u, &c->ocsp_max_age_s);
+	case NAF_OPT_CCM_MAX_PER_IMPI: return seconds(arg, 1000000u, &c->ccm_max_per_impi);
+	case NAF_OPT_CCM_POLL_MS: return seconds(arg, 60000u, &c->ccm_poll_ms);
 	default: return 0;
 	}
 	return 1;
@@ -1180,7 +1213,10 @@ void naf_service_usage(FILE *f, const char *secret)
 	        "                          least 1); beyond: the cached answer or tryLater\n"
 	        "  --naf-url URL           how relying parties reach /ocsp and /crl/, for the AIA\n"
 	        "                          (URL/ocsp) and CRL DP (URL/crl/CA.crl) of certificates\n"
-	        "                          whose policy names none (the listener serving them)\n",
+	        "                          whose policy names none (the listener serving them)\n"
+	        "  --ccm-max-per-impi N    CCM subscriptions per IMPI (4)\n"
+	        "  --ccm-poll-ms N         how often each worker looks for CCMs queued by other\n"
+	        "                          processes (1000)\n",
 	        secret);
 }
 
@@ -1211,6 +1247,16 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 			s->status_conf.ocsp_max_age_s = c->ocsp_max_age_s;
 		ret = naf_status_new(&s->status, &s->ca, 1, &s->status_conf);
 	}
+	if (ret == 0) {
+		struct naf_ccm_hub_conf hc;
+
+		memset(&hc, 0, sizeof(hc));
+		hc.max_per_impi = c->ccm_max_per_impi;
+		ret = naf_ccm_hub_new(&s->ccm, &hc);
+	}
+	if (ret == 0 && snprintf(s->client_ca, sizeof(s->client_ca), "%s/ca.pem", c->ca_dir) >=
+	                    (int)sizeof(s->client_ca))
+		ret = GBA_ETOOBIG;
 	if (ret < 0) {
 		naf_service_stop(s);
 		return ret;
@@ -1224,7 +1270,18 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
 	s->conf.committer = s->committer;
 	s->conf.digest_secret = s->secret;
 	s->conf.status = s->status;
+	s->conf.ccm = s->ccm;
 	return 0;
+}
+
+static void server_wake(void *arg)
+{
+	gba_http_server_wake(arg);
+}
+
+void naf_service_bound(struct naf_service *s, struct gba_http_server *server)
+{
+	naf_ccm_hub_set_wake(s->ccm, server_wake, server);
 }
 
 int naf_service_publish(struct naf_service *s, const struct naf_service_conf *c, int https,
@@ -1257,6 +1314,7 @@ int naf_service_publish(struct naf_service *s, const struct naf_service_conf *c,
 
 void naf_service_stop(struct naf_service *s)
 {
+	naf_ccm_hub_free(s->ccm);
 	naf_status_free(s->status);
 	gba_store_committer_stop(s->committer);
 	naf_ca_unload(&s->ca);

@@ -13,6 +13,10 @@
  *   GET  /crl/<ca>.crl        the CA's full CRL (DER, application/pkix-crl)
  *   POST /ocsp, GET /ocsp/<base64 request>   OCSP (RFC 6960, RFC 5019)
  *                             (the last two only with a struct naf_status)
+ *   GET  /ccm[?max=N][&wait=0]  CCM subscription (doc/ccm.md): pushes,
+ *                             or length-prefixed frames in the body
+ *   GET  /ccm/<id>            one CCM (32 hex digits)
+ *   POST /ccm/ack             acknowledge CCMs (ids, text/plain)
  *
  * One struct naf per worker thread: it holds that worker's store handle
  * and its Ks_NAF cache.  The CA keys, policies, audit sink and group
@@ -51,6 +55,13 @@ struct gba_daemon;
 #define NAF_CRL_PREFIX   "/crl/"
 #define NAF_OCSP_PATH    "/ocsp"
 #define NAF_MAX_URL      512u             /* public base URL */
+#define NAF_CCM_PATH     "/ccm"
+/* Media types (doc/ccm.md): one CCM (a CMS SignedData, DER), and the
+ * subscription's body (frames: 4-octet length, then a CCM). */
+#define NAF_CCM_MEDIA         "application/vnd.gbacert.ccm"
+#define NAF_CCM_STREAM_MEDIA  "application/vnd.gbacert.ccm-stream"
+#define NAF_CCM_MAX_ACK       64u   /* message ids per acknowledgement */
+#define NAF_CCM_MAX_PER_IMPI  4u    /* subscriptions per IMPI (default) */
 
 /* One CA the NAF issues from; everything borrowed. */
 struct naf_ca {
@@ -115,6 +126,32 @@ int naf_keysrc_zn_get(void *ctx, const char *btid, const uint8_t *naf_id, size_t
                       struct naf_key *out);
 
 struct naf_status;
+/*
+ * The CCM hub: what the workers of one daemon share for CCM delivery.
+ * Create it before the workers, give it to naf_conf.ccm, and once the
+ * HTTP server exists set its wake function (gba_http_server_wake), so
+ * that a message queued on one worker reaches subscribers on the others
+ * at once; other processes' messages are found by each worker's tick
+ * (naf_ccm_tick).
+ */
+struct naf_ccm_hub;
+struct naf_ccm_hub_conf {
+	unsigned max_per_impi;            /* subscriptions per IMPI (0: 4) */
+	unsigned keepalive_s;             /* keep-alive period (0: 30 s) */
+	unsigned expire_every_s;          /* expiry sweep period (0: 60 s) */
+};
+int naf_ccm_hub_new(struct naf_ccm_hub **out, const struct naf_ccm_hub_conf *conf);
+void naf_ccm_hub_free(struct naf_ccm_hub *h);
+void naf_ccm_hub_set_wake(struct naf_ccm_hub *h, void (*wake)(void *arg), void *arg);
+void naf_ccm_hub_wake(struct naf_ccm_hub *h);
+/* Messages handed to subscription streams and Ub answers so far. */
+unsigned long naf_ccm_hub_delivered(struct naf_ccm_hub *h);
+/* The policies were reloaded: one worker (the expiry-duty one) queues
+ * the policy's trust-anchor and server-certificate updates, when
+ * ccm.on_bootstrap names them, for every IMPI holding a valid
+ * certificate of the application, at most 64 IMPIs a second; a set an
+ * IMPI already has (unexpired) is not queued again.  Thread-safe. */
+void naf_ccm_policy_changed(struct naf_ccm_hub *h);
 
 struct naf_conf {
 	const char *fqdn;                 /* NAF FQDN: NAF_Id and the Ua realm */
@@ -138,6 +175,7 @@ struct naf_conf {
 	 * ocsp_url / crl_url get <public_url>/ocsp (AIA) and
 	 * <public_url>/crl/<ca>.crl (CRL DP).  NULL: no defaults. */
 	const char *public_url;
+	struct naf_ccm_hub *ccm;          /* NULL: no CCM endpoints, none queued */
 };
 
 struct naf;
@@ -156,6 +194,25 @@ void naf_handle(void *ctx, const struct gba_http_request *req, struct gba_http_r
  * that checking a TLS server's certificate does not need TLS first. */
 void naf_status_route(void *ctx, const struct gba_http_request *req,
                       struct gba_http_response *resp);
+/*
+ * CCM work of the worker that owns n, from its event loop
+ * (gba_http_server_conf.on_tick): find messages queued since the last
+ * tick (by any process) and deliver them to this worker's subscriptions,
+ * send keep-alives, and when expiry_duty is set (one worker per daemon)
+ * expire and audit old messages.
+ */
+void naf_ccm_tick(struct naf *n, int expiry_duty);
+
+/*
+ * A successful bootstrap of impi (from the BSF's event): queue what the
+ * policy's ccm.on_bootstrap asks for (trust anchors, server
+ * certificates, installs of certificates never delivered, renewal
+ * required inside the renewal window), then push every unacknowledged
+ * message on resp (the Ub 200) when its client allows push.  resp may
+ * be NULL.  Errors are logged; the bootstrap stands either way.
+ */
+int naf_ccm_on_bootstrap(struct naf *n, const char *impi, struct gba_http_response *resp,
+                         const char *peer);
 
 /* ---- set-up shared by gba-bsfd and gba-nafd ---- */
 
@@ -245,6 +302,9 @@ struct naf_service_conf {
 	uint32_t ocsp_cache_max;          /* 0 takes naf_status_conf_default's */
 	uint32_t ocsp_live_max;           /* 0 takes naf_status_conf_default's */
 	uint32_t ocsp_max_age_s;          /* 0 takes naf_status_conf_default's */
+	uint32_t ccm_max_per_impi;        /* CCM subscriptions per IMPI (0: default) */
+	uint32_t ccm_poll_ms;             /* outbox poll period, the daemon's tick
+	                                   * (0: 1000) */
 };
 
 /* The options that fill it, as gba_daemon.h's: getopt_long values,
@@ -262,7 +322,9 @@ enum {
 	NAF_OPT_URL,
 	NAF_OPT_OCSP_CACHE_MAX,
 	NAF_OPT_OCSP_LIVE_MAX,
-	NAF_OPT_OCSP_MAX_AGE
+	NAF_OPT_OCSP_MAX_AGE,
+	NAF_OPT_CCM_MAX_PER_IMPI,
+	NAF_OPT_CCM_POLL_MS
 };
 #define NAF_LONG_OPTIONS                                              \
 	{ "naf-fqdn", required_argument, NULL, NAF_OPT_FQDN },        \
@@ -276,7 +338,9 @@ enum {
 	{ "naf-url", required_argument, NULL, NAF_OPT_URL },          \
 	{ "ocsp-cache-max", required_argument, NULL, NAF_OPT_OCSP_CACHE_MAX }, \
 	{ "ocsp-live-max", required_argument, NULL, NAF_OPT_OCSP_LIVE_MAX }, \
-	{ "ocsp-max-age", required_argument, NULL, NAF_OPT_OCSP_MAX_AGE }
+	{ "ocsp-max-age", required_argument, NULL, NAF_OPT_OCSP_MAX_AGE }, \
+	{ "ccm-max-per-impi", required_argument, NULL, NAF_OPT_CCM_MAX_PER_IMPI }, \
+	{ "ccm-poll-ms", required_argument, NULL, NAF_OPT_CCM_POLL_MS }
 /* 1 taken, 0 not one of them, GBA_EINVAL for a bad value */
 int naf_service_option(struct naf_service_conf *c, int ch, const char *arg);
 void naf_service_usage(FILE *f, const char *secret);
@@ -289,6 +353,9 @@ struct naf_service {
 	struct naf_status_conf status_conf;
 	struct naf_status *status;        /* CRLs and OCSP, conf.status */
 	char url[NAF_MAX_URL + 1];        /* conf.public_url */
+	struct naf_ccm_hub *ccm;          /* conf.ccm */
+	char client_ca[4096];             /* ca_dir/ca.pem: client certificates we
+	                                   * issued, optional on the NAF listener */
 };
 
 /*
@@ -308,6 +375,9 @@ int naf_service_start(struct naf_service *s, const struct naf_service_conf *c,
  * dropped; GBA_EINVAL otherwise), or else http[s]://FQDN:port of the
  * listener that serves them; then start the status thread on d's store.
  */
+/* Once the listeners are bound: CCMs queued on one worker wake the
+ * others' subscriptions at once (gba_http_server_wake). */
+void naf_service_bound(struct naf_service *s, struct gba_http_server *server);
 int naf_service_publish(struct naf_service *s, const struct naf_service_conf *c, int https,
                         unsigned port, const struct gba_daemon *d);
 void naf_service_stop(struct naf_service *s);

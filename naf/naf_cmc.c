@@ -111,6 +111,7 @@ struct cmc {
 	size_t ncrls;
 	size_t crl_st[GBA_CMC_MAX_CONTROLS];   /* the getCRL statuses that carry one */
 	size_t ncrl_st;
+	struct naf_ccm_batch ccm;              /* install CCMs, queued with the certificates */
 };
 
 /* ---- statuses ---- */
@@ -1474,6 +1475,22 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 	txn.pend_new = c->has_pend ? &c->pend : NULL;
 	txn.npend_new = c->has_pend ? 1 : 0;
 	txn.pend_issued = c->has_pend_issued ? c->pend_issued : NULL;
+	ret = naf_ccm_issued(n, c->recs, c->nrecs, &c->ccm);
+	if (ret < 0) {
+		/* no certificate goes out without its CCM */
+		gba_log_err(MOD, "install CCM: %s", gba_strerror(ret));
+		c->nok = c->nfail = 0;
+		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_INTERNAL_CA_ERROR, "internal error");
+		naf_ccm_batch_clear(&c->ccm);
+		txn.certs = NULL;
+		txn.ncerts = 0;
+		txn.pend_new = NULL;
+		txn.npend_new = 0;
+		txn.pend_issued = NULL;
+		c->nrevs = 0;
+	}
+	txn.ccms = c->ccm.out;
+	txn.nccms = c->ccm.n;
 	txn.confirm = c->confirm;
 	txn.nconfirm = c->nconfirm;
 	txn.revocations = c->revs;
@@ -1496,6 +1513,7 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 		c->nok = c->nfail = 0;
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_TRY_LATER, "the store is unavailable");
 	} else {
+		naf_ccm_queued(n, &c->ccm, req->peer);
 		for (i = 0; i < c->nrecs; i++) {
 			struct gba_cert_info ci;
 			char subj[GBA_X509_MAX_DN + 1] = "";
@@ -1556,6 +1574,7 @@ out:
 		}
 		if (c->has_pend)
 			gba_pending_clear(&c->pend);
+		naf_ccm_batch_clear(&c->ccm);
 		gba_free(c->tbs);
 		gba_cmc_msg_free(c->cmsg);
 		gba_cms_msg_free(c->cms);

@@ -19,6 +19,8 @@ struct naf_cache_entry {
 	uint64_t used;                    /* LRU stamp */
 };
 
+struct naf_ccm_w;
+
 struct naf {
 	const struct naf_conf *conf;
 	struct gba_store *store;
@@ -31,6 +33,7 @@ struct naf {
 	/* default AIA / CRL DP URLs (conf->public_url), per CA; "" for none */
 	char ocsp_url[NAF_MAX_URL + 16];
 	char crl_url[NAF_MAX_CAS][NAF_MAX_URL + 3 * GBA_STORE_MAX_CA + 16];
+	struct naf_ccm_w *ccm;            /* this worker's subscriptions (naf_ccm.c) */
 };
 
 /* Ks_NAF for btid through the cache (copy in *out; naf_key_clear it).
@@ -129,6 +132,38 @@ struct naf_enrol_req {
  */
 int naf_decide(struct naf *n, const struct naf_enrol_req *r, struct gba_policy_decision *dec,
                const char **why, int *fail);
+
+/* Audit a CCM event (ccm: "id:<hex>" or "<seq>:<hex>"; serial optional). */
+int naf_audit_ccm(const struct naf *n, enum gba_audit_type type, enum gba_audit_outcome o,
+                  const char *reason, const char *peer, const char *impi,
+                  const uint8_t *serial, size_t serial_len, const char *ccm);
+
+/* ---- CCM (naf_ccm.c) ---- */
+
+#define NAF_CCM_BATCH_MAX 16u         /* messages queued or sent at once */
+
+/* Messages for one IMPI, ready for gba_store_ccm_queue or a
+ * gba_cmc_txn (out[]); they own their bodies. */
+struct naf_ccm_batch {
+	struct gba_ccm_out out[NAF_CCM_BATCH_MAX];
+	uint8_t *body[NAF_CCM_BATCH_MAX];
+	uint8_t ref[NAF_CCM_BATCH_MAX][GBA_STORE_MAX_REF];
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	size_t n;
+};
+void naf_ccm_batch_clear(struct naf_ccm_batch *b);
+/* Add an install for each issued certificate when the policy's
+ * ccm.on_issue has new-certificate (else nothing). */
+int naf_ccm_issued(struct naf *n, const struct gba_cert_record *recs, size_t nrecs,
+                   struct naf_ccm_batch *b);
+/* After the batch committed: audit ccm_queued and wake the workers. */
+void naf_ccm_queued(struct naf *n, const struct naf_ccm_batch *b, const char *peer);
+/* The signed DER of a stored message (new buffer). */
+int naf_ccm_seal_row(struct naf *n, const struct gba_ccm_row *r, uint8_t **der, size_t *len);
+/* The endpoints: 1 when path is /ccm... (resp answered), else 0. */
+int naf_ccm_handle(struct naf *n, const struct gba_http_request *req,
+                   struct gba_http_response *resp);
+void naf_ccm_worker_free(struct naf *n);
 
 /* Handlers. */
 void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,

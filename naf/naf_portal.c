@@ -121,6 +121,7 @@ static void enrol(struct naf *n, const struct gba_http_request *req,
                   struct gba_http_response *resp, int simple)
 {
 	struct naf_ua_auth *a = NULL;
+	struct naf_ccm_batch *ccm = NULL;
 	struct gba_cmc_request cr;
 	struct gba_cmc_msg *msg = NULL;
 	struct gba_der_error derr;
@@ -258,6 +259,16 @@ static void enrol(struct naf *n, const struct gba_http_request *req,
 	txn.nonce_expires = gba_time_now() + 86400;
 	txn.certs = &rec;
 	txn.ncerts = 1;
+	/* its install CCM commits with it (or neither does) */
+	ccm = gba_calloc(1, sizeof(*ccm));
+	ret = ccm != NULL ? naf_ccm_issued(n, &rec, 1, ccm) : GBA_ENOMEM;
+	if (ret < 0) {
+		gba_log_err(MOD, "install CCM: %s", gba_strerror(ret));
+		refuse(n, a, resp, 500, "internal error\n");
+		goto out;
+	}
+	txn.ccms = ccm->out;
+	txn.nccms = ccm->n;
 	ret = naf_commit(n, &txn);
 	if (ret == GBA_EREPLAY) {
 		deny(n, a, resp, simple, 403, GBA_CMC_BAD_REQUEST, "replayed request\n");
@@ -268,6 +279,7 @@ static void enrol(struct naf *n, const struct gba_http_request *req,
 		refuse(n, a, resp, 503, "the certificate could not be recorded\n");
 		goto out;
 	}
+	naf_ccm_queued(n, ccm, req->peer);
 	if (naf_audit(n, GBA_AUDIT_ISSUE, GBA_AUDIT_OK, simple ? "cmc-simple" : "portal", req->peer, a->key.impi, a->btid,
 	              dec.policy_file, dec.policy_sha256, rec.serial, rec.serial_len,
 	              ci.subject) < 0) {
@@ -298,6 +310,8 @@ out:
 	gba_free(cert);
 	gba_free(p7);
 	gba_cert_info_clear(&ci);
+	naf_ccm_batch_clear(ccm);
+	gba_free(ccm);
 	if (a != NULL) {
 		naf_ua_auth_clear(a);
 		gba_free(a);

@@ -96,12 +96,31 @@ static int on_bound(void *arg, struct gba_http_server *server)
 	struct daemon *d = arg;
 	int ret;
 
+	naf_service_bound(&d->naf, server);
 	ret = naf_service_publish(&d->naf, &d->opt->naf, d->opt->tls_cert != NULL,
 	                          gba_http_server_port(server, 0), &d->dm);
 	if (ret < 0)
 		fprintf(stderr, "gba-nafd: CRL/OCSP: %s (--naf-url must be an http:// or https://"
 		        " URL)\n", gba_strerror(ret));
 	return ret;
+}
+
+/* Each worker's tick: CCM delivery and, on worker 0, CCM expiry. */
+static void worker_tick(void *arg, unsigned worker)
+{
+	struct daemon *d = arg;
+	struct worker *w = gba_daemon_worker(&d->dm);
+
+	if (w != NULL && w->naf != NULL)
+		naf_ccm_tick(w->naf, worker == 0);
+}
+
+/* A successful SIGHUP reload: CCM updates for the policies' changes. */
+static void on_reload(void *arg)
+{
+	struct daemon *d = arg;
+
+	naf_ccm_policy_changed(d->naf.ccm);
 }
 
 static void worker_free(void *arg)
@@ -390,6 +409,9 @@ int main(int argc, char **argv)
 	o.dc.worker_free = worker_free;
 	o.dc.worker_arg = &d;
 	o.dc.on_bound = on_bound;
+	o.dc.on_reload = on_reload;
+	o.dc.on_tick = worker_tick;
+	o.dc.tick_ms = o.naf.ccm_poll_ms != 0 ? o.naf.ccm_poll_ms : 1000;
 	/* Signals blocked, store checked, audit log open, policies loaded. */
 	if (gba_daemon_start(&d.dm, &o.dc) < 0)
 		return 1;
@@ -409,6 +431,8 @@ int main(int argc, char **argv)
 	l.port = (uint16_t)o.naf_port;
 	l.cert_file = o.tls_cert;
 	l.key_file = o.tls_key;
+	if (o.tls_cert != NULL)   /* optional: certificates we issued, for CCM */
+		l.client_ca_file = d.naf.client_ca;
 	l.handler = naf_handler;
 	l.ctx = &d;
 	ret = gba_daemon_run(&d.dm, &l, 1);

@@ -6,7 +6,10 @@
 # TLS certificates), bootstraps a simulated UE over HTTP/1.1 and over
 # HTTP/2 with TLS, fetches Ks_NAF over Zn as the demo NAF (curl with its
 # client certificate), checks it against the UE's own derivation, stops
-# the daemon with SIGTERM, and verifies the audit log's hash chain.  The
+# the daemon with SIGTERM, and verifies the audit log's hash chain.  After
+# the CMC enrolment, the install CCM queued with the certificate is
+# pushed to nghttp (PUSH_PROMISE), checked with openssl, and taken by
+# gba-ue subscribe, which verifies, installs and acknowledges it.  The
 # daemon loads the example policies in policies/.  State is kept in ./demo-state (or
 # $GBA_DEMO_DIR) and reused by the next run.
 set -eu
@@ -82,6 +85,33 @@ rm -rf "$dir/cert"
 openssl x509 -in "$dir/cert/cert.pem" -noout -subject -issuer -ext subjectAltName
 openssl verify -x509_strict -CAfile "$dir/ca/root.pem" -untrusted "$dir/ca/ca.pem" \
 	"$dir/cert/cert.pem"
+serial=$(openssl x509 -in "$dir/cert/cert.pem" -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f')
+
+echo
+echo "== CCM push: the install CCM queued with that certificate, pushed over HTTP/2"
+echo "   (nghttp subscribes to GET /ccm with the new certificate; push enabled)"
+nghttp -v --cert="$dir/cert/cert.pem" --key="$dir/cert/key.pem" \
+	"https://127.0.0.1:$NAFPORT/ccm?max=1" 2>/dev/null |
+	grep -a -E 'PUSH_PROMISE|:path: /ccm/|content-type: application/vnd' || true
+# not acknowledged yet, so it comes again: keep the pushed body
+nghttp --cert="$dir/cert/cert.pem" --key="$dir/cert/key.pem" \
+	"https://127.0.0.1:$NAFPORT/ccm?max=1" > "$dir/ccm.der" 2>/dev/null
+openssl cms -verify -inform DER -in "$dir/ccm.der" -CAfile "$dir/ca/root.pem" -purpose any \
+	-out "$dir/ccm.content"
+echo "eContentType: $(openssl cms -cmsout -print -inform DER -in "$dir/ccm.der" |
+	sed -n 's/^ *eContentType: *//p')"
+echo "CertConfigMessage (version, messageId, sequenceNumber, issuedAt, subscriber,"
+echo "applicationId, action 0 = install, certificate, chain, validity, renewBy):"
+openssl asn1parse -inform DER -in "$dir/ccm.content" | awk '/d=1/'
+echo
+echo "== gba-ue subscribe: verifies the SignedData and the sequence, installs, acknowledges"
+"$UE" subscribe "$NAF" --state "$dir/ue.state" --naf "https://127.0.0.1:$NAFPORT" \
+	--ca "$dir/ca.pem" --trust "$dir/ca/root.pem" --out "$dir/ccm" --drain --http2
+if ! cmp -s "$dir/ccm/$serial.pem" "$dir/cert/cert.pem"; then
+	echo "demo: the CCM did not install the certificate" >&2
+	exit 1
+fi
+echo "$dir/ccm/$serial.pem is the issued certificate; sequence state: $(head -n 1 "$dir/ccm/ccm.state")"
 
 kill -TERM $pid
 wait $pid

@@ -959,6 +959,614 @@ START_TEST(ipv6_literal)
 }
 END_TEST
 
+/* ---- held responses (long-lived streams) ---- */
+
+enum hold_op { OP_NONE, OP_WRITE_END, OP_PUSH_END, OP_PUSH_MANY, OP_PING_WRITE_END, OP_FLOOD };
+
+#define HOLD_MANY 40
+
+/* Shared between the test thread and the single worker: op under mu;
+ * st, fill and the counters belong to the worker. */
+struct hold_ctl {
+	pthread_mutex_t mu;
+	enum hold_op op;
+	sem_t opened, closed, refused;
+	struct gba_http_stream *st;
+	struct gba_http_server *s;
+	size_t accepted;              /* /hold-fill: octets taken before the cap */
+	int flood;                    /* /hold-flood: keep writing on drain */
+	unsigned pushed;              /* OP_PUSH_MANY */
+	int drained;
+	unsigned window;              /* gba_http_stream_push_window for the next hold */
+};
+
+static struct hold_ctl hc;
+
+static void hold_close(void *arg, struct gba_http_stream *st)
+{
+	struct hold_ctl *h = arg;
+
+	if (h->st == st)
+		h->st = NULL;
+	sem_post(&h->closed);
+}
+
+static void push_many(struct hold_ctl *h)
+{
+	char path[32], body[32];
+	int rc;
+
+	while (h->st != NULL && h->pushed < HOLD_MANY) {
+		snprintf(path, sizeof(path), "/m/%u", h->pushed);
+		snprintf(body, sizeof(body), "body %u", h->pushed);
+		rc = gba_http_stream_push(h->st, path, "text/plain", body, strlen(body));
+		if (rc == GBA_ETOOBIG)
+			return;   /* on_drain comes back */
+		ck_assert_int_eq(rc, 0);
+		h->pushed++;
+	}
+	if (h->st != NULL)
+		gba_http_stream_end(h->st);
+}
+
+static void flood(struct hold_ctl *h)
+{
+	static uint8_t chunk[16384];
+
+	while (h->st != NULL && gba_http_stream_write(h->st, chunk, sizeof(chunk)) == 0)
+		h->accepted += sizeof(chunk);
+	sem_post(&h->refused);
+}
+
+static void hold_drain(void *arg, struct gba_http_stream *st)
+{
+	struct hold_ctl *h = arg;
+
+	ck_assert_ptr_eq(st, h->st);
+	h->drained++;
+	if (h->pushed > 0 && h->pushed < HOLD_MANY) {
+		push_many(h);
+		return;
+	}
+	if (h->flood) {
+		flood(h);
+		return;
+	}
+	ck_assert_int_eq(gba_http_stream_write(st, "END", 3), 0);
+	gba_http_stream_end(st);
+}
+
+static const struct gba_http_stream_cbs hold_cbs = { hold_close, hold_drain };
+
+static void hold_handler(void *ctx, const struct gba_http_request *req,
+                         struct gba_http_response *resp)
+{
+	struct hold_ctl *h = &hc;
+	struct gba_http_stream *st = NULL, *st2 = NULL;
+	static uint8_t chunk[16384];
+	int rc;
+
+	(void)ctx;
+	if (!gba_str_eq(req->path, GBA_STR_LIT("/hold")) &&
+	    !gba_str_eq(req->path, GBA_STR_LIT("/hold-push")) &&
+	    !gba_str_eq(req->path, GBA_STR_LIT("/hold-fill")) &&
+	    !gba_str_eq(req->path, GBA_STR_LIT("/hold-flood"))) {
+		th_echo_handler(&srv.ec, req, resp);
+		return;
+	}
+	ck_assert_ptr_null(h->st);   /* one at a time */
+	ck_assert_int_eq(gba_http_response_status(resp, 200), 0);
+	ck_assert_int_eq(gba_http_response_header(resp, "Content-Type", GBA_STR_LIT("text/x-test")),
+	                 0);
+	/* A body set before holding is not sent. */
+	ck_assert_int_eq(gba_http_response_body(resp, "ignored", 7), 0);
+	ck_assert_int_eq(gba_http_response_hold(resp, &hold_cbs, h, &st), 0);
+	ck_assert_int_eq(gba_http_response_hold(resp, &hold_cbs, h, &st2), GBA_EINVAL);
+	ck_assert_ptr_null(st2);
+	h->st = st;
+	gba_http_stream_push_window(st, h->window);
+	h->accepted = 0;
+	h->pushed = 0;
+	h->drained = 0;
+	h->flood = 0;
+	if (gba_str_eq(req->path, GBA_STR_LIT("/hold-push"))) {
+		rc = gba_http_stream_push(st, "/p/0", "text/plain", "zero", 4);
+		if (gba_http_stream_can_push(st))
+			ck_assert_int_eq(rc, 0);
+		else
+			ck_assert_int_eq(gba_http_stream_write(st, "zero", 4), 0);
+	} else if (gba_str_eq(req->path, GBA_STR_LIT("/hold-fill"))) {
+		/* Before the headers go, the cap already applies. */
+		while ((rc = gba_http_stream_write(st, chunk, sizeof(chunk))) == 0)
+			h->accepted += sizeof(chunk);
+		ck_assert_int_eq(rc, GBA_ETOOBIG);
+		ck_assert_uint_le(h->accepted, GBA_HTTP_HELD_MAX);
+		ck_assert_uint_gt(h->accepted, GBA_HTTP_HELD_MAX - 2 * sizeof(chunk));
+	} else if (gba_str_eq(req->path, GBA_STR_LIT("/hold-flood"))) {
+		h->flood = 1;
+		flood(h);
+	} else {
+		ck_assert_int_eq(gba_http_stream_write(st, "A", 1), 0);
+	}
+	sem_post(&h->opened);
+}
+
+static void hold_tick(void *ctx, unsigned worker)
+{
+	struct hold_ctl *h = ctx;
+	enum hold_op op;
+	char path[16];
+	int i;
+
+	ck_assert_uint_eq(worker, 0);
+	pthread_mutex_lock(&h->mu);
+	op = h->op;
+	h->op = OP_NONE;
+	pthread_mutex_unlock(&h->mu);
+	if (h->st == NULL || op == OP_NONE)
+		return;
+	switch (op) {
+	case OP_WRITE_END:
+		ck_assert_int_eq(gba_http_stream_write(h->st, "B", 1), 0);
+		gba_http_stream_end(h->st);
+		ck_assert_int_eq(gba_http_stream_write(h->st, "C", 1), GBA_EINVAL);
+		break;
+	case OP_PING_WRITE_END:
+		ck_assert_int_eq(gba_http_stream_ping(h->st), 0);
+		ck_assert_int_eq(gba_http_stream_write(h->st, "B", 1), 0);
+		gba_http_stream_end(h->st);
+		break;
+	case OP_PUSH_END:
+		for (i = 1; i <= 2; i++) {
+			snprintf(path, sizeof(path), "/p/%d", i);
+			if (gba_http_stream_can_push(h->st))
+				ck_assert_int_eq(gba_http_stream_push(h->st, path, "text/plain", path, 4),
+				                 0);
+			else
+				ck_assert_int_eq(gba_http_stream_write(h->st, path, 4), 0);
+		}
+		ck_assert_int_eq(gba_http_stream_push(h->st, "no-slash", "text/plain", "x", 1),
+		                 gba_http_stream_can_push(h->st) ? GBA_EINVAL : GBA_EUNSUPP);
+		gba_http_stream_end(h->st);
+		break;
+	case OP_PUSH_MANY:
+		ck_assert(gba_http_stream_can_push(h->st));
+		push_many(h);
+		break;
+	default:
+		break;
+	}
+}
+
+static void hold_do(enum hold_op op)
+{
+	pthread_mutex_lock(&hc.mu);
+	hc.op = op;
+	pthread_mutex_unlock(&hc.mu);
+	gba_http_server_wake(srv.s);
+}
+
+/* The usual test server, one worker, with the hold handler and tick. */
+static void hold_start(const struct gba_http_limits *l)
+{
+	struct gba_http_limits dl;
+	size_t i;
+
+	if (l == NULL) {
+		limits_small(&dl);
+		l = &dl;
+	}
+	memset(&hc, 0, sizeof(hc));
+	ck_assert_int_eq(pthread_mutex_init(&hc.mu, NULL), 0);
+	ck_assert_int_eq(sem_init(&hc.opened, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&hc.closed, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&hc.refused, 0, 0), 0);
+	memset(&srv, 0, sizeof(srv));
+	ck_assert_int_eq(sem_init(&srv.ec.entered, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&srv.ec.release, 0, 0), 0);
+	for (i = 0; i < NLSN; i++) {
+		srv.lc[i].name = "test";
+		srv.lc[i].address = "127.0.0.1";
+		srv.lc[i].handler = hold_handler;
+	}
+	srv.lc[L_TLS].cert_file = srv.lc[L_TLS_REQ].cert_file = f_srv;
+	srv.lc[L_TLS].key_file = srv.lc[L_TLS_REQ].key_file = f_srvkey;
+	srv.lc[L_TLS].client_ca_file = srv.lc[L_TLS_REQ].client_ca_file = f_ca;
+	srv.lc[L_TLS_REQ].require_client_cert = 1;
+	srv.conf.listeners = srv.lc;
+	srv.conf.nlisteners = NLSN;
+	srv.conf.workers = 1;
+	srv.conf.limits = *l;
+	srv.conf.on_tick = hold_tick;
+	srv.conf.tick_ctx = &hc;
+	ck_assert_int_eq(gba_http_server_new(&srv.s, &srv.conf), 0);
+	ck_assert_uint_eq(gba_http_server_workers(srv.s), 1);
+	for (i = 0; i < NLSN; i++)
+		(void)snprintf(srv.url[i], sizeof(srv.url[i]), "%s://127.0.0.1:%u",
+		               i == L_CLEAR ? "http" : "https",
+		               (unsigned)gba_http_server_port(srv.s, i));
+	hc.s = srv.s;
+	ck_assert_int_eq(pthread_create(&srv.th, NULL, run_thread, &srv), 0);
+	srv.running = 1;
+}
+
+static void hold_stop(void)
+{
+	tsrv_stop(&srv);
+	sem_destroy(&hc.opened);
+	sem_destroy(&hc.closed);
+	sem_destroy(&hc.refused);
+	pthread_mutex_destroy(&hc.mu);
+}
+
+/* A blocking request in its own thread. */
+struct rq {
+	struct gba_http_client_conf cc;
+	const char *url, *path;
+	struct gba_http_reply *r;
+	int rc;
+	pthread_t th;
+};
+
+static void *rq_main(void *a)
+{
+	struct rq *q = a;
+
+	q->rc = one(&q->cc, q->url, "GET", q->path, NULL, 0, NULL, 0, &q->r);
+	return NULL;
+}
+
+static void rq_start(struct rq *q, enum gba_http_client_mode mode, int no_push, const char *url,
+                     const char *path)
+{
+	memset(q, 0, sizeof(*q));
+	conf_init(&q->cc, mode);
+	q->cc.disable_push = no_push;
+	q->url = url;
+	q->path = path;
+	ck_assert_int_eq(pthread_create(&q->th, NULL, rq_main, q), 0);
+}
+
+static void rq_join(struct rq *q)
+{
+	ck_assert_int_eq(pthread_join(q->th, NULL), 0);
+	ck_assert_int_eq(q->rc, 0);
+	ck_assert_ptr_nonnull(q->r);
+	ck_assert_int_eq(q->r->status, 200);
+	assert_hdr(q->r, "content-type", "text/x-test");
+	ck_assert_ptr_null(gba_http_reply_header(q->r, "content-length"));
+}
+
+START_TEST(held_response_body_written_later)
+{
+	static const struct {
+		enum gba_http_client_mode mode;
+		int l;
+		enum hold_op op;
+	} cases[] = {
+		{ GBA_HTTP_CLIENT_H1, L_CLEAR, OP_WRITE_END },
+		{ GBA_HTTP_CLIENT_H2, L_CLEAR, OP_WRITE_END },
+		{ GBA_HTTP_CLIENT_H1, L_TLS, OP_WRITE_END },
+		{ GBA_HTTP_CLIENT_H2, L_TLS, OP_PING_WRITE_END },
+	};
+	struct rq q;
+	size_t i;
+
+	hold_start(NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rq_start(&q, cases[i].mode, 0, srv.url[cases[i].l], "/hold");
+		sem_wait(&hc.opened);
+		hold_do(cases[i].op);
+		rq_join(&q);
+		assert_body(q.r, "AB", 2);
+		if (cases[i].mode == GBA_HTTP_CLIENT_H1)
+			assert_hdr(q.r, "transfer-encoding", "chunked");
+		gba_http_reply_free(q.r);
+		sem_wait(&hc.closed);
+	}
+	/* The connection limits and the ordinary handler still work. */
+	still_serves(srv.url[L_CLEAR], GBA_HTTP_CLIENT_H2);
+	hold_stop();
+}
+END_TEST
+
+START_TEST(held_response_h1_wire_format)
+{
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	long long took;
+	int fd;
+
+	hold_start(NULL);
+	fd = raw_connect(gba_http_server_port(srv.s, L_CLEAR));
+	raw_send(fd, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n", 31);
+	sem_wait(&hc.opened);
+	/* The head and the first chunk arrive before anything else. */
+	while (strstr(buf, "\r\n1\r\nA\r\n") == NULL) {
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "got '%s'", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "transfer-encoding: chunked\r\n"));
+	ck_assert_ptr_null(strstr(buf, "content-length"));
+	ck_assert_ptr_null(strstr(buf, "ignored"));
+	/* Another request on the same connection is read and dropped. */
+	raw_send(fd, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 31);
+	hold_do(OP_WRITE_END);
+	ck_assert_str_eq(raw_read_to_eof(fd, 10000, &took), "1\r\nB\r\n0\r\n\r\n");
+	close(fd);
+	sem_wait(&hc.closed);
+	hold_stop();
+}
+END_TEST
+
+START_TEST(held_response_pushes_or_falls_back)
+{
+	struct rq q;
+	size_t i;
+
+	hold_start(NULL);
+	/* HTTP/2 with push: three pushed responses, an empty body. */
+	rq_start(&q, GBA_HTTP_CLIENT_H2, 0, srv.url[L_TLS], "/hold-push");
+	sem_wait(&hc.opened);
+	hold_do(OP_PUSH_END);
+	rq_join(&q);
+	ck_assert_uint_eq(q.r->body_len, 0);
+	ck_assert_uint_eq(q.r->npushed, 3);
+	for (i = 0; i < 3; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "/p/%zu", i);
+		ck_assert_uint_eq(q.r->pushed[i].path.len, strlen(want));
+		ck_assert_mem_eq(q.r->pushed[i].path.p, want, strlen(want));
+		ck_assert_int_eq(q.r->pushed[i].status, 200);
+	}
+	ck_assert_uint_eq(q.r->pushed[0].body_len, 4);
+	ck_assert_mem_eq(q.r->pushed[0].body, "zero", 4);
+	ck_assert_mem_eq(q.r->pushed[2].body, "/p/2", 4);
+	gba_http_reply_free(q.r);
+	sem_wait(&hc.closed);
+	/* Push disabled, and HTTP/1.1: the same octets in the body. */
+	for (i = 0; i < 2; i++) {
+		rq_start(&q, i == 0 ? GBA_HTTP_CLIENT_H2 : GBA_HTTP_CLIENT_H1, 1, srv.url[L_CLEAR],
+		         "/hold-push");
+		sem_wait(&hc.opened);
+		hold_do(OP_PUSH_END);
+		rq_join(&q);
+		ck_assert_uint_eq(q.r->npushed, 0);
+		assert_body(q.r, "zero/p/1/p/2", 12);
+		gba_http_reply_free(q.r);
+		sem_wait(&hc.closed);
+	}
+	hold_stop();
+}
+END_TEST
+
+/* Events of a streamed answer, as the client hands them over. */
+struct evlog {
+	int headers, status, end, pushes;
+	char data[256];
+	size_t len;
+	int stop_at_data;             /* return 5 at the first DATA */
+	int wake_on_headers;          /* enum hold_op to run when HEADERS come */
+	char last_push[32];
+	int order[HOLD_MANY + 1];     /* /m/N pushes in the order completed */
+};
+
+static int ev_cb(void *arg, const struct gba_http_event *ev)
+{
+	struct evlog *l = arg;
+
+	switch (ev->type) {
+	case GBA_HTTP_EV_HEADERS:
+		ck_assert_int_eq(l->headers, 0);
+		l->headers++;
+		l->status = ev->status;
+		if (l->wake_on_headers != OP_NONE)
+			hold_do((enum hold_op)l->wake_on_headers);
+		break;
+	case GBA_HTTP_EV_DATA:
+		ck_assert_int_eq(l->headers, 1);
+		ck_assert_uint_lt(l->len + ev->len, sizeof(l->data));
+		memcpy(l->data + l->len, ev->data, ev->len);
+		l->len += ev->len;
+		if (l->stop_at_data)
+			return 5;
+		break;
+	case GBA_HTTP_EV_PUSH:
+		ck_assert_int_eq(ev->status, 200);
+		ck_assert_uint_lt(ev->path.len, sizeof(l->last_push));
+		memcpy(l->last_push, ev->path.p, ev->path.len);
+		l->last_push[ev->path.len] = '\0';
+		if (l->pushes <= HOLD_MANY)
+			l->order[l->pushes] = strncmp(l->last_push, "/m/", 3) == 0
+			                      ? (int)strtol(l->last_push + 3, NULL, 10) : -1;
+		l->pushes++;
+		break;
+	case GBA_HTTP_EV_END:
+		l->end++;
+		break;
+	}
+	return 0;
+}
+
+START_TEST(client_streams_a_held_answer)
+{
+	struct gba_http_client_conf cc;
+	struct gba_http_client *c = NULL;
+	struct gba_http_reply *r = NULL;
+	struct evlog l;
+	int m;
+
+	hold_start(NULL);
+	for (m = 0; m < 2; m++) {
+		conf_init(&cc, m == 0 ? GBA_HTTP_CLIENT_H1 : GBA_HTTP_CLIENT_H2);
+		ck_assert_int_eq(gba_http_client_open(&c, &cc, srv.url[L_TLS]), 0);
+		memset(&l, 0, sizeof(l));
+		l.wake_on_headers = OP_WRITE_END;
+		ck_assert_int_eq(gba_http_client_stream(c, "GET", "/hold", NULL, 0, 10000, ev_cb, &l),
+		                 0);
+		sem_wait(&hc.opened);
+		ck_assert_int_eq(l.headers, 1);
+		ck_assert_int_eq(l.status, 200);
+		ck_assert_int_eq(l.end, 1);
+		ck_assert_uint_eq(l.len, 2);
+		ck_assert_mem_eq(l.data, "AB", 2);
+		sem_wait(&hc.closed);
+		/* The connection goes on with ordinary requests. */
+		ck_assert_int_eq(gba_http_client_request(c, "GET", "/echo", NULL, 0, NULL, 0, &r), 0);
+		ck_assert_int_eq(r->status, 200);
+		gba_http_reply_free(r);
+		/* Stopping early closes the stream on the server. */
+		memset(&l, 0, sizeof(l));
+		l.stop_at_data = 1;
+		ck_assert_int_eq(gba_http_client_stream(c, "GET", "/hold", NULL, 0, 10000, ev_cb, &l),
+		                 5);
+		sem_wait(&hc.opened);
+		sem_wait(&hc.closed);
+		gba_http_client_close(c);
+	}
+	/* Many pushes over one stream: more than the client keeps open at
+	 * once (GBA_HTTP_MAX_PUSHES), so the server waits for room; then
+	 * one at a time (a push window of 1): they complete in order. */
+	for (m = 0; m < 2; m++) {
+		int i;
+
+		hc.window = m == 0 ? 0 : 1;
+		conf_init(&cc, GBA_HTTP_CLIENT_H2);
+		ck_assert_int_eq(gba_http_client_open(&c, &cc, srv.url[L_CLEAR]), 0);
+		memset(&l, 0, sizeof(l));
+		l.wake_on_headers = OP_PUSH_MANY;
+		ck_assert_int_eq(gba_http_client_stream(c, "GET", "/hold-push", NULL, 0, 10000, ev_cb,
+		                                        &l),
+		                 0);
+		sem_wait(&hc.opened);
+		ck_assert_int_eq(l.pushes, HOLD_MANY + 1);
+		ck_assert_int_gt(hc.drained, 0);
+		ck_assert_int_eq(l.end, 1);
+		if (m == 1) {
+			ck_assert_str_eq(l.last_push, "/m/39");
+			for (i = 1; i <= (int)HOLD_MANY; i++)
+				ck_assert_int_eq(l.order[i], i - 1);
+		}
+		sem_wait(&hc.closed);
+		gba_http_client_close(c);
+	}
+	hc.window = 0;
+	hold_stop();
+}
+END_TEST
+
+START_TEST(held_response_cap_and_drain)
+{
+	struct rq q;
+	int m, fd;
+	struct gba_http_reply *r = NULL;
+	struct gba_http_client_conf cc;
+
+	hold_start(NULL);
+	for (m = 0; m < 2; m++) {
+		rq_start(&q, m == 0 ? GBA_HTTP_CLIENT_H1 : GBA_HTTP_CLIENT_H2, 0, srv.url[L_TLS],
+		         "/hold-fill");
+		sem_wait(&hc.opened);
+		rq_join(&q);
+		/* everything accepted arrived, then the drain's "END" */
+		ck_assert_uint_eq(q.r->body_len, hc.accepted + 3);
+		ck_assert_mem_eq(q.r->body + hc.accepted, "END", 3);
+		ck_assert_int_eq(hc.drained, 1);
+		gba_http_reply_free(q.r);
+		sem_wait(&hc.closed);
+	}
+	/* A subscriber that reads nothing: its connection fills up, the
+	 * stream is refused, and the worker serves everybody else. */
+	fd = raw_connect(gba_http_server_port(srv.s, L_CLEAR));
+	raw_send(fd, "GET /hold-flood HTTP/1.1\r\nHost: x\r\n\r\n", 37);
+	sem_wait(&hc.opened);
+	sem_wait(&hc.refused);
+	conf_init(&cc, GBA_HTTP_CLIENT_H2);
+	ck_assert_int_eq(one(&cc, srv.url[L_TLS], "POST", "/echo", NULL, 0, "ok", 2, &r), 0);
+	ck_assert_int_eq(r->status, 200);
+	gba_http_reply_free(r);
+	close(fd);
+	sem_wait(&hc.closed);
+	hold_stop();
+}
+END_TEST
+
+START_TEST(held_response_outlives_idle_timeout)
+{
+	struct gba_http_limits l;
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	long long took;
+	int fd, ctl;
+
+	limits_small(&l);
+	l.idle_timeout_ms = 300;
+	hold_start(&l);
+	fd = raw_connect(gba_http_server_port(srv.s, L_CLEAR));
+	raw_send(fd, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n", 31);
+	sem_wait(&hc.opened);
+	buf[0] = '\0';
+	while (strstr(buf, "\r\n1\r\nA\r\n") == NULL) {
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	/* A connection that went idle later is closed by the idle timeout... */
+	ctl = raw_connect(gba_http_server_port(srv.s, L_CLEAR));
+	raw_send(ctl, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 31);
+	ck_assert_ptr_nonnull(strstr(raw_read_to_eof(ctl, 10000, &took), "HTTP/1.1 200 "));
+	close(ctl);
+	/* ...while the held one is still there. */
+	hold_do(OP_WRITE_END);
+	ck_assert_str_eq(raw_read_to_eof(fd, 10000, &took), "1\r\nB\r\n0\r\n\r\n");
+	close(fd);
+	sem_wait(&hc.closed);
+	hold_stop();
+}
+END_TEST
+
+START_TEST(held_responses_end_on_stop)
+{
+	struct rq q;
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		hold_start(NULL);
+		rq_start(&q, m == 0 ? GBA_HTTP_CLIENT_H2 : GBA_HTTP_CLIENT_H1, 0, srv.url[L_TLS],
+		         "/hold");
+		sem_wait(&hc.opened);
+		gba_http_server_stop(srv.s);
+		rq_join(&q);
+		assert_body(q.r, "A", 1);
+		gba_http_reply_free(q.r);
+		sem_wait(&hc.closed);
+		ck_assert_int_eq(pthread_join(srv.th, NULL), 0);
+		srv.running = 0;
+		ck_assert_int_eq(srv.rc, 0);
+		hold_stop();
+	}
+}
+END_TEST
+
+START_TEST(hold_needs_a_connection)
+{
+	struct gba_http_response *resp = NULL;
+	struct gba_http_stream *st = NULL;
+
+	ck_assert_int_eq(gba_http_response_new(&resp), 0);
+	ck_assert_int_eq(gba_http_response_hold(resp, &hold_cbs, NULL, &st), GBA_EUNSUPP);
+	ck_assert_ptr_null(st);
+	gba_http_response_free(resp);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("gba_http");
@@ -986,6 +1594,14 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, client_reads_chunked_and_close_delimited);
 	tcase_add_test(tc, client_rejects_bad_urls);
 	tcase_add_test(tc, ipv6_literal);
+	tcase_add_test(tc, held_response_body_written_later);
+	tcase_add_test(tc, held_response_h1_wire_format);
+	tcase_add_test(tc, held_response_pushes_or_falls_back);
+	tcase_add_test(tc, client_streams_a_held_answer);
+	tcase_add_test(tc, held_response_cap_and_drain);
+	tcase_add_test(tc, held_response_outlives_idle_timeout);
+	tcase_add_test(tc, held_responses_end_on_stop);
+	tcase_add_test(tc, hold_needs_a_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }

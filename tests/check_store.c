@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -1524,14 +1525,15 @@ START_TEST(schema_v1_database_is_upgraded)
 	add_sub(st, "old@x", 32);
 	gba_store_close(st);
 	st = NULL;
-	ck_assert_int_eq(raw_user_version(e.db), 4);
+	ck_assert_int_eq(raw_user_version(e.db), 5);
 	/* Turn it into what the version 1 code made. */
 	raw_exec(e.db, "DROP TABLE revocation_log; DROP TABLE crls;"
 	               " DROP TABLE certificates; DROP TABLE cmc_nonces; DROP TABLE pending;"
+	               " DROP TABLE ccm_outbox; DROP TABLE ccm_seq; DROP TABLE ccm_installed;"
 	               " PRAGMA user_version = 1;");
 	ck_assert_int_eq(raw_user_version(e.db), 1);
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
-	ck_assert_int_eq(raw_user_version(e.db), 4);
+	ck_assert_int_eq(raw_user_version(e.db), 5);
 	ck_assert_int_eq(gba_store_subscriber_get(st, "old@x", &s), 0);
 	ck_assert_uint_eq(gba_sqn_get(s.sqn), 32);
 	gba_subscriber_clear(&s);
@@ -1564,10 +1566,12 @@ START_TEST(schema_v3_database_is_upgraded_to_v4)
 	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
 	gba_store_close(st);
 	st = NULL;
-	raw_exec(e.db, "ALTER TABLE certificates DROP COLUMN confirm_by; PRAGMA user_version = 3;");
+	raw_exec(e.db, "ALTER TABLE certificates DROP COLUMN confirm_by;"
+	               " DROP TABLE ccm_outbox; DROP TABLE ccm_seq; DROP TABLE ccm_installed;"
+	               " PRAGMA user_version = 3;");
 	ck_assert_int_eq(raw_user_version(e.db), 3);
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
-	ck_assert_int_eq(raw_user_version(e.db), 4);
+	ck_assert_int_eq(raw_user_version(e.db), 5);
 	ck_assert_int_eq(gba_store_cert_get(st, c.serial, c.serial_len, &r), 0);
 	ck_assert_int_eq(r.confirm_by, 0);
 	gba_cert_record_clear(&r);
@@ -2335,9 +2339,10 @@ START_TEST(schema_v2_database_is_upgraded_to_v4)
 	raw_exec(e.db, "DROP TABLE revocation_log; DROP TABLE crls;"
 	               " DROP INDEX certificates_revoked; DROP INDEX certificates_ca_after;"
 	               " ALTER TABLE certificates DROP COLUMN confirm_by;"
+	               " DROP TABLE ccm_outbox; DROP TABLE ccm_seq; DROP TABLE ccm_installed;"
 	               " PRAGMA user_version = 2;");
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
-	ck_assert_int_eq(raw_user_version(e.db), 4);
+	ck_assert_int_eq(raw_user_version(e.db), 5);
 	ck_assert_uint_eq(epoch_of(st), 1);   /* the revoked row got its log entry */
 	make_rev(&rv, &c[1], GBA_STATUS_REVOKE, 3, 700);
 	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
@@ -2346,6 +2351,535 @@ START_TEST(schema_v2_database_is_upgraded_to_v4)
 	st = NULL;
 	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
 	ck_assert_uint_eq(epoch_of(st), 2);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* ---- the CCM outbox (issue 7) ---- */
+
+static const uint8_t ccm_body[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };   /* not parsed */
+
+static void make_ccm(struct gba_ccm_out *m, uint8_t id, const char *impi, int action,
+                     int64_t expires)
+{
+	memset(m, 0, sizeof(*m));
+	memset(m->msg_id, id, sizeof(m->msg_id));
+	m->impi = impi;
+	m->app_id = "naf.example.org";
+	m->action = action;
+	m->created = expires - 100;
+	m->expires = expires;
+	m->body = ccm_body;
+	m->body_len = sizeof(ccm_body);
+}
+
+struct ccm_seen {
+	uint64_t seq[16];
+	uint8_t id[16];
+	int state[16];
+	size_t n;
+	size_t stop_after;            /* 0: never */
+};
+
+static int ccm_cb(void *ctx, const struct gba_ccm_row *r)
+{
+	struct ccm_seen *v = ctx;
+
+	ck_assert_uint_lt(v->n, 16);
+	ck_assert_uint_eq(r->body_len, sizeof(ccm_body));
+	ck_assert_mem_eq(r->body, ccm_body, sizeof(ccm_body));
+	v->seq[v->n] = r->seq;
+	v->id[v->n] = r->msg_id[0];
+	v->state[v->n] = r->state;
+	v->n++;
+	return v->stop_after != 0 && v->n >= v->stop_after ? 7 : 0;
+}
+
+static void ccm_list(struct gba_store *st, const char *impi, uint64_t after, int64_t now,
+                     size_t max, struct ccm_seen *v)
+{
+	memset(v, 0, sizeof(*v));
+	ck_assert_int_eq(gba_store_ccm_list(st, impi, after, now, max, ccm_cb, v), 0);
+}
+
+START_TEST(ccm_sequence_per_impi_and_listing)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_ccm_out m[4];
+	struct ccm_seen v;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_ccm(&m[0], 1, "a@x", 0, 1000);
+	make_ccm(&m[1], 2, "b@x", 3, 1000);
+	make_ccm(&m[2], 3, "a@x", 1, 1000);
+	make_ccm(&m[3], 4, "a@x", 2, 500);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 4), 0);
+	/* a@x: 1, 2, 3 in queuing order; b@x has its own counter */
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 3);
+	ck_assert_uint_eq(v.seq[0], 1);
+	ck_assert_uint_eq(v.id[0], 1);
+	ck_assert_uint_eq(v.seq[1], 2);
+	ck_assert_uint_eq(v.id[1], 3);
+	ck_assert_uint_eq(v.seq[2], 3);
+	ck_assert_uint_eq(v.id[2], 4);
+	ck_assert_int_eq(v.state[0], GBA_CCM_QUEUED);
+	ccm_list(st, "b@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 1);
+	/* after_seq, max and expiry (valid while now < expires) */
+	ccm_list(st, "a@x", 1, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_uint_eq(v.seq[0], 2);
+	ccm_list(st, "a@x", 0, 100, 2, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ccm_list(st, "a@x", 0, 500, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ccm_list(st, "nobody@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 0);
+	/* the callback stops the walk */
+	memset(&v, 0, sizeof(v));
+	v.stop_after = 1;
+	ck_assert_int_eq(gba_store_ccm_list(st, "a@x", 0, 100, 10, ccm_cb, &v), 7);
+	ck_assert_uint_eq(v.n, 1);
+	/* a duplicate message id fails the whole batch and uses no number */
+	make_ccm(&m[0], 5, "a@x", 0, 1000);
+	make_ccm(&m[1], 1, "a@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 2), GBA_EDUP);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 3);
+	make_ccm(&m[0], 6, "a@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), 0);
+	ccm_list(st, "a@x", 3, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 4);
+	/* bad input */
+	make_ccm(&m[0], 7, "a@x", 6, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), GBA_EINVAL);
+	make_ccm(&m[0], 7, "a x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), GBA_EINVAL);
+	make_ccm(&m[0], 7, "a@x", 0, 1000);
+	m[0].body_len = GBA_STORE_MAX_CCM + 1;
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), GBA_EINVAL);
+	make_ccm(&m[0], 7, "a@x", 0, 1000);
+	m[0].ref_len = 3;
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), GBA_EINVAL);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(ccm_commits_with_its_certificate_or_not_at_all)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c;
+	struct gba_cmc_txn t;
+	struct gba_ccm_out m;
+	struct ccm_seen v;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c, 0x100, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_ccm(&m, 1, "a@x", 0, 1000);
+	m.ref = c.serial;
+	m.ref_len = c.serial_len;
+	make_txn(&t, "nonce-1", &c, 1);
+	t.ccms = &m;
+	t.nccms = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	ck_assert(cert_exists(st, &c));
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_int_eq(gba_store_ccm_exists(st, "a@x", 0, c.serial, c.serial_len, 100), 1);
+	ck_assert_int_eq(gba_store_ccm_exists(st, "a@x", 2, c.serial, c.serial_len, 100), 0);
+	ck_assert_int_eq(gba_store_ccm_exists(st, "a@x", 0, c.serial, c.serial_len, 1000), 0);
+	/* A replay: neither the certificate nor the CCM. */
+	make_cert(&c, 0x101, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_ccm(&m, 2, "a@x", 0, 1000);
+	make_txn(&t, "nonce-1", &c, 1);
+	t.ccms = &m;
+	t.nccms = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EREPLAY);
+	ck_assert(!cert_exists(st, &c));
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	/* A CCM that cannot be queued (duplicate id) takes its certificate
+	 * down with it. */
+	make_ccm(&m, 1, "a@x", 0, 1000);
+	make_txn(&t, "nonce-2", &c, 1);
+	t.ccms = &m;
+	t.nccms = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EDUP);
+	ck_assert(!cert_exists(st, &c));
+	/* A malformed CCM is refused before anything is written. */
+	make_ccm(&m, 3, "a@x", 9, 1000);
+	make_txn(&t, "nonce-3", &c, 1);
+	t.ccms = &m;
+	t.nccms = 1;
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), GBA_EINVAL);
+	ck_assert(!cert_exists(st, &c));
+	/* The next message still gets number 2. */
+	make_ccm(&m, 4, "a@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, &m, 1), 0);
+	ccm_list(st, "a@x", 1, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 2);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(ccm_sent_ack_by_owner_only)
+{
+	static const uint8_t der1[] = { 1, 2, 3 }, der2[] = { 4, 5 };
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_ccm_out m[2];
+	struct gba_ccm_sent sent[2];
+	struct gba_ccm_row r;
+	struct ccm_seen v;
+	uint8_t ids[3][GBA_STORE_CCM_ID_LEN], serial[1] = { 0x42 };
+	int acked[3];
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_ccm(&m[0], 1, "a@x", 0, 1000);
+	m[0].ref = serial;
+	m[0].ref_len = 1;
+	make_ccm(&m[1], 2, "a@x", 1, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 2), 0);
+	/* sent: the first signed DER stays */
+	sent[0].msg_id = m[0].msg_id;
+	sent[0].der = der1;
+	sent[0].der_len = sizeof(der1);
+	ck_assert_int_eq(gba_store_ccm_mark_sent(st, sent, 1), 0);
+	sent[0].der = der2;
+	sent[0].der_len = sizeof(der2);
+	sent[1].msg_id = m[1].msg_id;
+	sent[1].der = NULL;
+	sent[1].der_len = 0;
+	ck_assert_int_eq(gba_store_ccm_mark_sent(st, sent, 2), 0);
+	ck_assert_int_eq(gba_store_ccm_get(st, m[0].msg_id, &r), 0);
+	ck_assert_int_eq(r.state, GBA_CCM_SENT);
+	ck_assert_uint_eq(r.der_len, sizeof(der1));
+	ck_assert_mem_eq(r.der, der1, sizeof(der1));
+	ck_assert_str_eq(r.impi, "a@x");
+	ck_assert_str_eq(r.app_id, "naf.example.org");
+	ck_assert_uint_eq(r.seq, 1);
+	ck_assert_uint_eq(r.ref_len, 1);
+	gba_ccm_row_clear(&r);
+	ck_assert_int_eq(gba_store_ccm_get(st, m[1].msg_id, &r), 0);
+	ck_assert_int_eq(r.state, GBA_CCM_SENT);
+	ck_assert_ptr_null(r.der);
+	gba_ccm_row_clear(&r);
+	memset(ids[2], 0x77, GBA_STORE_CCM_ID_LEN);
+	ck_assert_int_eq(gba_store_ccm_get(st, ids[2], &r), GBA_ENOTFOUND);
+	/* sent messages are still listed until acknowledged */
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_int_eq(v.state[0], GBA_CCM_SENT);
+	ck_assert_int_eq(gba_store_ccm_delivered(st, serial, 1), 0);
+	/* someone else's acknowledgement changes nothing */
+	memcpy(ids[0], m[0].msg_id, GBA_STORE_CCM_ID_LEN);
+	memcpy(ids[1], m[1].msg_id, GBA_STORE_CCM_ID_LEN);
+	ck_assert_int_eq(gba_store_ccm_ack(st, "b@x", (const uint8_t (*)[16])ids, 3, acked), 0);
+	ck_assert_int_eq(acked[0] + acked[1] + acked[2], 0);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	/* the owner's */
+	ck_assert_int_eq(gba_store_ccm_ack(st, "a@x", (const uint8_t (*)[16])ids, 1, acked), 1);
+	ck_assert_int_eq(acked[0], 1);
+	ck_assert_int_eq(gba_store_ccm_delivered(st, serial, 1), 1);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 2);
+	/* twice is once */
+	ck_assert_int_eq(gba_store_ccm_ack(st, "a@x", (const uint8_t (*)[16])ids, 3, acked), 1);
+	ck_assert_int_eq(acked[0], 0);
+	ck_assert_int_eq(acked[1], 1);
+	ck_assert_int_eq(acked[2], 0);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 0);
+	ck_assert_int_eq(gba_store_ccm_get(st, m[1].msg_id, &r), 0);
+	ck_assert_int_eq(r.state, GBA_CCM_ACKED);
+	gba_ccm_row_clear(&r);
+	/* an acknowledged message is not sent again */
+	ck_assert_int_eq(gba_store_ccm_mark_sent(st, sent, 2), 0);
+	ck_assert_int_eq(gba_store_ccm_get(st, m[1].msg_id, &r), 0);
+	ck_assert_int_eq(r.state, GBA_CCM_ACKED);
+	gba_ccm_row_clear(&r);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+static int changes_cb(void *ctx, const char *impi)
+{
+	char *buf = ctx;
+
+	ck_assert_uint_lt(strlen(buf) + strlen(impi) + 2, 256);
+	memcpy(buf + strlen(buf), impi, strlen(impi) + 1);
+	memcpy(buf + strlen(buf), ",", 2);
+	return 0;
+}
+
+START_TEST(ccm_changes_seen_across_handles)
+{
+	struct env e;
+	struct gba_store *st = NULL, *other = NULL;
+	struct gba_ccm_out m[3];
+	int64_t mark = -5, mark2 = 0;
+	char seen[256] = "";
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(gba_store_open(&other, e.db, e.key), 0);
+	make_ccm(&m[0], 1, "a@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(other, m, 1), 0);
+	/* a poller starts at the newest row */
+	ck_assert_int_eq(gba_store_ccm_changes(st, -1, &mark, NULL, NULL), 0);
+	ck_assert_int_eq(mark, 1);
+	ck_assert_int_eq(gba_store_ccm_changes(st, mark, &mark2, changes_cb, seen), 0);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(mark2, mark);
+	/* another handle (another daemon) queues */
+	make_ccm(&m[0], 2, "b@x", 0, 1000);
+	make_ccm(&m[1], 3, "c@x", 0, 1000);
+	make_ccm(&m[2], 4, "b@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(other, m, 3), 0);
+	ck_assert_int_eq(gba_store_ccm_changes(st, mark, &mark2, changes_cb, seen), 0);
+	ck_assert_str_eq(seen, "c@x,b@x,");
+	ck_assert_int_eq(mark2, 4);
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_ccm_changes(st, mark2, &mark, changes_cb, seen), 0);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(mark, 4);
+	gba_store_close(other);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+static int expire_cb(void *ctx, const struct gba_ccm_row *r)
+{
+	struct ccm_seen *v = ctx;
+
+	ck_assert_uint_lt(v->n, 16);
+	ck_assert_int_ne(r->state, GBA_CCM_ACKED);
+	v->id[v->n++] = r->msg_id[0];
+	return 0;
+}
+
+static int expire_refuse(void *ctx, const struct gba_ccm_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return GBA_EIO;
+}
+
+START_TEST(ccm_expiry_reports_unacked_and_keeps_numbers)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_ccm_out m[3];
+	struct ccm_seen v;
+	uint8_t id[1][GBA_STORE_CCM_ID_LEN];
+	int acked[1];
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_ccm(&m[0], 1, "a@x", 0, 200);
+	make_ccm(&m[1], 2, "a@x", 0, 200);
+	make_ccm(&m[2], 3, "a@x", 0, 900);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 3), 0);
+	memcpy(id[0], m[1].msg_id, GBA_STORE_CCM_ID_LEN);
+	ck_assert_int_eq(gba_store_ccm_ack(st, "a@x", (const uint8_t (*)[16])id, 1, acked), 1);
+	/* nothing due yet */
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(gba_store_ccm_expire(st, 199, expire_cb, &v), 0);
+	ck_assert_uint_eq(v.n, 0);
+	/* a failing audit deletes nothing */
+	ck_assert_int_eq(gba_store_ccm_expire(st, 200, expire_refuse, NULL), GBA_EIO);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	/* due: the unacknowledged one is reported, both go */
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(gba_store_ccm_expire(st, 200, expire_cb, &v), 2);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.id[0], 1);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 3);
+	/* numbers are not reused after a purge */
+	make_ccm(&m[0], 9, "a@x", 0, 900);
+	ck_assert_int_eq(gba_store_ccm_queue(st, m, 1), 0);
+	ccm_list(st, "a@x", 3, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 4);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+/* A process that commits a certificate with its CCM and is killed with
+ * SIGKILL at once (no close, no checkpoint): both are there after a
+ * reopen, and the numbering continues. */
+START_TEST(ccm_survives_kill_after_commit)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c;
+	struct gba_ccm_out m;
+	struct gba_cmc_txn t;
+	struct ccm_seen v;
+	pid_t pid;
+	int status = 0;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	gba_store_close(st);
+	st = NULL;
+	make_cert(&c, 0x200, "k@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct gba_store *cs = NULL;
+
+		make_ccm(&m, 1, "k@x", 0, 1000);
+		make_txn(&t, "nonce-k", &c, 1);
+		t.ccms = &m;
+		t.nccms = 1;
+		if (gba_store_open(&cs, e.db, e.key) != 0 || gba_store_cmc_commit(cs, &t) != 0)
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert(cert_exists(st, &c));
+	ccm_list(st, "k@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.seq[0], 1);
+	make_ccm(&m, 2, "k@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, &m, 1), 0);
+	ccm_list(st, "k@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_uint_eq(v.seq[1], 2);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(ccm_allocation_failures)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_ccm_out m;
+	struct gba_ccm_row r;
+	unsigned n;
+	int ret;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_ccm(&m, 1, "a@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, &m, 1), 0);
+	for (n = 1;; n++) {
+		gba_mem_fail_after(n);
+		ret = gba_store_ccm_get(st, m.msg_id, &r);
+		gba_mem_fail_after(0);
+		if (ret == 0) {
+			gba_ccm_row_clear(&r);
+			break;
+		}
+		ck_assert_int_eq(ret, GBA_ENOMEM);
+		ck_assert_ptr_null(r.body);
+		ck_assert_uint_lt(n, 100);
+	}
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+START_TEST(schema_v4_database_gains_the_outbox)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c;
+	struct gba_cmc_txn t;
+	struct gba_ccm_out m;
+	struct ccm_seen v;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c, 7, "old@x", "naf", 1, 2, GBA_CERT_VALID);
+	make_txn(&t, "n", &c, 1);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	gba_store_close(st);
+	st = NULL;
+	raw_exec(e.db, "DROP TABLE ccm_outbox; DROP TABLE ccm_seq; DROP TABLE ccm_installed;"
+	               " PRAGMA user_version = 4;");
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	ck_assert_int_eq(raw_user_version(e.db), 5);
+	ck_assert(cert_exists(st, &c));
+	make_ccm(&m, 1, "old@x", 0, 1000);
+	ck_assert_int_eq(gba_store_ccm_queue(st, &m, 1), 0);
+	ccm_list(st, "old@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
+static int impis_cb(void *ctx, const char *impi)
+{
+	char *buf = ctx;
+
+	ck_assert_uint_lt(strlen(buf) + strlen(impi) + 2, 256);
+	memcpy(buf + strlen(buf), impi, strlen(impi) + 1);
+	memcpy(buf + strlen(buf), ",", 2);
+	return 0;
+}
+
+START_TEST(cert_impis_for_a_policy_change)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[5];
+	struct gba_cmc_txn t;
+	char seen[256] = "";
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 1, "c@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[1], 2, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[2], 3, "a@x", "naf.example.org", 10, 5000, GBA_CERT_VALID);
+	make_cert(&c[3], 4, "b@x", "naf.example.org", 10, 5000, GBA_CERT_REVOKED);
+	make_cert(&c[4], 5, "d@x", "other.example.org", 10, 5000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 5);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+	/* valid ones of this application, each IMPI once, in order */
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 100, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "a@x,c@x,");
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 100, 1, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "a@x,");
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", "a@x", 100, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "c@x,");
+	/* expired ones do not count */
+	seen[0] = '\0';
+	ck_assert_int_eq(gba_store_cert_impis(st, "naf.example.org", NULL, 5001, 10, impis_cb, seen),
+	                 0);
+	ck_assert_str_eq(seen, "");
 	gba_store_close(st);
 	env_done(&e);
 }
@@ -2391,6 +2925,15 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, revoked_list_and_stored_crls);
 	tcase_add_test(tc, cert_list_current_pages);
 	tcase_add_test(tc, schema_v2_database_is_upgraded_to_v4);
+	tcase_add_test(tc, ccm_sequence_per_impi_and_listing);
+	tcase_add_test(tc, ccm_commits_with_its_certificate_or_not_at_all);
+	tcase_add_test(tc, ccm_sent_ack_by_owner_only);
+	tcase_add_test(tc, ccm_changes_seen_across_handles);
+	tcase_add_test(tc, ccm_expiry_reports_unacked_and_keeps_numbers);
+	tcase_add_test(tc, ccm_survives_kill_after_commit);
+	tcase_add_test(tc, ccm_allocation_failures);
+	tcase_add_test(tc, schema_v4_database_gains_the_outbox);
+	tcase_add_test(tc, cert_impis_for_a_policy_change);
 	tcase_add_test(tc, revocation_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,7 +5,11 @@
  *   store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES
  *   store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS DERFILE [CA]
  *   store_tool DB KEY revoked CA COUNT NOT_AFTER
+ *   store_tool DB KEY ccm IMPI APP ACTION CERTFILE
  *
+ * ccm queues one CCM (ACTION 0..5, e.g. 2 revoked) carrying CERTFILE
+ * (DER) from this process, as another daemon or gba-ctl would: a
+ * subscriber's worker finds it with its outbox poll.
  * SERIALHEX is the serial's content octets as stored; STATUS is 0 valid,
  * 1 revoked, 2 hold; CA defaults to "Test CA".  `revoked` adds COUNT
  * (1..100000) certificates of CA, revoked (keyCompromise) a minute ago,
@@ -20,12 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "gba_asn1.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_mem.h"
 #include "gba_store.h"
 #include "gba_time.h"
+#include "gba_x509.h"
 
 static int num(const char *s, int64_t *v)
 {
@@ -155,6 +162,51 @@ int main(int argc, char **argv)
 	} else if (argc == 7 && strcmp(argv[3], "revoked") == 0) {
 		if (bulk(&t, argv[4], argv[5], argv[6]) < 0)
 			goto usage;
+	} else if (argc == 8 && strcmp(argv[3], "ccm") == 0) {
+		struct gba_ccm m;
+		struct gba_ccm_out o;
+		struct gba_cert_info ci;
+		uint8_t *body = NULL;
+		int64_t a;
+
+		memset(&m, 0, sizeof(m));
+		memset(&o, 0, sizeof(o));
+		if (num(argv[6], &a) < 0 || a < 0 || a > 5 ||
+		    read_file(argv[7], der, sizeof(der), &n) < 0 ||
+		    gba_x509_cert_info(der, n, &ci) < 0)
+			goto usage;
+		ret = gba_rnd(GBA_RND_NONCE, o.msg_id, sizeof(o.msg_id));
+		memcpy(m.message_id, o.msg_id, sizeof(o.msg_id));
+		m.issued_at = (int64_t)time(NULL);
+		m.subscriber_kind = GBA_CCM_SUB_IMPI;
+		m.subscriber = gba_str_c(argv[4]);
+		m.application_id = gba_str_c(argv[5]);
+		m.action = (enum gba_ccm_action)a;
+		m.certificate.p = der;
+		m.certificate.len = n;
+		if (ret == 0)
+			ret = gba_ccm_encode(&m, &body, &o.body_len);
+		if (ret == 0) {
+			o.impi = argv[4];
+			o.app_id = argv[5];
+			o.action = (int)a;
+			o.ref = ci.serial;
+			o.ref_len = ci.serial_len;
+			o.created = m.issued_at;
+			o.expires = m.issued_at + 3600;
+			o.body = body;
+			ret = gba_store_open(&st, argv[1], argv[2]);
+		}
+		if (ret == 0)
+			ret = gba_store_ccm_queue(st, &o, 1);
+		gba_free(body);
+		gba_cert_info_clear(&ci);
+		gba_store_close(st);
+		if (ret < 0) {
+			fprintf(stderr, "store_tool: %s\n", gba_strerror(ret));
+			return 1;
+		}
+		return 0;
 	} else {
 		goto usage;
 	}
@@ -173,6 +225,7 @@ usage:
 	fprintf(stderr, "usage: store_tool DB KEY pending TOKENHEX IMPI APP CREATED EXPIRES\n"
 	                "       store_tool DB KEY cert SERIALHEX IMPI APP ISSUED NOT_AFTER STATUS "
 	                "DERFILE [CA]\n"
-	                "       store_tool DB KEY revoked CA COUNT NOT_AFTER\n");
+	                "       store_tool DB KEY revoked CA COUNT NOT_AFTER\n"
+	                "       store_tool DB KEY ccm IMPI APP ACTION CERTFILE\n");
 	return 2;
 }

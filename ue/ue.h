@@ -27,6 +27,19 @@ int ue_cmd_revoke(int argc, char **argv);
 int ue_cmd_poll(int argc, char **argv);
 int ue_cmd_portal_enrol(int argc, char **argv);
 int ue_cmd_ca_cert(int argc, char **argv);
+/* ue_subscribe.c: subscribe, ccm-check.  Exit status 0 done, 1 a CCM
+ * was rejected, 2 usage, 4 error, 5 --timeout before --count. */
+int ue_cmd_subscribe(int argc, char **argv);
+int ue_cmd_ccm_check(int argc, char **argv);
+/* For bootstrap --ccm-dir: verify and apply the CCMs pushed on the Ub
+ * answer (no acknowledgement: the next subscription does that). */
+struct ue_ccm_push_ctx {
+	const char *dir;
+	const uint8_t *anchor;
+	size_t anchor_len;
+	int rejected;
+};
+int ue_ccm_on_pushed(void *arg, const struct ue_usim *u, const struct gba_http_reply *r);
 
 /* Ub bootstrapping (ue_bootstrap.c), reused by the enrolment commands. */
 struct ue_ub_opts {
@@ -36,6 +49,10 @@ struct ue_ub_opts {
 	const char *ca;              /* TLS trust; NULL: system store */
 	enum gba_http_client_mode mode;
 	int quiet;                   /* report the B-TID on stderr, not stdout */
+	/* Optional: the 200 came with pushes (CCMs); called before it is
+	 * freed.  Its return is bootstrap's (0: fine). */
+	int (*on_pushed)(void *arg, const struct ue_usim *u, const struct gba_http_reply *r);
+	void *pushed_arg;
 };
 /* The host of an http(s) URL (no brackets for IPv6). */
 int ue_url_host(const char *url, char *out, size_t size);

@@ -20,6 +20,7 @@
 #include "gba_keys.h"
 #include "gba_milenage.h"
 #include "ue.h"
+#include "ue_der.h"
 #include "ue_ub.h"
 #include "ue_usim.h"
 
@@ -174,6 +175,8 @@ int ue_bootstrap_run(const struct ue_ub_opts *o, struct ue_usim *u)
 	if (ret == 0)
 		fprintf(o->quiet ? stderr : stdout, "B-TID: %s\nlifetime: %s\nprotocol: %s\n",
 		        u->btid, u->lifetime, r->version == GBA_HTTP_2 ? "HTTP/2" : "HTTP/1.1");
+	if (ret == 0 && o->on_pushed != NULL && r->npushed > 0)
+		ret = o->on_pushed(o->pushed_arg, u, r);
 out:
 	gba_wipe(res, sizeof(res));
 	gba_wipe(ck, sizeof(ck));
@@ -195,11 +198,20 @@ int ue_cmd_bootstrap(int argc, char **argv)
 		{ "http1", no_argument, NULL, '1' },
 		{ "http2", no_argument, NULL, '2' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "ccm-dir", required_argument, NULL, 'D' },
+		{ "trust", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ue_ub_opts o = { "gba-ue.state", NULL, NULL, NULL, GBA_HTTP_CLIENT_AUTO, 0 };
+	struct ue_ub_opts o = { "gba-ue.state", NULL, NULL, NULL, GBA_HTTP_CLIENT_AUTO, 0, NULL,
+	                        NULL };
+	struct ue_ccm_push_ctx pc;
+	struct ue_certs anchors;
+	const char *trust = NULL;
 	struct ue_usim u;
 	int ch, ret;
+
+	memset(&pc, 0, sizeof(pc));
+	memset(&anchors, 0, sizeof(anchors));
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -211,13 +223,29 @@ int ue_cmd_bootstrap(int argc, char **argv)
 		case '1': o.mode = GBA_HTTP_CLIENT_H1; break;
 		case '2': o.mode = GBA_HTTP_CLIENT_H2; break;
 		case 't': trace = 1; break;
+		case 'D': pc.dir = optarg; break;
+		case 'T': trust = optarg; break;
 		default: return 2;
 		}
 	}
-	if (o.url == NULL || optind != argc) {
+	if (o.url == NULL || optind != argc || (pc.dir != NULL) != (trust != NULL)) {
 		fprintf(stderr, "usage: gba-ue bootstrap --bsf URL [--state F] [--realm FQDN] "
-		                "[--ca PEM] [--http1|--http2] [--trace]\n");
+		                "[--ca PEM] [--http1|--http2] [--trace]\n"
+		                "                     [--ccm-dir DIR --trust PEM]\n");
 		return 2;
+	}
+	if (pc.dir != NULL) {
+		/* CCMs pushed on the answer are verified and applied to DIR */
+		ret = ue_pem_read(trust, "CERTIFICATE", &anchors);
+		if (ret < 0) {
+			fprintf(stderr, "gba-ue: cannot read trust anchor %s: %s\n", trust,
+			        gba_strerror(ret));
+			return 2;
+		}
+		pc.anchor = anchors.der[0];
+		pc.anchor_len = anchors.len[0];
+		o.on_pushed = ue_ccm_on_pushed;
+		o.pushed_arg = &pc;
 	}
 	ret = ue_usim_load(&u, o.state);
 	if (ret < 0) {
@@ -226,6 +254,7 @@ int ue_cmd_bootstrap(int argc, char **argv)
 	}
 	ret = ue_bootstrap_run(&o, &u);
 	ue_usim_clear(&u);
+	ue_certs_clear(&anchors);
 	if (ret < 0) {
 		fprintf(stderr, "gba-ue: bootstrap failed: %s\n", gba_strerror(ret));
 		return 1;

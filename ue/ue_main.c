@@ -7,6 +7,8 @@
  *   ks-naf     print Ks_NAF for a NAF FQDN and Ua protocol id
  *   enrol, renew, rekey, poll, revoke, portal-enrol, ca-cert
  *              certificates from the provisioning NAF (ue_enrol.c)
+ *   subscribe, ccm-check
+ *              CCMs from the NAF's subscription, or from files (ue_subscribe.c)
  *   demo       the GBA key hierarchy on the TS 35.208 test subscriber and
  *              a CCM built, signed, verified and decoded by our codecs
  */
@@ -25,8 +27,9 @@ static void usage(FILE *f)
 	        "  init --impi IMPI --k HEX (--op HEX|--opc HEX) [--sqn HEX12] [--state F]\n"
 	        "              create the simulated USIM (state file, mode 0600)\n"
 	        "  bootstrap --bsf URL [--state F] [--realm FQDN] [--ca PEM] [--http1|--http2]\n"
-	        "            [--trace]\n"
-	        "              run GBA bootstrapping (Ub) and keep B-TID and Ks\n"
+	        "            [--trace] [--ccm-dir DIR --trust PEM]\n"
+	        "              run GBA bootstrapping (Ub) and keep B-TID and Ks; CCMs pushed\n"
+	        "              on the answer are verified and applied to DIR\n"
 	        "  ks-naf [--state F] NAF_FQDN UA_ID_HEX10\n"
 	        "              print Ks_NAF for that NAF (tests)\n"
 	        "  enrol APP --naf URL --trust PEM --out DIR [--naf-fqdn FQDN] [--key-type T]\n"
@@ -48,6 +51,12 @@ static void usage(FILE *f)
 	        "              GET /getcertificate for the certificate's issuer\n"
 	        "    (these also take [--state F] [--bsf URL] [--ca PEM] [--http1|--http2]\n"
 	        "     [--trace]; exit 0 issued, 1 refused, 2 usage, 3 pending, 4 error)\n"
+	        "  subscribe APP --naf URL --trust PEM --out DIR [--cert PEM --key PEM]\n"
+	        "        [--count N] [--timeout S] [--no-push]\n"
+	        "              keep GET /ccm open: verify, apply and acknowledge each CCM\n"
+	        "  ccm-check --trust PEM --out DIR [--impi IMPI] [--app APP] FILE...\n"
+	        "              the same checks on saved CCMs (DER), offline\n"
+	        "    (exit 0 done, 1 a CCM rejected, 2 usage, 4 error, 5 timeout)\n"
 	        "  demo [--out DIR]\n"
 	        "              print the GBA reference vectors and a signed, decoded demo CCM;\n"
 	        "              --out also writes DIR/ca.pem and DIR/ccm.der\n");
@@ -84,6 +93,10 @@ int main(int argc, char **argv)
 		return ue_cmd_portal_enrol(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ca-cert") == 0)
 		return ue_cmd_ca_cert(argc - 1, argv + 1);
+	if (strcmp(argv[1], "subscribe") == 0)
+		return ue_cmd_subscribe(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ccm-check") == 0)
+		return ue_cmd_ccm_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") != 0) {
 		fprintf(stderr, "gba-ue: unknown command '%s'\n", argv[1]);
 		usage(stderr);

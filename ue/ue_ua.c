@@ -273,3 +273,44 @@ out:
 	gba_http_reply_free(r);
 	return ret;
 }
+
+int ue_ua_prepare(struct ue_ua *ua, const char *method, const char *path, char *authz,
+                  size_t size)
+{
+	struct gba_http_header h[1];
+	struct gba_http_reply *r = NULL;
+	const struct gba_str *hv;
+	char nc[9], cnonce[33];
+	uint8_t cn[16];
+	size_t nh = 0;
+	int ret;
+
+	if (!ua->have_challenge) {
+		if (ua->user_agent != NULL) {
+			h[0].name = GBA_STR_LIT("user-agent");
+			h[0].value = gba_str_c(ua->user_agent);
+			nh = 1;
+		}
+		ret = gba_http_client_request(ua->http, method, path, h, nh, NULL, 0, &r);
+		if (ret < 0)
+			return ret;
+		if (ua->trace)
+			fprintf(stderr, "> %s %s\n< %d\n", method, path, r->status);
+		hv = r->status == 401 ? gba_http_reply_header(r, "www-authenticate") : NULL;
+		ret = hv != NULL ? ue_ua_parse_challenge(&ua->scratch, hv->p, hv->len, &ua->ch)
+		                 : GBA_EAUTH;
+		gba_http_reply_free(r);
+		if (ret < 0)
+			return ret;
+		ua->have_challenge = 1;
+		ua->nc = 0;
+	}
+	ua->nc++;
+	snprintf(nc, sizeof(nc), "%08x", ua->nc);
+	ret = gba_rnd(GBA_RND_NONCE, cn, sizeof(cn));
+	if (ret < 0)
+		return ret;
+	gba_hex_encode(cn, sizeof(cn), cnonce);
+	return ue_ua_authorization(&ua->ch, ua->btid, ua->password, method, path, NULL, 0, nc,
+	                           cnonce, authz, size);
+}

@@ -78,4 +78,15 @@ int ue_ua_request(struct ue_ua *ua, const char *method, const char *path,
                   const struct gba_http_header *headers, size_t nheaders, const void *body,
                   size_t body_len, struct gba_http_reply **reply);
 
+/*
+ * The Authorization value for a request without a body that is sent
+ * some other way (a long-lived GET with gba_http_client_stream).
+ * Without a cached challenge, method + path are sent bare first and the
+ * 401 is taken (GBA_EAUTH when the answer is anything else).  The
+ * answer to such a request cannot carry a usable rspauth: its body never
+ * ends.
+ */
+int ue_ua_prepare(struct ue_ua *ua, const char *method, const char *path, char *authz,
+                  size_t size);
+
 #endif
