@@ -76,6 +76,16 @@ else
 	exit 1
 fi
 
+# The policy allows two active certificates per subscriber: a run after
+# the first supersedes the previous run's certificate.
+if [ -s "$dir/cert/cert.pem" ]; then
+	old=$(openssl x509 -in "$dir/cert/cert.pem" -noout -serial | sed 's/^serial=//')
+	echo
+	echo "== the previous run's certificate $old is superseded (gba-ctl revoke)"
+	"$CTL" --db "$dir/bsf.db" --key-file "$dir/bsf.key" --audit-log "$dir/ctl-audit.jsonl" \
+		revoke "$old" --reason superseded
+fi
+
 echo
 echo "== CMC enrolment: gba-ue asks $NAF for a certificate (P-256, identityProofV2 from Ks_NAF)"
 rm -rf "$dir/cert"
