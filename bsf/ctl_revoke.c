@@ -2,10 +2,10 @@
  * ctl_revoke.c - gba-ctl commands that change a certificate's status,
  * and the CRL:
  *
- *   gba-ctl [GLOBAL] revoke SERIAL --reason R [--invalidity-date T]
+ *   gba-ctl [GLOBAL] revoke SERIAL --reason R [--invalidity-date T] [--policy-dir DIR]
  *   gba-ctl [GLOBAL] hold SERIAL --policy-dir DIR
  *   gba-ctl [GLOBAL] unhold SERIAL
- *   gba-ctl [GLOBAL] revoke-subscriber IMPI --reason R
+ *   gba-ctl [GLOBAL] revoke-subscriber IMPI --reason R [--policy-dir DIR]
  *   gba-ctl [GLOBAL] crl CA-DIR [--ca-name N] [--ca-key K] [--lifetime S]
  *                            [--out FILE] [--force]
  *
@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gba_asn1.h"
 #include "gba_audit.h"
 #include "gba_crl.h"
 #include "gba_crypto.h"
@@ -58,16 +59,19 @@ static void revoke_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gba-ctl [--db PATH] [--key-file PATH] [--audit-log PATH] COMMAND ...\n"
-	        "  revoke SERIAL --reason R [--invalidity-date T]\n"
+	        "  revoke SERIAL --reason R [--invalidity-date T] [--policy-dir DIR]\n"
 	        "                            revoke a certificate for good (SERIAL in hex);\n"
 	        "                            R: unspecified, keyCompromise, cACompromise,\n"
 	        "                            affiliationChanged, superseded,\n"
 	        "                            cessationOfOperation, privilegeWithdrawn;\n"
-	        "                            T: RFC 3339, not in the future\n"
+	        "                            T: RFC 3339, not in the future; with DIR, a\n"
+	        "                            `revoked` CCM is queued where the application's\n"
+	        "                            policy has ccm.on_revoke [revoked]\n"
 	        "  hold SERIAL --policy-dir DIR   suspend (certificateHold) where the\n"
 	        "                            application's policy has revocation.hold: true\n"
 	        "  unhold SERIAL             lift a hold\n"
-	        "  revoke-subscriber IMPI --reason R   revoke every certificate of IMPI\n"
+	        "  revoke-subscriber IMPI --reason R [--policy-dir DIR]\n"
+	        "                            revoke every certificate of IMPI (CCMs as revoke)\n"
 	        "  crl CA-DIR [--ca-name N] [--ca-key K] [--lifetime S] [--out FILE] [--force]\n"
 	        "                            the CA's current CRL (DER to FILE, else PEM on\n"
 	        "                            standard output), made and stored when out of date\n"
@@ -85,6 +89,11 @@ int ctl_revoke_command(const char *word)
 
 struct audit_ctx {
 	struct gba_audit *a;
+	/* revoke with --policy-dir: the revoked CCMs (doc/ccm.md) */
+	const struct gba_policy_set *policies;
+	struct gba_ccm_out ccm;           /* the last one made; body owned */
+	uint8_t *ccm_body;
+	size_t nccm;                      /* made (queued if committed) */
 	enum gba_audit_type type;
 	const char *reason;               /* CRLReason name, or a refusal */
 	const char *policy;               /* hold: the policy file */
@@ -127,11 +136,74 @@ static int audit_record(struct audit_ctx *c, enum gba_audit_outcome o, const cha
 	return ret;
 }
 
-/* The store's hook: the `ok` record, before anything is written. */
-static int audit_before(void *ctx, const struct gba_cert_record *cur)
+/*
+ * The `revoked` CCM for cur when its application's policy has
+ * ccm.on_revoke [revoked] (else *out stays NULL).  It carries the
+ * certificate and its validity; the NAF adds the revocation status (a
+ * fresh OCSP response, or the CRL) when it signs the message at first
+ * delivery (doc/ccm.md).  The previous message's body is freed.
+ */
+static int revoked_ccm(struct audit_ctx *c, const struct gba_cert_record *cur,
+                       const struct gba_ccm_out **out)
+{
+	const struct gba_policy *p;
+	struct gba_ccm m;
+	int64_t now = gba_time_now();
+	int ret;
+
+	gba_free(c->ccm_body);
+	c->ccm_body = NULL;
+	p = c->policies != NULL ? gba_policy_find(c->policies, cur->app_id) : NULL;
+	if (p == NULL || (p->c.ccm.on_revoke & (1u << GBA_POLICY_CCM_REVOKED)) == 0)
+		return 0;
+	memset(&c->ccm, 0, sizeof(c->ccm));
+	ret = gba_rnd(GBA_RND_NONCE, c->ccm.msg_id, sizeof(c->ccm.msg_id));
+	if (ret < 0)
+		return ret;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.message_id, c->ccm.msg_id, sizeof(m.message_id));
+	m.seq = 0;   /* the store numbers it; the NAF sets it at signing */
+	m.issued_at = now;
+	m.subscriber_kind = GBA_CCM_SUB_IMPI;
+	m.subscriber = gba_str_c(cur->impi);
+	m.application_id = gba_str_c(cur->app_id);
+	m.action = GBA_CCM_REVOKED;
+	m.certificate.p = cur->der;
+	m.certificate.len = cur->der_len;
+	m.has_validity = 1;
+	m.not_before = cur->not_before;
+	m.not_after = cur->not_after;
+	ret = gba_ccm_encode(&m, &c->ccm_body, &c->ccm.body_len);
+	if (ret < 0)
+		return ret;
+	c->ccm.body = c->ccm_body;
+	c->ccm.impi = cur->impi;
+	c->ccm.app_id = cur->app_id;
+	c->ccm.action = GBA_CCM_REVOKED;
+	c->ccm.ref = cur->serial;
+	c->ccm.ref_len = cur->serial_len;
+	c->ccm.created = now;
+	c->ccm.expires = now + (p->c.ccm.expiry_hours > 0 ? p->c.ccm.expiry_hours : 24) * 3600;
+	*out = &c->ccm;
+	c->nccm++;
+	return 0;
+}
+
+/* The store's hook: the `ok` record, before anything is written, and
+ * the CCM to queue with the change. */
+static int audit_before(void *ctx, const struct gba_cert_record *cur,
+                        const struct gba_ccm_out **ccm)
 {
 	struct audit_ctx *c = ctx;
-	int ret = audit_record(c, GBA_AUDIT_OK, c->reason, cur, NULL);
+	int ret = revoked_ccm(c, cur, ccm);
+
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot make the revoked CCM (%s): nothing changed\n", prog,
+		        gba_strerror(ret));
+		c->failed = 1;
+		return ret;
+	}
+	ret = audit_record(c, GBA_AUDIT_OK, c->reason, cur, NULL);
 
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot write the audit record (%s): nothing changed\n", prog,
@@ -229,6 +301,17 @@ struct status_args {
 	const char *policy_dir;
 };
 
+static int load_policies(const char *dir, struct gba_policy_set **set)
+{
+	char err[GBA_CONF_ERR_LEN + GBA_POLICY_MAX_PATH];
+
+	if (gba_policy_set_load(dir, set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: --policy-dir: %s (nothing changed)\n", prog, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The policy that governs the certificate's application, for hold. */
 static int hold_allowed(struct gba_store *st, const struct status_args *a,
                         const uint8_t *serial, size_t serial_len, struct gba_policy_set **set,
@@ -292,6 +375,11 @@ static int do_status(const struct status_args *a, const char *db, const char *ke
 		goto out;
 	if (a->op == GBA_STATUS_HOLD && hold_allowed(st, a, serial, serial_len, &set, &pol) < 0)
 		goto out;
+	/* hold and unhold queue no CCM: the module has no action for them */
+	if (a->op == GBA_STATUS_REVOKE && a->policy_dir != NULL &&
+	    load_policies(a->policy_dir, &set) < 0)
+		goto out;
+	ac.policies = a->op == GBA_STATUS_REVOKE ? set : NULL;
 	if (open_audit(&au, audit_log) < 0)
 		goto out;
 	ac.a = au;
@@ -322,12 +410,15 @@ static int do_status(const struct status_args *a, const char *db, const char *ke
 		t[0] = '\0';
 	if (a->op == GBA_STATUS_REVOKE)
 		printf("revoked %s reason %s at %s\n", hex, gba_crl_reason_name(after.reason), t);
+	if (ac.nccm > 0)
+		printf("queued a revoked CCM for %s\n", after.impi);
 	else if (a->op == GBA_STATUS_HOLD)
 		printf("held %s at %s\n", hex, t);
 	else
 		printf("unheld %s\n", hex);
 	ret = 0;
 out:
+	gba_free(ac.ccm_body);
 	gba_cert_record_clear(&after);
 	gba_policy_set_free(set);
 	gba_audit_close(au);
@@ -369,7 +460,7 @@ static int cmd_status(const char *what, int op, int argc, char **argv, const cha
 				        " 2026-01-31T12:00:00Z\n", prog);
 				return EXIT_USAGE;
 			}
-		} else if (op == GBA_STATUS_HOLD && strcmp(argv[i], "--policy-dir") == 0 &&
+		} else if (op != GBA_STATUS_UNHOLD && strcmp(argv[i], "--policy-dir") == 0 &&
 		           a.policy_dir == NULL) {
 			a.policy_dir = argv[i + 1];
 		} else {
@@ -401,7 +492,8 @@ static int cmd_revoke_subscriber(int argc, char **argv, const char *db, const ch
 	struct gba_store *st = NULL;
 	struct gba_audit *au = NULL;
 	struct audit_ctx ac;
-	const char *impi = NULL;
+	struct gba_policy_set *set = NULL;
+	const char *impi = NULL, *policy_dir = NULL;
 	size_t count = 0;
 	int i, reason = -1, r, ret = EXIT_ERR;
 
@@ -422,6 +514,10 @@ static int cmd_revoke_subscriber(int argc, char **argv, const char *db, const ch
 			i++;
 			continue;
 		}
+		if (i + 1 < argc && strcmp(argv[i], "--policy-dir") == 0 && policy_dir == NULL) {
+			policy_dir = argv[++i];
+			continue;
+		}
 		fprintf(stderr, "%s: revoke-subscriber: unknown or repeated option '%s'\n", prog,
 		        argv[i]);
 		return EXIT_USAGE;
@@ -435,6 +531,8 @@ static int cmd_revoke_subscriber(int argc, char **argv, const char *db, const ch
 		        " no spaces\n", prog, GBA_MAX_IMPI_LEN);
 		return EXIT_ERR;
 	}
+	if (policy_dir != NULL && load_policies(policy_dir, &set) < 0)
+		goto out;
 	if (ctl_open_store(&st, db, key, 1) < 0)
 		goto out;
 	if (open_audit(&au, audit_log) < 0)
@@ -442,6 +540,7 @@ static int cmd_revoke_subscriber(int argc, char **argv, const char *db, const ch
 	ac.a = au;
 	ac.type = GBA_AUDIT_REVOKE;
 	ac.reason = gba_crl_reason_name(reason);
+	ac.policies = set;
 	r = gba_store_revoke_impi(st, impi, reason, gba_time_now(), audit_before, &ac, &count);
 	if (r != 0) {
 		if (!ac.failed)
@@ -464,8 +563,12 @@ static int cmd_revoke_subscriber(int argc, char **argv, const char *db, const ch
 	}
 	printf("revoked %zu certificate%s of %s, reason %s\n", count, count == 1 ? "" : "s", impi,
 	       gba_crl_reason_name(reason));
+	if (ac.nccm > 0)
+		printf("queued %zu revoked CCM%s for %s\n", ac.nccm, ac.nccm == 1 ? "" : "s", impi);
 	ret = 0;
 out:
+	gba_free(ac.ccm_body);
+	gba_policy_set_free(set);
 	gba_audit_close(au);
 	gba_store_close(st);
 	return ret;

@@ -428,6 +428,9 @@ struct gba_revocation {
 	int64_t invalidity_date;          /* REVOKE: 0 or when the key became unsafe */
 	const char *impi;                 /* not NULL: only a certificate of this
 	                                   * IMPI may change (GBA_EAUTH otherwise) */
+	/* Issue 7: a CCM queued with the change, in its transaction (NULL:
+	 * none).  Borrowed until the store call returns. */
+	const struct gba_ccm_out *ccm;
 };
 
 /* 1 when reason may be given to GBA_STATUS_REVOKE. */
@@ -438,12 +441,17 @@ int gba_store_revoke_reason_ok(int reason);
  * is called inside the transaction with the certificate as it is now,
  * once every rule passed and before anything is written: a non-zero
  * return aborts the change and is returned (gba-ctl writes its audit
- * record there).  Returns 0, GBA_ENOTFOUND (no such serial), GBA_EAUTH,
+ * record there).  *ccm comes in as r->ccm; before may set it to another
+ * message (or NULL), which the store queues with the change, in the
+ * same transaction (gba_store_ccm_queue's checks; a bad one aborts).
+ * The message is borrowed from before's ctx and must stay valid until
+ * the next call of before or the return of the store call.  Returns 0, GBA_ENOTFOUND (no such serial), GBA_EAUTH,
  * GBA_ESTATE, GBA_EINVAL, or before's value.  On success *out (may be
  * NULL) is the record after the change (caller owns out->der).
  */
 int gba_store_cert_set_status(struct gba_store *st, const struct gba_revocation *r,
-                              int (*before)(void *ctx, const struct gba_cert_record *cur),
+                              int (*before)(void *ctx, const struct gba_cert_record *cur,
+                                            const struct gba_ccm_out **ccm),
                               void *ctx, struct gba_cert_record *out);
 
 /*
@@ -454,7 +462,8 @@ int gba_store_cert_set_status(struct gba_store *st, const struct gba_revocation 
  * (0 is success).  GBA_EINVAL for a bad IMPI or reason.
  */
 int gba_store_revoke_impi(struct gba_store *st, const char *impi, int reason, int64_t at,
-                          int (*before)(void *ctx, const struct gba_cert_record *cur),
+                          int (*before)(void *ctx, const struct gba_cert_record *cur,
+                                            const struct gba_ccm_out **ccm),
                           void *ctx, size_t *count);
 
 /* The change counter: 0 before the first status change, then the

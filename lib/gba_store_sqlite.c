@@ -1714,7 +1714,7 @@ static int log_append(struct gba_store *st, const char *ca, const uint8_t *seria
                       size_t serial_len, int status, int reason, int64_t at);
 static int revocation_check(const struct gba_revocation *r);
 static int status_apply(struct gba_store *st, const struct gba_revocation *r,
-                        int (*before)(void *ctx, const struct gba_cert_record *cur), void *ctx,
+                        int (*before)(void *ctx, const struct gba_cert_record *cur, const struct gba_ccm_out **ccm), void *ctx,
                         struct gba_cert_record *out);
 
 
@@ -2533,11 +2533,12 @@ static int revocation_check(const struct gba_revocation *r)
  * gets the record after the change, der copied.
  */
 static int status_apply(struct gba_store *st, const struct gba_revocation *r,
-                        int (*before)(void *ctx, const struct gba_cert_record *cur), void *ctx,
+                        int (*before)(void *ctx, const struct gba_cert_record *cur, const struct gba_ccm_out **ccm), void *ctx,
                         struct gba_cert_record *out)
 {
 	sqlite3_stmt *s = NULL;
 	struct gba_cert_record cur;
+	const struct gba_ccm_out *ccm;
 	int rc, ret, old_status, log_reason;
 	int64_t changed_at;
 
@@ -2586,9 +2587,15 @@ static int status_apply(struct gba_store *st, const struct gba_revocation *r,
 		}
 		break;
 	}
+	ccm = r->ccm;
 	if (before != NULL) {
-		ret = before(ctx, &cur);
+		ret = before(ctx, &cur, &ccm);
 		if (ret != 0)
+			goto out;
+	}
+	if (ccm != NULL) {
+		ret = ccm_out_check(ccm);
+		if (ret < 0)
 			goto out;
 	}
 	switch (r->op) {
@@ -2640,6 +2647,8 @@ static int status_apply(struct gba_store *st, const struct gba_revocation *r,
 	if (ret == 0)
 		ret = log_append(st, cur.ca, cur.serial, cur.serial_len, cur.status, log_reason,
 		                 changed_at);
+	if (ret == 0 && ccm != NULL)
+		ret = ccm_insert(st, ccm);
 	if (ret == 0 && out != NULL) {
 		*out = cur;
 		memset(&cur, 0, sizeof(cur));   /* der now belongs to *out */
@@ -2651,7 +2660,7 @@ out:
 }
 
 int gba_store_cert_set_status(struct gba_store *st, const struct gba_revocation *r,
-                              int (*before)(void *ctx, const struct gba_cert_record *cur),
+                              int (*before)(void *ctx, const struct gba_cert_record *cur, const struct gba_ccm_out **ccm),
                               void *ctx, struct gba_cert_record *out)
 {
 	int ret, txn = 0;
@@ -2719,7 +2728,7 @@ static int serial_list_add(struct serial_list *l, const uint8_t *p, size_t len)
 }
 
 int gba_store_revoke_impi(struct gba_store *st, const char *impi, int reason, int64_t at,
-                          int (*before)(void *ctx, const struct gba_cert_record *cur),
+                          int (*before)(void *ctx, const struct gba_cert_record *cur, const struct gba_ccm_out **ccm),
                           void *ctx, size_t *count)
 {
 	sqlite3_stmt *s = NULL;

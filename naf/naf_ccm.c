@@ -445,7 +445,7 @@ static int add_cert_message(struct naf *n, struct naf_ccm_batch *b, enum gba_ccm
 		ccm.has_renew_by = 1;
 		ccm.renew_by = rec->not_after;
 	}
-	/* revocation status: an OCSP response comes with issue 6 */
+	/* the revocation status is added at signing (add_status) */
 	return batch_add(n, b, &ccm, rec->serial, rec->serial_len, expiry_s);
 }
 
@@ -469,6 +469,75 @@ int naf_ccm_issued(struct naf *n, const struct gba_cert_record *recs, size_t nre
 	return 0;
 }
 
+int naf_ccm_revoked(struct naf *n, const struct gba_cert_record *rec, struct naf_ccm_one *o)
+{
+	const struct gba_policy_set *set;
+	const struct gba_policy *p;
+	struct gba_ccm ccm;
+	int64_t now = gba_time_now(), expiry_s = 0;
+	int want = 0, ret;
+
+	naf_ccm_one_clear(o);
+	if (n->conf->ccm == NULL)
+		return 0;
+	set = gba_policy_store_acquire(n->conf->policies);
+	p = set != NULL ? gba_policy_find(set, rec->app_id) : NULL;
+	if (p != NULL) {
+		want = has_event(p->c.ccm.on_revoke, GBA_POLICY_CCM_REVOKED);
+		expiry_s = p->c.ccm.expiry_hours * 3600;
+	}
+	gba_policy_store_release(n->conf->policies, set);
+	if (!want)
+		return 0;
+	ret = gba_rnd(GBA_RND_NONCE, o->out.msg_id, sizeof(o->out.msg_id));
+	if (ret < 0)
+		return ret;
+	memset(&ccm, 0, sizeof(ccm));
+	memcpy(ccm.message_id, o->out.msg_id, sizeof(ccm.message_id));
+	ccm.issued_at = now;
+	ccm.subscriber_kind = GBA_CCM_SUB_IMPI;
+	ccm.subscriber = gba_str_c(rec->impi);
+	ccm.application_id = gba_str_c(rec->app_id);
+	ccm.action = GBA_CCM_REVOKED;
+	ccm.certificate.p = rec->der;
+	ccm.certificate.len = rec->der_len;
+	ccm.has_validity = 1;
+	ccm.not_before = rec->not_before;
+	ccm.not_after = rec->not_after;
+	ret = gba_ccm_encode(&ccm, &o->body, &o->out.body_len);
+	if (ret < 0)
+		return ret;
+	o->out.body = o->body;
+	memcpy(o->impi, rec->impi, sizeof(o->impi));
+	memcpy(o->app_id, rec->app_id, sizeof(o->app_id));
+	memcpy(o->ref, rec->serial, rec->serial_len);
+	o->out.impi = o->impi;
+	o->out.app_id = o->app_id;
+	o->out.action = GBA_CCM_REVOKED;
+	o->out.ref = o->ref;
+	o->out.ref_len = rec->serial_len;
+	o->out.created = now;
+	o->out.expires = now + (expiry_s > 0 ? expiry_s : 86400);
+	return 1;
+}
+
+void naf_ccm_one_clear(struct naf_ccm_one *o)
+{
+	gba_free(o->body);
+	memset(o, 0, sizeof(*o));
+}
+
+void naf_ccm_one_queued(struct naf *n, const struct gba_ccm_out *o, const char *peer)
+{
+	char ccm[32 + CCM_ID_HEX];
+
+	memcpy(ccm, "id:", 3);
+	gba_hex_encode(o->msg_id, sizeof(o->msg_id), ccm + 3);
+	(void)naf_audit_ccm(n, GBA_AUDIT_CCM_QUEUED, GBA_AUDIT_OK, "revoked", peer, o->impi,
+	                    o->ref, o->ref_len, ccm);
+	naf_ccm_hub_wake(n->conf->ccm);
+}
+
 void naf_ccm_queued(struct naf *n, const struct naf_ccm_batch *b, const char *peer)
 {
 	char ccm[32 + CCM_ID_HEX];
@@ -489,6 +558,60 @@ void naf_ccm_queued(struct naf *n, const struct naf_ccm_batch *b, const char *pe
 
 /* ---- signing at first delivery ---- */
 
+/*
+ * The revocation status a message about a certificate carries, added
+ * when it is signed (so it is as fresh as the delivery, and a message
+ * queued by gba-ctl, which holds no signing key, gets one too): an
+ * OCSP response from this NAF's status service, or the CA's CRL when
+ * the policy of the message's application says ccm.status: crl and the
+ * CRL leaves the signed message under GBA_STORE_MAX_CCM.  Left out
+ * (logged) when neither can be had: the message still goes out.
+ * *owned is the buffer ccm->revocation borrows.
+ */
+static void add_status(struct naf *n, const struct gba_ccm_row *r, struct gba_ccm *ccm,
+                       uint8_t **owned)
+{
+	const struct gba_policy_set *set;
+	const struct gba_policy *p;
+	const struct naf_ca *ca;
+	struct gba_cert_record rec;
+	size_t len = 0, room;
+	int kind, ret;
+
+	*owned = NULL;
+	if (ccm->certificate.len == 0 || ccm->revocation_kind != GBA_CCM_REV_NONE ||
+	    r->ref_len == 0 || r->action > GBA_CCM_REVOKED)
+		return;
+	set = gba_policy_store_acquire(n->conf->policies);
+	p = set != NULL ? gba_policy_find(set, r->app_id) : NULL;
+	kind = p != NULL ? p->c.ccm.status : GBA_POLICY_STATUS_OCSP;
+	gba_policy_store_release(n->conf->policies, set);
+	memset(&rec, 0, sizeof(rec));
+	ret = gba_store_cert_get(n->store, r->ref, r->ref_len, &rec);
+	if (ret == 0 && kind == GBA_POLICY_STATUS_CRL) {
+		ca = naf_ca_find(n, rec.ca);
+		/* the rest of the message and the SignedData around it: the
+		 * certificates, the signer's and the CA's, and a margin */
+		room = GBA_STORE_MAX_CCM - r->body_len;
+		room = room > 16384 ? room - 16384 : 0;
+		ret = ca != NULL ? naf_crl_copy(n, ca, room, owned, &len) : GBA_ENOTFOUND;
+		if (ret == 0)
+			ccm->revocation_kind = GBA_CCM_REV_CRL;
+	} else if (ret == 0) {
+		ret = naf_ocsp_for(n, &rec, owned, &len);
+		if (ret == 0)
+			ccm->revocation_kind = GBA_CCM_REV_OCSP;
+	}
+	gba_cert_record_clear(&rec);
+	if (ret < 0) {
+		gba_log_notice(MOD, "CCM %" PRId64 ": no revocation status (%s)", r->id,
+		               gba_strerror(ret));
+		return;
+	}
+	ccm->revocation.p = *owned;
+	ccm->revocation.len = len;
+}
+
 /* The signed DER of a stored message: kept, or made now (*fresh). */
 static int seal(struct naf *n, const struct gba_ccm_row *r, uint8_t **der, size_t *len,
                 int *fresh)
@@ -499,7 +622,7 @@ static int seal(struct naf *n, const struct gba_ccm_row *r, uint8_t **der, size_
 	struct gba_der_error err = { 0, NULL };
 	struct gba_cms_sign_req sr;
 	struct gba_blob issuer;
-	uint8_t *body = NULL;
+	uint8_t *body = NULL, *status = NULL;
 	size_t blen = 0;
 	int ret;
 
@@ -521,7 +644,9 @@ static int seal(struct naf *n, const struct gba_ccm_row *r, uint8_t **der, size_
 		return GBA_EIO;
 	}
 	ccm.seq = r->seq;
+	add_status(n, r, &ccm, &status);
 	ret = gba_ccm_encode(&ccm, &body, &blen);
+	gba_free(status);
 	gba_ccm_msg_free(msg);
 	if (ret < 0)
 		return ret;

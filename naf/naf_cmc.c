@@ -112,6 +112,8 @@ struct cmc {
 	size_t crl_st[GBA_CMC_MAX_CONTROLS];   /* the getCRL statuses that carry one */
 	size_t ncrl_st;
 	struct naf_ccm_batch ccm;              /* install CCMs, queued with the certificates */
+	struct naf_ccm_one rev_ccm[GBA_CMC_MAX_CONTROLS];   /* revoked CCMs: revs[i].ccm
+	                                                     * points into these */
 };
 
 /* ---- statuses ---- */
@@ -1018,6 +1020,14 @@ static int do_revocation(struct cmc *c, const struct gba_cmc_attr *a)
 	}
 	r = &c->revs[c->nrevs];
 	memset(r, 0, sizeof(*r));
+	/* queued with the revocation, in its transaction (doc/ccm.md) */
+	ret = naf_ccm_revoked(c->n, &rec, &c->rev_ccm[c->nrevs]);
+	if (ret < 0) {
+		gba_cert_record_clear(&rec);
+		return ret;
+	}
+	if (ret > 0)
+		r->ccm = &c->rev_ccm[c->nrevs].out;
 	r->serial = rv.serial.p;              /* lives in c->cmsg */
 	r->serial_len = rv.serial.len;
 	r->op = GBA_STATUS_REVOKE;
@@ -1514,6 +1524,9 @@ void naf_cmc_handle(struct naf *n, const struct gba_http_request *req,
 		fail_all(c, GBA_CMC_FAILED, 0, GBA_CMC_TRY_LATER, "the store is unavailable");
 	} else {
 		naf_ccm_queued(n, &c->ccm, req->peer);
+		for (i = 0; i < c->nrevs; i++)
+			if (c->revs[i].ccm != NULL)
+				naf_ccm_one_queued(n, c->revs[i].ccm, req->peer);
 		for (i = 0; i < c->nrecs; i++) {
 			struct gba_cert_info ci;
 			char subj[GBA_X509_MAX_DN + 1] = "";
@@ -1575,6 +1588,8 @@ out:
 		if (c->has_pend)
 			gba_pending_clear(&c->pend);
 		naf_ccm_batch_clear(&c->ccm);
+		for (i = 0; i < GBA_CMC_MAX_CONTROLS; i++)
+			naf_ccm_one_clear(&c->rev_ccm[i]);
 		gba_free(c->tbs);
 		gba_cmc_msg_free(c->cmsg);
 		gba_cms_msg_free(c->cms);

@@ -156,6 +156,23 @@ void naf_ccm_batch_clear(struct naf_ccm_batch *b);
  * ccm.on_issue has new-certificate (else nothing). */
 int naf_ccm_issued(struct naf *n, const struct gba_cert_record *recs, size_t nrecs,
                    struct naf_ccm_batch *b);
+/* One `revoked` message, for a revocation of a CMC request (those may
+ * concern several IMPIs: each has its own).  out points into the
+ * struct itself: do not move it once made. */
+struct naf_ccm_one {
+	struct gba_ccm_out out;
+	uint8_t *body;                    /* owned; NULL: none made */
+	char impi[GBA_MAX_IMPI_LEN + 1];
+	char app_id[GBA_STORE_MAX_APP + 1];
+	uint8_t ref[GBA_STORE_MAX_SERIAL];
+};
+/* Make it when the policy of rec's application has ccm.on_revoke
+ * [revoked]: 1 made, 0 not wanted, or a negative code. */
+int naf_ccm_revoked(struct naf *n, const struct gba_cert_record *rec, struct naf_ccm_one *o);
+/* After its revocation committed: audit ccm_queued (o: a made
+ * naf_ccm_one's out) and wake. */
+void naf_ccm_one_queued(struct naf *n, const struct gba_ccm_out *o, const char *peer);
+void naf_ccm_one_clear(struct naf_ccm_one *o);
 /* After the batch committed: audit ccm_queued and wake the workers. */
 void naf_ccm_queued(struct naf *n, const struct naf_ccm_batch *b, const char *peer);
 /* The signed DER of a stored message (new buffer). */
@@ -189,6 +206,10 @@ int naf_ca_ra_is(const struct naf_ca *ca, const uint8_t *der, size_t len);
  * the CRL is longer than max octets. */
 int naf_crl_copy(struct naf *n, const struct naf_ca *ca, size_t max, uint8_t **der,
                  size_t *len);
+/* A freshly signed OCSP response (SHA-1 CertID, no nonce) for the
+ * stored certificate r as it is now (*der: gba_free); GBA_ENOTFOUND
+ * when this NAF has no status service or does not know r's CA. */
+int naf_ocsp_for(struct naf *n, const struct gba_cert_record *r, uint8_t **der, size_t *len);
 /* Percent-encode a CA name for a URL path segment into out (cap
  * bytes, NUL-terminated); GBA_ETOOBIG when it does not fit. */
 int naf_url_escape(const char *in, char *out, size_t cap);

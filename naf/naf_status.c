@@ -1339,6 +1339,54 @@ struct presign_ctx {
 
 /* Sign (and cache) certificate r's answer unless a fresh one is cached;
  * 1 once the service is stopping. */
+/* The single response for a stored certificate of CA c, with a SHA-1
+ * CertID (RFC 5019), borrowing r's serial. */
+static void single_of(const struct naf_status *s, const struct status_ca *c,
+                      const struct gba_cert_record *r, int64_t now, struct gba_ocsp_single *one)
+{
+	memset(one, 0, sizeof(*one));
+	one->id.hash = GBA_HASH_SHA1;
+	one->id.hash_params_null = 1;
+	one->id.name_hash.p = c->name_sha1;
+	one->id.name_hash.len = sizeof(c->name_sha1);
+	one->id.key_hash.p = c->key_sha1;
+	one->id.key_hash.len = sizeof(c->key_sha1);
+	one->id.serial.p = r->serial;
+	one->id.serial.len = r->serial_len;
+	one->this_update = now;
+	one->next_update = now + (int64_t)s->conf->ocsp_lifetime_s;
+	one->reason = GBA_CRL_REASON_NONE;
+	if (r->status == GBA_CERT_VALID) {
+		one->status = GBA_OCSP_GOOD;
+	} else {
+		one->status = GBA_OCSP_REVOKED;
+		one->revoked_at = r->revoked_at;
+		if (r->status == GBA_CERT_HOLD)
+			one->reason = GBA_CRL_REASON_CERTIFICATE_HOLD;
+		else if (r->reason != GBA_CRL_REASON_UNSPECIFIED)
+			one->reason = r->reason;
+	}
+}
+
+int naf_ocsp_for(struct naf *n, const struct gba_cert_record *r, uint8_t **der, size_t *len)
+{
+	struct naf_status *s = n->conf->status;
+	struct gba_ocsp_single one;
+	int64_t now;
+	int ci;
+
+	*der = NULL;
+	*len = 0;
+	if (s == NULL)
+		return GBA_ENOTFOUND;
+	ci = ca_index(s, r->ca);
+	if (ci < 0)
+		return GBA_ENOTFOUND;
+	now = status_now(s);
+	single_of(s, &s->cas[ci], r, now, &one);
+	return ocsp_sign(s, &s->cas[ci], &one, 1, (struct gba_blob){ NULL, 0 }, now, der, len);
+}
+
 static int presign_cb(void *ctx, const struct gba_cert_record *r)
 {
 	struct presign_ctx *p = ctx;
@@ -1375,28 +1423,7 @@ static int presign_cb(void *ctx, const struct gba_cert_record *r)
 	pthread_rwlock_unlock(&s->lock);
 	if (fresh || (full && !exists))
 		return 0;
-	memset(&one, 0, sizeof(one));
-	one.id.hash = GBA_HASH_SHA1;
-	one.id.hash_params_null = 1;
-	one.id.name_hash.p = c->name_sha1;
-	one.id.name_hash.len = sizeof(c->name_sha1);
-	one.id.key_hash.p = c->key_sha1;
-	one.id.key_hash.len = sizeof(c->key_sha1);
-	one.id.serial.p = r->serial;
-	one.id.serial.len = r->serial_len;
-	one.this_update = now;
-	one.next_update = now + (int64_t)s->conf->ocsp_lifetime_s;
-	one.reason = GBA_CRL_REASON_NONE;
-	if (r->status == GBA_CERT_VALID) {
-		one.status = GBA_OCSP_GOOD;
-	} else {
-		one.status = GBA_OCSP_REVOKED;
-		one.revoked_at = r->revoked_at;
-		if (r->status == GBA_CERT_HOLD)
-			one.reason = GBA_CRL_REASON_CERTIFICATE_HOLD;
-		else if (r->reason != GBA_CRL_REASON_UNSPECIFIED)
-			one.reason = r->reason;
-	}
+	single_of(s, c, r, now, &one);
 	ret = ocsp_sign(s, c, &one, 1, (struct gba_blob){ NULL, 0 }, now, &der, &len);
 	if (ret < 0)
 		return ret;

@@ -1767,21 +1767,27 @@ static void make_rev(struct gba_revocation *r, const struct gba_cert_record *c, 
 	r->at = at;
 }
 
-static int refuse_cb(void *ctx, const struct gba_cert_record *cur)
+static int refuse_cb(void *ctx, const struct gba_cert_record *cur,
+                     const struct gba_ccm_out **ccm)
 {
+	(void)ccm;
 	(*(unsigned *)ctx)++;
 	ck_assert_int_ne(cur->status, GBA_CERT_REVOKED);
 	return GBA_EIO;
 }
 
-static int fail_second_cb(void *ctx, const struct gba_cert_record *cur)
+static int fail_second_cb(void *ctx, const struct gba_cert_record *cur,
+                          const struct gba_ccm_out **ccm)
 {
+	(void)ccm;
 	(void)cur;
 	return ++*(unsigned *)ctx == 2 ? GBA_EIO : 0;
 }
 
-static int seen_cb(void *ctx, const struct gba_cert_record *cur)
+static int seen_cb(void *ctx, const struct gba_cert_record *cur,
+                   const struct gba_ccm_out **ccm)
 {
+	(void)ccm;
 	(void)cur;
 	(*(unsigned *)ctx)++;
 	return 0;
@@ -2403,6 +2409,87 @@ static void ccm_list(struct gba_store *st, const char *impi, uint64_t after, int
 	ck_assert_int_eq(gba_store_ccm_list(st, impi, after, now, max, ccm_cb, v), 0);
 }
 
+/* A hook that queues one revoked CCM per certificate (ids 0x50, 0x51,
+ * ...) and fails on call number fail_at (0: never). */
+struct rev_ccm_ctx {
+	struct gba_ccm_out m[4];
+	unsigned calls, fail_at;
+};
+
+static int rev_ccm_cb(void *ctx, const struct gba_cert_record *cur,
+                      const struct gba_ccm_out **ccm)
+{
+	struct rev_ccm_ctx *c = ctx;
+	struct gba_ccm_out *m = &c->m[c->calls % 4];
+
+	make_ccm(m, (uint8_t)(0x50 + c->calls), cur->impi, 2, 1000);
+	*ccm = m;
+	return ++c->calls == c->fail_at ? GBA_EIO : 0;
+}
+
+START_TEST(ccm_queued_with_status_change_or_not_at_all)
+{
+	struct env e;
+	struct gba_store *st = NULL;
+	struct gba_cert_record c[3];
+	struct gba_cmc_txn t;
+	struct gba_revocation rv;
+	struct gba_ccm_out m;
+	struct rev_ccm_ctx h;
+	struct ccm_seen v;
+	size_t n = 0;
+
+	env_init(&e);
+	ck_assert_int_eq(gba_store_open(&st, e.db, e.key), 0);
+	make_cert(&c[0], 0x41, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[1], 0x42, "a@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_cert(&c[2], 0x43, "b@x", "naf", 100, 100000, GBA_CERT_VALID);
+	make_txn(&t, "n", c, 3);
+	ck_assert_int_eq(gba_store_cmc_commit(st, &t), 0);
+
+	/* r->ccm: queued with the change; a refused change queues nothing */
+	make_ccm(&m, 0x60, "b@x", 2, 1000);
+	make_rev(&rv, &c[2], GBA_STATUS_REVOKE, 1, 200);
+	rv.ccm = &m;
+	rv.impi = "a@x";   /* not the owner: GBA_EAUTH */
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EAUTH);
+	ccm_list(st, "b@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 0);
+	rv.impi = NULL;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), 0);
+	ccm_list(st, "b@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.id[0], 0x60);
+	ck_assert_uint_eq(v.seq[0], 1);
+	/* already revoked: GBA_ESTATE, and the same id again is not queued */
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_ESTATE);
+	ccm_list(st, "b@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 1);
+
+	/* the hook's messages: the second call fails, nothing survives */
+	memset(&h, 0, sizeof(h));
+	h.fail_at = 2;
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 5, 300, rev_ccm_cb, &h, &n), GBA_EIO);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 0);
+	/* a bad message (action out of range) aborts the change */
+	make_rev(&rv, &c[0], GBA_STATUS_HOLD, 0, 300);
+	make_ccm(&m, 0x61, "a@x", 9, 1000);
+	rv.ccm = &m;
+	ck_assert_int_eq(gba_store_cert_set_status(st, &rv, NULL, NULL, NULL), GBA_EINVAL);
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(gba_store_revoke_impi(st, "a@x", 5, 300, rev_ccm_cb, &h, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ccm_list(st, "a@x", 0, 100, 10, &v);
+	ck_assert_uint_eq(v.n, 2);
+	ck_assert_uint_lt(v.seq[0], v.seq[1]);
+	ck_assert_uint_eq(v.id[0], 0x50);
+	ck_assert_uint_eq(v.id[1], 0x51);
+	gba_store_close(st);
+	env_done(&e);
+}
+END_TEST
+
 START_TEST(ccm_sequence_per_impi_and_listing)
 {
 	struct env e;
@@ -2926,6 +3013,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, cert_list_current_pages);
 	tcase_add_test(tc, schema_v2_database_is_upgraded_to_v4);
 	tcase_add_test(tc, ccm_sequence_per_impi_and_listing);
+	tcase_add_test(tc, ccm_queued_with_status_change_or_not_at_all);
 	tcase_add_test(tc, ccm_commits_with_its_certificate_or_not_at_all);
 	tcase_add_test(tc, ccm_sent_ack_by_owner_only);
 	tcase_add_test(tc, ccm_changes_seen_across_handles);

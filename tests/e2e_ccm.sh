@@ -28,8 +28,11 @@
 #  8. subscriptions per IMPI are capped (429);
 #  9. audit records (ccm_queued, ccm_acked) and the hash chain; SIGTERM
 #     with subscriptions open exits 0.
-# Not here (issue 6, revocation): a "revoked" CCM queued by an actual
-# revocation, and the OCSP response in the install.
+#  5d. gba-ctl revoke --policy-dir (UE offline) and gba-ue revoke (CMC)
+#     queue the revoked CCM: after reconnecting the UE gets it after the
+#     install; both carry an OCSP response that openssl ocsp verifies and
+#     reads as revoked (keyCompromise); a refused revocation or a policy
+#     without on_revoke queues nothing.
 #
 # Every daemon listens on 127.0.0.1 with ephemeral ports (--port-file).
 # Needs openssl, curl, nghttp and python3.  KEEP_E2E=1 keeps the
@@ -402,6 +405,92 @@ check "5b live: the revocation arrived" "ccm $n revoked $S4" "$(ccm_lines live)"
 ok_if "5b live: certificate removed" test ! -e "ue-ccm/$S4.pem"
 n=$((n + 1))
 external=2
+
+# =====================================================================
+echo "== 5d. revocation queues the revoked CCM, with an OCSP response"
+ctl() { "$CTL" --db "$DEMO/bsf.db" --key-file "$DEMO/bsf.key" --audit-log "$tmp/ctl-audit.jsonl" "$@"; }
+cat "$DEMO/ca/ca.pem" "$DEMO/ca/root.pem" >chain.pem
+# revocation_of CCM-DER OUT: the OCSPResponse in the message's
+# revocation [4] ocsp [0] (implicitly tagged: retagged as SEQUENCE).
+revocation_of() {
+	python3 - "$1" "$2" <<'PYEOF'
+import sys
+def tlv(d, i):
+    t = d[i]; l = d[i + 1]; i += 2
+    if l & 0x80:
+        k = l & 0x7f; l = int.from_bytes(d[i:i + k], 'big'); i += k
+    return t, i, l
+d = open(sys.argv[1], 'rb').read()
+t, i, l = tlv(d, 0)
+end = i + l
+while i < end:
+    t, j, l = tlv(d, i)
+    if t == 0xa4:
+        t2, k, l2 = tlv(d, j)
+        if t2 != 0xa0:
+            sys.exit(2)
+        open(sys.argv[2], 'wb').write(b'\x30' + d[j + 1:k + l2])
+        sys.exit(0)
+    i = j + l
+sys.exit(1)
+PYEOF
+}
+# A UE offline while gba-ctl revokes its certificate gets the install
+# and then the revocation.
+enrol enrol5d o5d
+S5D=$SERIAL
+out=$(ctl revoke "$S5D" --reason keyCompromise --policy-dir "$tmp/pol")
+check "5d gba-ctl revoke: exit status" 0 "$?"
+ok_if "5d gba-ctl revoke queued the CCM" contains "$out" "queued a revoked CCM for $IMPI"
+# the frames as they wait (curl with another valid certificate of the IMPI)
+curl -sS --http1.1 --cacert "$DEMO/ca.pem" --cert o5a/cert.pem --key o5a/key.pem \
+	-o f5d.bin "https://127.0.0.1:$NAF/ccm?wait=0"
+check "5d curl: two frames waiting" 2 "$(split_frames f5d.bin f5d)"
+cms_ok "5d install" f5d.1
+cms_ok "5d revoked" f5d.2
+for m in 1 2; do
+	revocation_of f5d.$m.content r5d.$m.der
+	check "5d message $m carries an OCSP response" 0 "$?"
+	openssl ocsp -respin r5d.$m.der -issuer "$DEMO/ca/ca.pem" -CAfile chain.pem \
+		-serial "0x$S5D" -resp_text >r5d.$m.txt 2>&1
+	check "5d message $m: the OCSP response verifies" 1 "$(grep -c '^Response verify OK' r5d.$m.txt)"
+	ok_if "5d message $m: revoked, keyCompromise" grep -q 'Reason: keyCompromise' r5d.$m.txt
+done
+sub s5d --drain --http2
+check "5d after reconnecting: the install, then the revocation, in sequence" \
+	"$(printf 'ccm %d install %s\nccm %d revoked %s' "$n" "$S5D" $((n + 1)) "$S5D")" \
+	"$(ccm_lines s5d)"
+ok_if "5d the revoked certificate is gone from the UE" test ! -e "ue-ccm/$S5D.pem"
+n=$((n + 2))
+external=$((external + 1))   # gba-ctl's: not in the daemon's audit log
+# a failed revocation (already revoked) queues nothing; neither does a
+# policy without on_revoke
+out=$(ctl revoke "$S5D" --reason superseded --policy-dir "$tmp/pol" 2>&1)
+check "5d revoking again: refused" 1 "$?"
+enrol enrol5e o5e
+S5E=$SERIAL
+mkdir -p pol-norev
+sed 's/on_revoke: \[revoked\]/on_revoke: []/' pol/naf.yaml >pol-norev/naf.yaml
+ok_if "5d policy without on_revoke" grep -q 'on_revoke: \[\]' pol-norev/naf.yaml
+out=$(ctl revoke "$S5E" --reason superseded --policy-dir "$tmp/pol-norev")
+check "5d gba-ctl revoke (no on_revoke): exit status" 0 "$?"
+ok_if "5d no CCM queued" test -z "$(printf '%s\n' "$out" | grep queued)"
+sub s5e --drain --http2
+check "5d only the install arrives" "$(printf 'ccm %d install %s' "$n" "$S5E")" \
+	"$(ccm_lines s5e)"
+n=$((n + 1))
+# over CMC: gba-ue revoke with its GBA session
+enrol enrol5f o5f
+S5F=$SERIAL
+"$UE" revoke --out "$tmp/o5f" --naf-fqdn "$APP" --reason keyCompromise \
+	--state "$STATE" --bsf "http://127.0.0.1:$UB" --naf "https://127.0.0.1:$NAF" \
+	--ca "$DEMO/ca.pem" --trust "$DEMO/ca/root.pem" --http2 >rev5f.out 2>rev5f.err
+check "5d gba-ue revoke over CMC: exit status" 0 "$?"
+sub s5f --drain --http2
+check "5d CMC: the install, then the revocation" \
+	"$(printf 'ccm %d install %s\nccm %d revoked %s' "$n" "$S5F" $((n + 1)) "$S5F")" \
+	"$(ccm_lines s5f)"
+n=$((n + 2))
 
 # =====================================================================
 echo "== 5c. a policy change: the new trust anchors go to the subscribers"
