@@ -151,6 +151,8 @@ static void fail_all(struct cmc *c, enum gba_cmc_status s, uint32_t id, int fail
 		gba_cert_record_clear(&c->recs[i]);
 	}
 	c->nrecs = 0;
+	if (c->has_pend)
+		gba_pending_clear(&c->pend);   /* its blob is ours */
 	c->has_pend = 0;
 	c->has_pend_issued = 0;
 	c->nconfirm = 0;
