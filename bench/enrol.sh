@@ -1,0 +1,293 @@
+#!/bin/sh
+# enrol.sh - CMC enrolments/s against gba-bsfd's provisioning NAF, as a
+# ratio to the crypto-only limit that bench_enrol measures in the same
+# run (bench/README.md, "Enrolment").
+#
+# Expects a built tree (`make`); builds nothing.  For every concurrency C
+# in $CONCURRENCY it provisions a fresh state directory (so each run
+# starts from an empty certificate table):
+#   - ceil(REQUESTS / PER_IMPI) subscribers with random K/OPc, each with
+#     a GUSS holding a GSID 1 USS and the IMPU sip:<IMPI>, added with
+#     `gba-ctl subscriber add` (the policy requires a USS);
+#   - policies/pki-portal.yaml with max_active_certs = PER_IMPI and no
+#     hourly rate limit (everything else as shipped: cmc-full,
+#     identityProofV2, POP, ec-p256, CN=${impi}, SAN uri:${impu});
+#   - gba-bsfd --demo (demo CA, TLS certificate, audit log) with the NAF
+#     on TLS (ALPN h2), --workers $WORKERS;
+# then runs bench_enrol: bootstraps, builds REQUESTS requests, measures
+# the crypto-only limit (1 thread and WORKERS threads), then C
+# connections enrol for DURATION seconds, then every reply is checked.
+#
+# Environment (defaults in brackets):
+#   DURATION [10]  CONCURRENCY ["8 32"]  WORKERS [2]  REQUESTS [30000]
+#   PER_IMPI [100] (the policy's max_active_certs; at most 100)
+#   CRYPTO_SECS [5]  CHECK [after] (inline: bench_enrol --check-inline)
+#   PIN [none]     split: gba-bsfd on CPU 0, bench_enrol on CPU 1
+#   BENCH_TMPDIR [$TMPDIR or /tmp]: state, SQLite database, audit log
+#   PROFILE [none] perf: perf record --call-graph dwarf of gba-bsfd over
+#                  the window, then the heaviest inclusive symbols;
+#                  strace: strace -c -f, syscalls per enrolment;
+#                  cpu: per-thread CPU% of both processes.  A profiled run
+#                  is a diagnostic, not a figure.
+#   KEEP [0]       1: keep the temporary directory
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+BSFD=${BSFD:-$top/bsf/gba-bsfd}
+CTL=${CTL:-$top/bsf/gba-ctl}
+BENCH=${BENCH:-$top/bench/bench_enrol}
+POLICY_SRC=$top/policies/pki-portal.yaml
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-"8 32"}
+WORKERS=${WORKERS:-2}
+REQUESTS=${REQUESTS:-30000}
+PER_IMPI=${PER_IMPI:-100}
+CRYPTO_SECS=${CRYPTO_SECS:-5}
+CHECK=${CHECK:-after}
+PIN=${PIN:-none}
+PROFILE=${PROFILE:-none}
+BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+KEEP=${KEEP:-0}
+FQDN=bsf.gbacert.test
+NAF_FQDN=naf.gbacert.test
+
+for b in "$BSFD" "$CTL" "$BENCH"; do
+	if [ ! -x "$b" ]; then
+		echo "enrol.sh: $b is missing: run make first" >&2
+		exit 2
+	fi
+done
+case $CHECK in
+after) cflag= ;;
+inline) cflag=--check-inline ;;
+*) echo "enrol.sh: CHECK is after or inline" >&2; exit 2 ;;
+esac
+case $PIN in
+none) spin=; cpin= ;;
+split) spin="taskset -c 0"; cpin="taskset -c 1" ;;
+*) echo "enrol.sh: PIN is none or split" >&2; exit 2 ;;
+esac
+case $PROFILE in
+none|cpu) ;;
+perf|strace)
+	command -v "$PROFILE" >/dev/null 2>&1 || { echo "enrol.sh: $PROFILE not found" >&2; exit 2; } ;;
+*) echo "enrol.sh: PROFILE is none, perf, strace or cpu" >&2; exit 2 ;;
+esac
+if [ "$PER_IMPI" -lt 1 ] || [ "$PER_IMPI" -gt 100 ]; then
+	echo "enrol.sh: PER_IMPI is 1..100 (the policy's max_active_certs)" >&2
+	exit 2
+fi
+NSUBS=$(((REQUESTS + PER_IMPI - 1) / PER_IMPI))
+
+umask 077
+dir=$(mktemp -d "$BENCH_TMPDIR/gba-enrol.XXXXXX")
+bsfd=
+aux=
+cleanup() {
+	for p in $aux $bsfd; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$KEEP" = 1 ] || [ "$PROFILE" = perf ]; then
+		echo "enrol.sh: state kept in $dir" >&2
+	else
+		rm -rf "$dir"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# As in run.sh: how idle the machine was (over 2 s) and who was busy.
+load() {
+	a=$(head -1 /proc/stat)
+	sleep 2
+	b=$(head -1 /proc/stat)
+	idle=$(printf '%s\n%s\n' "$a" "$b" | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i
+		if (NR == 1) { t1 = t; i1 = $5 + $6 } else printf "%.0f", 100 * ($5 + $6 - i1) / (t - t1) }')
+	echo "load: cpu idle ${idle}% over 2 s, $(uptime | sed 's/.*load average/load average/')"
+	top -bn1 -o %CPU 2>/dev/null | sed -n '8,12p' | awk '$9 > 5 { print "  busy:", $12, $9 "%" }' || true
+}
+field() {   # LINE KEY
+	echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+wait_file() {   # FILE PID
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		if [ $i -gt 400 ] || ! kill -0 "$2" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# provision DIR: subscribers (with GUSS), the policy, the daemon's state.
+provision() {
+	pd=$1
+	mkdir -p "$pd/st" "$pd/pol"
+	sed -e "s/max_active_certs: [0-9]*/max_active_certs: $PER_IMPI/" \
+		-e 's/rate_limit_per_hour: [0-9]*/rate_limit_per_hour: 0/' \
+		"$POLICY_SRC" > "$pd/pol/naf.yaml"
+	if ! grep -q "max_active_certs: $PER_IMPI\$" "$pd/pol/naf.yaml" ||
+		! grep -q 'rate_limit_per_hour: 0$' "$pd/pol/naf.yaml" ||
+		! grep -q 'methods: .*cmc-full' "$pd/pol/naf.yaml"; then
+		echo "enrol.sh: $POLICY_SRC changed: the policy edits did not take" >&2
+		exit 1
+	fi
+	"$CTL" policy check "$pd/pol" > /dev/null
+	od -An -v -tx1 -w32 -N $((32 * NSUBS)) /dev/urandom | tr -d ' ' |
+		awk '{ printf "bench%06d@ims.mnc001.mcc001.3gppnetwork.org %s %s 8000 0\n", NR, substr($0, 1, 32), substr($0, 33, 32) }' \
+		> "$pd/subs.txt"
+	# K and OPc on the command line: random keys of bench subscribers.
+	while read -r impi k opc amf sqn; do
+		printf '{"bsfInfo":{"lifeTime":86400},"ussList":[{"gsId":1,"gsType":1,"ueIds":["sip:%s"],"flags":[]}]}\n' \
+			"$impi" > "$pd/guss.json"
+		"$CTL" --db "$pd/st/bsf.db" --key-file "$pd/st/bsf.key" subscriber add "$impi" \
+			--k "$k" --opc "$opc" --amf "$amf" --sqn "$sqn" --guss-file "$pd/guss.json" > /dev/null
+	done < "$pd/subs.txt"
+}
+
+cpu_snap() {
+	for p in "$@"; do
+		for t in /proc/$p/task/*; do
+			echo "$p $(basename "$t") $(cut -d' ' -f14,15 "$t/stat" 2>/dev/null)"
+		done
+	done
+}
+
+# observe PID BENCHPID RUNDIR: wait for the window to open, then profile
+# gba-bsfd for most of it.
+observe() {
+	ob_go=$3/go
+	i=0
+	while [ ! -e "$ob_go" ]; do
+		i=$((i + 1))
+		kill -0 "$2" 2>/dev/null || return 0
+		[ $i -lt 12000 ] || return 0
+		sleep 0.05
+	done
+	win=$((DURATION - 2))
+	[ $win -ge 1 ] || win=1
+	sleep 1
+	# enrolments in the observed span, from the daemon's audit log
+	issued0=$(grep -c '"event":"issue"' "$3/st/audit.jsonl" || true)
+	case $PROFILE in
+	perf)
+		perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$3/perf.data" -- sleep $win \
+			> /dev/null 2>&1 || echo "enrol.sh: perf record failed" >&2
+		;;
+	strace)
+		strace -c -f -p "$1" -o "$3/strace.txt" 2>/dev/null &
+		sp=$!
+		sleep $win
+		kill -INT $sp
+		wait $sp || true
+		;;
+	cpu)
+		a=$(cpu_snap "$1" "$2")
+		sleep $win
+		b=$(cpu_snap "$1" "$2")
+		printf '%s\n--\n%s\n' "$a" "$b" | awk -v s=$win -v hz="$(getconf CLK_TCK)" \
+			-v d="$1" '$0 == "--" { n = 1; next }
+			!n { u[$1 " " $2] = $3 + $4; next }
+			{ x = $3 + $4 - u[$1 " " $2]; tot[$1] += x
+			  if (x > 0.03 * hz * s) printf "    %-11s thread %-7s %5.1f%%\n", $1 == d ? "gba-bsfd" : "bench_enrol", $2, 100 * x / hz / s }
+			END { for (p in tot) printf "    %-11s total          %5.1f%%\n", p == d ? "gba-bsfd" : "bench_enrol", 100 * tot[p] / hz / s }' \
+			> "$3/cpu.txt"
+		;;
+	esac
+	issued=$(($(grep -c '"event":"issue"' "$3/st/audit.jsonl" || true) - issued0))
+}
+
+echo "== gbacert enrolment bench: $(nproc) CPUs, workers=$WORKERS, pin=$PIN," \
+	"duration=${DURATION}s, concurrency '$CONCURRENCY', $REQUESTS requests," \
+	"$PER_IMPI per IMPI, check=$CHECK, profile=$PROFILE"
+echo "   commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+	"state in $dir ($(df -P "$dir" | awk 'NR == 2 { print $1 }'))"
+load
+
+failed=0
+results=
+for c in $CONCURRENCY; do
+	rd=$dir/c$c
+	echo "-- concurrency $c: provisioning $NSUBS subscribers"
+	provision "$rd"
+	$spin "$BSFD" --demo "$rd/st" --fqdn "$FQDN" --naf-fqdn "$NAF_FQDN" --ub-port 0 \
+		--naf-port 0 --policy-dir "$rd/pol" --workers "$WORKERS" \
+		--port-file "$rd/ports" 2> "$rd/bsfd.log" &
+	bsfd=$!
+	while ! grep -q '^naf ' "$rd/ports" 2>/dev/null; do
+		if ! wait_file "$rd/ports" $bsfd; then
+			echo "enrol.sh: gba-bsfd did not start:" >&2
+			cat "$rd/bsfd.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	UB=$(awk '$1 == "ub" { print $2 }' "$rd/ports")
+	NAF=$(awk '$1 == "naf" { print $2 }' "$rd/ports")
+	set -- --ub "http://127.0.0.1:$UB" --naf "https://127.0.0.1:$NAF" --realm "$FQDN" \
+		--naf-fqdn "$NAF_FQDN" --ca "$rd/st/ca.pem" --anchor "$rd/st/ca/root.pem" \
+		--ca-dir "$rd/st/ca" --subscribers "$rd/subs.txt" --requests "$REQUESTS" \
+		--per-impi "$PER_IMPI" --concurrency "$c" --duration "$DURATION" \
+		--crypto-secs "$CRYPTO_SECS" --crypto-threads "$WORKERS" --go-file "$rd/go" $cflag
+	echo "   $cpin bench_enrol $*"
+	$cpin "$BENCH" "$@" > "$rd/result" &
+	bench=$!
+	aux=$bench
+	if [ "$PROFILE" != none ]; then
+		observe "$bsfd" "$bench" "$rd"
+	fi
+	wait $bench || failed=1
+	aux=
+	sed 's/^/   /' "$rd/result"
+	kill -TERM $bsfd
+	wait $bsfd || true
+	bsfd=
+	l=$(grep '^enrol ' "$rd/result" || true)
+	cl=$(grep '^crypto threads=1 ' "$rd/result" || true)
+	cw=$(grep "^crypto threads=$WORKERS " "$rd/result" || true)
+	[ -n "$cw" ] || cw=$cl
+	if [ "$(field "$l" exhausted)" = 1 ]; then
+		echo "   (the $REQUESTS prepared requests ran out before ${DURATION}s: raise REQUESTS)"
+	fi
+	case $PROFILE in
+	cpu)
+		echo "   CPU% over ${win}s of the window, $issued enrolments:"
+		cat "$rd/cpu.txt"
+		;;
+	strace)
+		echo "   syscalls of gba-bsfd over ${win}s, $issued enrolments (audit log; strace slows the daemon):"
+		awk -v ops="$issued" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && ops > 0 {
+			printf "     %-16s %9d calls  %7.2f per enrolment  %8d us/call\n", $NF, $4, $4 / ops, $3 }' \
+			"$rd/strace.txt" | head -14
+		;;
+	perf)
+		echo "   perf over ${win}s, $issued enrolments (inclusive; $rd/perf.data):"
+		perf report -i "$rd/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | grep -vE '0x0000|\[k\] (entry_|do_syscall|__x64_sys_|__sys_)' |
+			head -45 | sed 's/^/   /'
+		;;
+	esac
+	results="$results$c $(field "$l" rate) $(field "$cl" rate) $(field "$cw" rate) $(field "$l" p50_ms) $(field "$l" p99_ms) $(field "$l" ok) $(field "$l" fail) $(field "$cl" us_total)
+"
+done
+load
+
+echo
+echo "== enrolments/s over the crypto-only limit (same run; goal >= 0.70 of the $WORKERS-thread limit)"
+printf '%s' "$results" | awk -v w="$WORKERS" '
+function r(a, b) { return b > 0 ? sprintf("%.3f", a / b) : "n/a" }
+BEGIN {
+	printf "%-5s %10s %12s %12s %9s %9s %8s %8s %8s %6s\n", "conc", "enrol/s", "crypto-1t/s",
+	       "crypto-" w "t/s", "ratio", "ratio-1t", "p50_ms", "p99_ms", "ok", "fail"
+}
+NF == 9 {
+	printf "%-5s %10.1f %12.1f %12.1f %9s %9s %8.2f %8.2f %8d %6d\n", $1, $2, $3, $4,
+	       r($2, $4), r($2, $3), $5, $6, $7, $8
+}'
+if [ $failed = 1 ]; then
+	echo "enrol.sh: bench_enrol reported failures (see above and the bsfd.log files in $dir)" >&2
+	KEEP=1
+	exit 1
+fi
