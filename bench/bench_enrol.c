@@ -25,10 +25,13 @@
  *     SignedData signature verify, SHA-256(Ks_NAF || B-TID) and the two
  *     HMACs (identityProofV2, popLinkWitnessV2), the PKCS#10 POP
  *     verify, the certificate (gba_signer_issue with the daemon's
- *     issuing CA key and a template like the policy's), the SHA-256 of
- *     the SPKI the store records, and the PKIResponse SignedData
- *     (gba_cms_sign with the daemon's CMC signer).  Run for
- *     --crypto-secs with 1 thread and with --crypto-threads threads.
+ *     issuing CA key and a template like the policy's), the SHA-256s of
+ *     the store row and the audit record, and the PKIResponse SignedData
+ *     (gba_cms_sign with the daemon's CMC signer).  Not in it: the TLS
+ *     record protection (transport) and, once per B-TID and worker, the
+ *     Ks_NAF cache fill (an AEAD open and the KDF).  --crypto-repeat runs
+ *     of --crypto-secs each with 1 thread and with --crypto-threads
+ *     threads; the fastest run of each is the limit.
  *     Before timing, every product is checked once: both HMACs equal the
  *     request's witnesses, a flipped signature bit fails to verify, and
  *     the signed response passes the same check as a real one.
@@ -49,12 +52,14 @@
  * Output, key=value lines on stdout:
  *   setup ...
  *   primitive sign_us=..   (a bare gba_signer_sign, for comparison)
- *   crypto threads=T iters=N secs=S rate=R us_digest=.. us_sd_verify=..
- *          us_macs=.. us_pop_verify=.. us_issue=.. us_spki_hash=..
- *          us_resp_sign=.. us_total=..      (per enrolment, per thread)
+ *   crypto threads=T rep=I iters=N secs=S rate=R us_digest=..
+ *          us_sd_verify=.. us_macs=.. us_pop_verify=.. us_issue=..
+ *          us_record=.. us_resp_sign=.. us_total=..
+ *          (us_*: per enrolment and thread; one line per run)
  *   enrol proto=h2 conc=C sent=.. ok=N fail=F http_fail=.. check_fail=..
  *         exhausted=0|1 secs=S rate=R p50_ms= p90_ms= p99_ms= max_ms=
  *   ratio enrol_per_s=R crypto_per_s=L crypto_threads=T ratio=R/L
+ *         crypto1_per_s=L1 ratio1=R/L1     (L, L1: the fastest runs)
  * rate is checked enrolments per second of the window; latencies are
  * those of successful POSTs.  Exit status 0 when ok > 0 and fail = 0,
  * 1 otherwise, 2 on usage errors.
@@ -100,7 +105,7 @@ struct cfg {
 	const char *ca_dir;                 /* the daemon's CA: ca.*, cmc.* */
 	const char *subs_file;
 	const char *go_file;                /* created when the window opens */
-	unsigned conc, per_impi, crypto_threads;
+	unsigned conc, per_impi, crypto_threads, crypto_repeat;
 	size_t nreq;
 	double duration, crypto_secs;
 	int check_inline, verbose;
@@ -127,12 +132,14 @@ struct req {
 	int sent, checked, err;
 };
 
-/* The server's crypto operations for one enrolment, in its order. */
-enum op { OP_DIGEST, OP_SD_VERIFY, OP_MACS, OP_POP_VERIFY, OP_ISSUE, OP_SPKI_HASH,
+/* The server's cryptography for one enrolment, grouped. */
+enum op { OP_DIGEST, OP_SD_VERIFY, OP_MACS, OP_POP_VERIFY, OP_ISSUE, OP_RECORD,
           OP_RESP_SIGN, OP_COUNT };
 static const char *const op_name[OP_COUNT] = {
-	"digest", "sd_verify", "macs", "pop_verify", "issue", "spki_hash", "resp_sign"
+	"digest", "sd_verify", "macs", "pop_verify", "issue", "record", "resp_sign"
 };
+
+#define AUDIT_LINE_LEN 450u                 /* an "issue" record, as written */
 
 /* What one request gives the crypto loop: the bytes each check covers,
  * as naf_cmc.c gets them from the parsers, taken out once. */
@@ -195,6 +202,18 @@ static void report(struct thr *t, const char *what, int err)
 		fprintf(stderr, "bench_enrol: thread %u: %s: %s\n", t->idx, what,
 		        err < 0 ? gba_strerror(err) : "unexpected reply");
 	}
+}
+
+/*
+ * The time responses are checked at.  notBefore is the issuer's
+ * CLOCK_REALTIME second, and time(NULL) reads the coarse clock, which
+ * can still be in the previous second for up to a tick: checking at
+ * time(NULL) right after issuance would now and then find a
+ * certificate "not yet valid".
+ */
+static time_t check_time(void)
+{
+	return (time_t)gba_time_now();
 }
 
 /* Run fn on n threads (thr[i].idx = i) and wait for them; the first
@@ -488,10 +507,24 @@ static int crypto_once(const struct bench *b, const struct ccase *k, double *tim
 			if (ret == 0)
 				ret = gba_signer_issue(b->issuer, &t, cert, cert_len);
 			break;
-		case OP_SPKI_HASH:
+		case OP_RECORD:
+			/* the store row's SPKI hash; the audit record's hashed
+			 * IMPI and B-TID and its chain hash (gba_audit.c) */
 			ret = gba_hash_fast(GBA_HASH_SHA256, rq->spki.p, rq->spki.len, dig);
+			if (ret == 0)
+				ret = gba_hash_fast(GBA_HASH_SHA256, r->ue->usim->impi,
+				                    strlen(r->ue->usim->impi), dig);
+			if (ret == 0)
+				ret = gba_hash_fast(GBA_HASH_SHA256, r->ue->boot.btid,
+				                    strlen(r->ue->boot.btid), dig);
+			if (ret == 0)
+				ret = gba_hash_fast(GBA_HASH_SHA256, r->der,
+				                    r->len < AUDIT_LINE_LEN ? r->len : AUDIT_LINE_LEN, dig);
 			break;
 		case OP_RESP_SIGN:
+			ret = gba_rnd(GBA_RND_NONCE, dig, 16);   /* the response's senderNonce */
+			if (ret < 0)
+				break;
 			memset(&sr, 0, sizeof(sr));
 			certs[0].p = *cert;
 			certs[0].len = *cert_len;
@@ -555,7 +588,7 @@ static int crypto_selfcheck(const struct bench *b, const struct ccase *k)
 	spki.p = k->r->spki;
 	spki.len = k->r->spki_len;
 	ret = ue_cmc_response(sd, slen, b->anchor.der[0], b->anchor.len[0], txid, nonce, &spki, 1,
-	                      time(NULL), &res, &why);
+	                      check_time(), &res, &why);
 	if (ret == 0 && res.status != GBA_CMC_SUCCESS)
 		ret = GBA_EINTERNAL;
 	if (ret < 0) {
@@ -610,7 +643,7 @@ static void *crypto_main(void *arg)
 
 /* Run the loop on n threads; print one "crypto" line; *rate is
  * enrolments' worth of crypto per second over all threads. */
-static int crypto_run(struct bench *b, unsigned n, double *rate)
+static int crypto_run(struct bench *b, unsigned n, unsigned rep, double *rate)
 {
 	struct thr *th;
 	double op[OP_COUNT] = { 0 }, secs = 0, total = 0;
@@ -644,8 +677,8 @@ static int crypto_run(struct bench *b, unsigned n, double *rate)
 	if (iters == 0 || secs <= 0)
 		return GBA_EINTERNAL;
 	*rate = (double)iters / secs;
-	printf("crypto threads=%u iters=%llu secs=%.2f rate=%.1f", n, (unsigned long long)iters,
-	       secs, *rate);
+	printf("crypto threads=%u rep=%u iters=%llu secs=%.2f rate=%.1f", n, rep,
+	       (unsigned long long)iters, secs, *rate);
 	for (o = 0; o < OP_COUNT; o++) {
 		printf(" us_%s=%.1f", op_name[o], 1e6 * op[o] / (double)iters);
 		total += op[o];
@@ -653,6 +686,24 @@ static int crypto_run(struct bench *b, unsigned n, double *rate)
 	printf(" us_total=%.1f\n", 1e6 * total / (double)iters);
 	fflush(stdout);
 	return 0;
+}
+
+/* The best of --crypto-repeat runs on n threads: other load on the
+ * machine can only slow a run down, so the fastest is the limit (and a
+ * higher limit only lowers the ratio). */
+static int crypto_best(struct bench *b, unsigned n, double *best)
+{
+	double r;
+	unsigned i;
+	int ret = 0;
+
+	*best = 0;
+	for (i = 0; i < b->cfg->crypto_repeat && ret == 0; i++) {
+		ret = crypto_run(b, n, i + 1, &r);
+		if (ret == 0 && r > *best)
+			*best = r;
+	}
+	return ret;
 }
 
 /*
@@ -751,7 +802,7 @@ static int check_reply(struct thr *t, struct req *r)
 	spki.len = r->spki_len;
 	r->checked = 1;
 	ret = ue_cmc_response(r->resp, r->resp_len, b->anchor.der[0], b->anchor.len[0], txid,
-	                      nonce, &spki, 1, time(NULL), &res, &why);
+	                      nonce, &spki, 1, check_time(), &res, &why);
 	if (ret < 0) {
 		report(t, why != NULL ? why : "response", ret);
 		return ret;
@@ -909,7 +960,8 @@ static void usage(FILE *f)
 	        "                       max_active_certs (100)\n"
 	        "  --concurrency N      connections, one thread each (8)\n"
 	        "  --duration S         seconds of enrolments (10)\n"
-	        "  --crypto-secs S      seconds per crypto-only run (5)\n"
+	        "  --crypto-secs S      seconds per crypto-only run (2)\n"
+	        "  --crypto-repeat N    runs per thread count; the fastest counts (3)\n"
 	        "  --crypto-threads N   threads of the second crypto-only run (CPUs online)\n"
 	        "  --check-inline       check each response in the timed loop\n"
 	        "  --go-file F          create F when the timed window opens\n"
@@ -952,6 +1004,7 @@ static int parse_args(struct cfg *cfg, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "crypto-secs", required_argument, NULL, 'S' },
 		{ "crypto-threads", required_argument, NULL, 'T' },
+		{ "crypto-repeat", required_argument, NULL, 'E' },
 		{ "check-inline", no_argument, NULL, 'i' },
 		{ "go-file", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -968,7 +1021,8 @@ static int parse_args(struct cfg *cfg, int argc, char **argv)
 	cfg->per_impi = 100;
 	cfg->conc = 8;
 	cfg->duration = 10;
-	cfg->crypto_secs = 5;
+	cfg->crypto_secs = 2;
+	cfg->crypto_repeat = 3;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->crypto_threads = ncpu > 0 && ncpu <= (long)MAX_THREADS ? (unsigned)ncpu : 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -997,6 +1051,10 @@ static int parse_args(struct cfg *cfg, int argc, char **argv)
 		case 'T':
 			bad = parse_uint(optarg, MAX_THREADS, &v);
 			cfg->crypto_threads = (unsigned)v;
+			break;
+		case 'E':
+			bad = parse_uint(optarg, 100, &v);
+			cfg->crypto_repeat = (unsigned)v;
 			break;
 		case 'd': bad = parse_secs(optarg, &cfg->duration); break;
 		case 'S': bad = parse_secs(optarg, &cfg->crypto_secs); break;
@@ -1203,10 +1261,10 @@ int main(int argc, char **argv)
 	if (ret == 0) {
 		printf("primitive sign_us=%.1f (gba_signer_sign, P-256, %zu octets)\n", sign_us,
 		       b.cases[0].tbs_len);
-		ret = crypto_run(&b, 1, &c1);
+		ret = crypto_best(&b, 1, &c1);
 	}
 	if (ret == 0 && cfg.crypto_threads > 1)
-		ret = crypto_run(&b, cfg.crypto_threads, &cn);
+		ret = crypto_best(&b, cfg.crypto_threads, &cn);
 	if (ret < 0) {
 		bench_clear(&b);
 		return 1;
