@@ -58,6 +58,8 @@
  *          (us_*: per enrolment and thread; one line per run)
  *   enrol proto=h2 conc=C sent=.. ok=N fail=F http_fail=.. check_fail=..
  *         exhausted=0|1 secs=S rate=R p50_ms= p90_ms= p99_ms= max_ms=
+ *         conn_min=.. conn_max=..   (requests sent by the least and the
+ *                                    busiest connection: fairness)
  *   ratio enrol_per_s=R crypto_per_s=L crypto_threads=T ratio=R/L
  *         crypto1_per_s=L1 ratio1=R/L1     (L, L1: the fastest runs)
  * rate is checked enrolments per second of the window; latencies are
@@ -1159,7 +1161,7 @@ static int enrol_run(struct bench *b, double *rate)
 	const struct cfg *cfg = b->cfg;
 	struct thr *th;
 	struct bench_lat all;
-	uint64_t sent = 0, ok = 0, http_fail = 0, check_fail = 0;
+	uint64_t sent = 0, ok = 0, http_fail = 0, check_fail = 0, cmin = UINT64_MAX, cmax = 0;
 	unsigned i, setup_fail = 0, exhausted = 0, nchk;
 	double t0, secs;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1201,6 +1203,10 @@ static int enrol_run(struct bench *b, double *rate)
 			setup_fail++;
 		exhausted |= (unsigned)th[i].exhausted;
 		sent += th[i].sent;
+		if (th[i].sent < cmin)
+			cmin = th[i].sent;
+		if (th[i].sent > cmax)
+			cmax = th[i].sent;
 		http_fail += th[i].http_fail;
 		check_fail += th[i].check_fail;
 		if (bench_lat_append(&all, &th[i].lat) < 0)
@@ -1225,13 +1231,13 @@ static int enrol_run(struct bench *b, double *rate)
 	*rate = secs > 0 ? (double)ok / secs : 0;
 	printf("enrol proto=h2 tls=1 conc=%u sent=%llu ok=%llu fail=%llu http_fail=%llu "
 	       "check_fail=%llu setup_fail=%u exhausted=%u check=%s secs=%.2f rate=%.1f "
-	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f conn_min=%llu conn_max=%llu\n",
 	       cfg->conc, (unsigned long long)sent, (unsigned long long)ok,
 	       (unsigned long long)(http_fail + check_fail), (unsigned long long)http_fail,
 	       (unsigned long long)check_fail, setup_fail, exhausted,
 	       cfg->check_inline ? "inline" : "after", secs, *rate, bench_lat_pct_ms(&all, 0.50),
 	       bench_lat_pct_ms(&all, 0.90), bench_lat_pct_ms(&all, 0.99),
-	       bench_lat_pct_ms(&all, 1.0));
+	       bench_lat_pct_ms(&all, 1.0), (unsigned long long)cmin, (unsigned long long)cmax);
 	fflush(stdout);
 	if (ok == 0 || http_fail + check_fail > 0 || setup_fail > 0)
 		ret = GBA_EINTERNAL;

@@ -130,6 +130,25 @@ load() {
 	[ "${idle:-0}" -ge "$min_idle" ] || min_idle=${idle:-0}
 	top -bn1 -o %CPU 2>/dev/null | sed -n '8,12p' | awk '$9 > 5 { print "  busy:", $12, $9 "%" }' || true
 }
+# The disk's flush latency where the state lives: median and 90th
+# percentile of 200 4-KiB write + fdatasync (the store and the audit log
+# each wait for one per enrolment).
+fsync_probe() {
+	python3 - "$1/fsync.probe" <<-EOF 2> /dev/null || echo "fsync: (no python3)"
+	import os, sys, time
+	fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+	t = []
+	for i in range(200):
+	    a = time.perf_counter()
+	    os.pwrite(fd, b"x" * 4096, 4096 * (i % 16))
+	    os.fdatasync(fd)
+	    t.append(time.perf_counter() - a)
+	os.close(fd)
+	os.unlink(sys.argv[1])
+	t.sort()
+	print("fsync: 4 KiB write + fdatasync p50 %.0f us, p90 %.0f us" % (t[100] * 1e6, t[180] * 1e6))
+	EOF
+}
 field() {   # LINE KEY
 	echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
 }
@@ -297,6 +316,7 @@ failed=0
 results=
 for c in $CONCURRENCY; do
 	load
+	fsync_probe "$dir"
 	rd=$dir/c$c
 	echo "-- concurrency $c: provisioning $NSUBS subscribers"
 	provision "$rd"
