@@ -33,13 +33,17 @@
 #   PER_IMPI [100] (the policy's max_active_certs; at most 100)
 #   CRYPTO_SECS [2] CRYPTO_REPEAT [3] (the fastest of the runs counts)
 #   CHECK [after]  (inline: bench_enrol --check-inline)
-#   PIN [none]     split: gba-bsfd on CPU 0, bench_enrol on CPU 1
 #   BENCH_TMPDIR [$TMPDIR or /tmp]: state, SQLite database, audit log
 #   PROFILE [none] perf: perf record --call-graph dwarf of gba-bsfd over
-#                  the window, then the heaviest inclusive symbols;
+#                  the window, then self time by library and the
+#                  heaviest inclusive symbols;
 #                  strace: strace -c -f, syscalls per enrolment;
-#                  cpu: per-thread CPU% of both processes.  A profiled run
-#                  is a diagnostic, not a figure.
+#                  cpu: per-thread CPU% of both processes;
+#                  sched: perf sched -g, per gba-bsfd thread the time
+#                  running, runnable without a CPU, and asleep in a flush
+#                  (fsync), on a futex (locks, the committer hand-off), in
+#                  epoll (no request to serve) or elsewhere.
+#                  A profiled run is a diagnostic, not a figure.
 #   BASELINE [1]   0: no cfssl baseline
 #   KEEP [0]       1: keep the temporary directory
 set -eu
@@ -57,7 +61,6 @@ PER_IMPI=${PER_IMPI:-100}
 CRYPTO_SECS=${CRYPTO_SECS:-2}
 CRYPTO_REPEAT=${CRYPTO_REPEAT:-3}
 CHECK=${CHECK:-after}
-PIN=${PIN:-none}
 PROFILE=${PROFILE:-none}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 BASELINE=${BASELINE:-1}
@@ -76,16 +79,13 @@ after) cflag= ;;
 inline) cflag=--check-inline ;;
 *) echo "enrol.sh: CHECK is after or inline" >&2; exit 2 ;;
 esac
-case $PIN in
-none) spin=; cpin= ;;
-split) spin="taskset -c 0"; cpin="taskset -c 1" ;;
-*) echo "enrol.sh: PIN is none or split" >&2; exit 2 ;;
-esac
 case $PROFILE in
 none|cpu) ;;
+sched)
+	command -v perf >/dev/null 2>&1 || { echo "enrol.sh: perf not found" >&2; exit 2; } ;;
 perf|strace)
 	command -v "$PROFILE" >/dev/null 2>&1 || { echo "enrol.sh: $PROFILE not found" >&2; exit 2; } ;;
-*) echo "enrol.sh: PROFILE is none, perf, strace or cpu" >&2; exit 2 ;;
+*) echo "enrol.sh: PROFILE is none, perf, strace, cpu or sched" >&2; exit 2 ;;
 esac
 if [ "$BASELINE" = 1 ]; then
 	for t in cfssl h2load python3 openssl; do
@@ -110,7 +110,7 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	if [ "$KEEP" = 1 ] || [ "$PROFILE" = perf ]; then
+	if [ "$KEEP" = 1 ] || [ "$PROFILE" = perf ] || [ "$PROFILE" = sched ]; then
 		echo "enrol.sh: state kept in $dir" >&2
 	else
 		rm -rf "$dir"
@@ -218,6 +218,10 @@ observe() {
 		perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$3/perf.data" -- sleep $win \
 			> /dev/null 2>&1 || echo "enrol.sh: perf record failed" >&2
 		;;
+	sched)
+		perf sched record -g -o "$3/sched.data" -- sleep $win > /dev/null 2>&1 ||
+			echo "enrol.sh: perf sched record failed" >&2
+		;;
 	strace)
 		strace -c -f -p "$1" -o "$3/strace.txt" 2>/dev/null &
 		sp=$!
@@ -272,7 +276,7 @@ cfssl_run() {
 	rate=0
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		$spin cfssl serve -address 127.0.0.1 -port $port -ca "$cr_dir/st/ca/ca.pem" \
+		cfssl serve -address 127.0.0.1 -port $port -ca "$cr_dir/st/ca/ca.pem" \
 			-ca-key "$cr_dir/st/ca/ca.key" -config "$cr_dir/cfssl.json" \
 			-tls-cert "$cr_dir/st/bsf.pem" -tls-key "$cr_dir/st/bsf-key.pem" -loglevel 3 \
 			${4:+-db-config "$4"} > "$cr_dir/$cr_name.log" 2>&1 &
@@ -289,7 +293,7 @@ cfssl_run() {
 			sleep 0.05
 		done
 		if kill -0 $cfpid 2>/dev/null && [ $i -lt 100 ]; then
-			out=$($cpin h2load -D "$DURATION" -c "$cr_c" -m 1 -d "$cr_dir/sign.json" \
+			out=$(h2load -D "$DURATION" -c "$cr_c" -m 1 -d "$cr_dir/sign.json" \
 				-H 'content-type: application/json' "$url" 2>&1) || true
 			echo "$out" | grep -E '^(finished in|requests:|status codes:|Application protocol)' |
 				sed "s/^/   $cr_name: /"
@@ -305,69 +309,9 @@ cfssl_run() {
 	echo "enrol.sh: $cr_name did not start (see $cr_dir/$cr_name.log)" >&2
 }
 
-echo "== gbacert enrolment bench: $(nproc) CPUs, workers=$WORKERS, pin=$PIN," \
-	"duration=${DURATION}s, concurrency '$CONCURRENCY', $REQUESTS requests," \
-	"$PER_IMPI per IMPI, check=$CHECK, profile=$PROFILE"
-min_idle=100
-echo "   commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)," \
-	"state in $dir ($(df -P "$dir" | awk 'NR == 2 { print $1 }'))"
-
-failed=0
-results=
-for c in $CONCURRENCY; do
-	load
-	fsync_probe "$dir"
-	rd=$dir/c$c
-	echo "-- concurrency $c: provisioning $NSUBS subscribers"
-	provision "$rd"
-	$spin "$BSFD" --demo "$rd/st" --fqdn "$FQDN" --naf-fqdn "$NAF_FQDN" --ub-port 0 \
-		--naf-port 0 --policy-dir "$rd/pol" --workers "$WORKERS" \
-		--port-file "$rd/ports" 2> "$rd/bsfd.log" &
-	bsfd=$!
-	while ! grep -q '^naf ' "$rd/ports" 2>/dev/null; do
-		if ! wait_file "$rd/ports" $bsfd; then
-			echo "enrol.sh: gba-bsfd did not start:" >&2
-			cat "$rd/bsfd.log" >&2
-			exit 1
-		fi
-		sleep 0.05
-	done
-	UB=$(awk '$1 == "ub" { print $2 }' "$rd/ports")
-	NAF=$(awk '$1 == "naf" { print $2 }' "$rd/ports")
-	set -- --ub "http://127.0.0.1:$UB" --naf "https://127.0.0.1:$NAF" --realm "$FQDN" \
-		--naf-fqdn "$NAF_FQDN" --ca "$rd/st/ca.pem" --anchor "$rd/st/ca/root.pem" \
-		--ca-dir "$rd/st/ca" --subscribers "$rd/subs.txt" --requests "$REQUESTS" \
-		--per-impi "$PER_IMPI" --concurrency "$c" --duration "$DURATION" \
-		--crypto-secs "$CRYPTO_SECS" --crypto-repeat "$CRYPTO_REPEAT" --crypto-threads "$WORKERS" --go-file "$rd/go" $cflag
-	echo "   $cpin bench_enrol $*"
-	$cpin "$BENCH" "$@" > "$rd/result" &
-	bench=$!
-	aux=$bench
-	if [ "$PROFILE" != none ]; then
-		observe "$bsfd" "$bench" "$rd"
-	fi
-	wait $bench || failed=1
-	aux=
-	sed 's/^/   /' "$rd/result"
-	kill -TERM $bsfd
-	wait $bsfd || true
-	bsfd=
-	cf=0 cfdb=0
-	if [ "$BASELINE" = 1 ]; then
-		cfssl_prepare "$rd"
-		cfssl_run cfssl "$rd" "$c"
-		cf=$rate
-		cfssl_run cfssl-db "$rd" "$c" "$rd/cfssl-db.json"
-		cfdb=$rate
-		echo "   cfssl-db recorded $(python3 -c 'import sqlite3, sys
-print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM certificates").fetchone()[0])' \
-			"$rd/cfssl.db") certificates"
-	fi
-	l=$(grep '^enrol ' "$rd/result" || true)
-	rl=$(grep '^ratio ' "$rd/result" || true)
-	if [ "$(field "$l" exhausted)" = 1 ]; then
-		echo "   (the $REQUESTS prepared requests ran out before ${DURATION}s: raise REQUESTS)"
-	fi
+# report_profile RUNDIR: what observe recorded, per enrolment.
+report_profile() {
+	rd=$1
 	case $PROFILE in
 	cpu)
 		echo "   CPU% over ${win}s of the window, $issued enrolments:"
@@ -380,6 +324,30 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM certificates").
 		awk -v ops="$issued" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && ops > 0 {
 			printf "     %-16s %9d calls  %7.2f per enrolment  %8d us/call\n", $NF, $4, $4 / ops, $3 }' \
 			"$rd/strace.txt" | head -14
+		;;
+	sched)
+		# timehist -g: per switch-in of a task, the time it slept before
+		# (wait), was runnable without a CPU (sch delay) and then ran, and
+		# the kernel stack where it switched out.  The sleep that follows
+		# a switch-out is charged to that stack's kind.
+		echo "   gba-bsfd threads over ${win}s, $issued enrolments; us per enrolment:"
+		perf sched timehist -g -i "$rd/sched.data" 2> /dev/null |
+			awk -v pid="$bsfd_pid" -v n="$issued" '
+			$3 !~ "^gba-bsfd\\[[0-9]+/" pid "\\]$" { next }
+			{ t = $3; run[t] += $6; rq[t] += $5
+			  if (t in site) sl[t, site[t]] += $4; else sl[t, "other"] += $4
+			  if ($0 ~ /futex/) k = "futex"
+			  else if ($0 ~ /epoll/) k = "epoll"
+			  else if ($0 ~ /fsync|sync_file|write_and_wait|fdatawait|folio_wait|jbd2|issue_flush|sync_dirty_buffer|submit_bio_wait/) k = "flush"
+			  else if ($0 ~ /exit_to_user_mode|irqentry_exit|cond_resched/) k = "preempted"
+			  else k = "other"
+			  site[t] = k; seen[t] = 1 }
+			END { if (n <= 0) exit
+			  for (t in seen)
+				printf "     %-24s run %5.0f  runnable %4.0f  asleep in: flush %4.0f  futex %4.0f  epoll %4.0f  other %4.0f\n",
+				       t, 1e3 * run[t] / n, 1e3 * rq[t] / n, 1e3 * sl[t, "flush"] / n,
+				       1e3 * sl[t, "futex"] / n, 1e3 * sl[t, "epoll"] / n,
+				       1e3 * (sl[t, "other"] + sl[t, "preempted"]) / n }' | sort -k3 -rn
 		;;
 	perf)
 		echo "   perf over ${win}s, $issued enrolments ($rd/perf.data)"
@@ -405,6 +373,73 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM certificates").
 			head -60 | sed 's/^/   /'
 		;;
 	esac
+}
+
+echo "== gbacert enrolment bench: $(nproc) CPUs, workers=$WORKERS," \
+	"duration=${DURATION}s, concurrency '$CONCURRENCY', $REQUESTS requests," \
+	"$PER_IMPI per IMPI, check=$CHECK, profile=$PROFILE"
+min_idle=100
+echo "   commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)," \
+	"state in $dir ($(df -P "$dir" | awk 'NR == 2 { print $1 }'))"
+
+failed=0
+results=
+for c in $CONCURRENCY; do
+	load
+	fsync_probe "$dir"
+	rd=$dir/c$c
+	echo "-- concurrency $c: provisioning $NSUBS subscribers"
+	provision "$rd"
+	"$BSFD" --demo "$rd/st" --fqdn "$FQDN" --naf-fqdn "$NAF_FQDN" --ub-port 0 \
+		--naf-port 0 --policy-dir "$rd/pol" --workers "$WORKERS" \
+		--port-file "$rd/ports" 2> "$rd/bsfd.log" &
+	bsfd=$!
+	while ! grep -q '^naf ' "$rd/ports" 2>/dev/null; do
+		if ! wait_file "$rd/ports" $bsfd; then
+			echo "enrol.sh: gba-bsfd did not start:" >&2
+			cat "$rd/bsfd.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	UB=$(awk '$1 == "ub" { print $2 }' "$rd/ports")
+	NAF=$(awk '$1 == "naf" { print $2 }' "$rd/ports")
+	set -- --ub "http://127.0.0.1:$UB" --naf "https://127.0.0.1:$NAF" --realm "$FQDN" \
+		--naf-fqdn "$NAF_FQDN" --ca "$rd/st/ca.pem" --anchor "$rd/st/ca/root.pem" \
+		--ca-dir "$rd/st/ca" --subscribers "$rd/subs.txt" --requests "$REQUESTS" \
+		--per-impi "$PER_IMPI" --concurrency "$c" --duration "$DURATION" \
+		--crypto-secs "$CRYPTO_SECS" --crypto-repeat "$CRYPTO_REPEAT" --crypto-threads "$WORKERS" --go-file "$rd/go" $cflag
+	echo "   bench_enrol $*"
+	"$BENCH" "$@" > "$rd/result" &
+	bench=$!
+	aux=$bench
+	if [ "$PROFILE" != none ]; then
+		observe "$bsfd" "$bench" "$rd"
+	fi
+	wait $bench || failed=1
+	aux=
+	sed 's/^/   /' "$rd/result"
+	kill -TERM $bsfd
+	wait $bsfd || true
+	bsfd_pid=$bsfd
+	bsfd=
+	cf=0 cfdb=0
+	if [ "$BASELINE" = 1 ]; then
+		cfssl_prepare "$rd"
+		cfssl_run cfssl "$rd" "$c"
+		cf=$rate
+		cfssl_run cfssl-db "$rd" "$c" "$rd/cfssl-db.json"
+		cfdb=$rate
+		echo "   cfssl-db recorded $(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM certificates").fetchone()[0])' \
+			"$rd/cfssl.db") certificates"
+	fi
+	l=$(grep '^enrol ' "$rd/result" || true)
+	rl=$(grep '^ratio ' "$rd/result" || true)
+	if [ "$(field "$l" exhausted)" = 1 ]; then
+		echo "   (the $REQUESTS prepared requests ran out before ${DURATION}s: raise REQUESTS)"
+	fi
+	report_profile "$rd"
 	results="$results$c $(field "$l" rate) $(field "$rl" crypto1_per_s) $(field "$rl" crypto_per_s) $(field "$l" p50_ms) $(field "$l" p99_ms) $(field "$l" ok) $(field "$l" fail) ${cf:-0} ${cfdb:-0}
 "
 done
@@ -428,6 +463,15 @@ echo " thread's.  cfssl: a CSR over HTTPS, 1 verify + 1 sign in Go, no CMC, stor
 if [ "$min_idle" -lt 95 ]; then
 	echo "WARNING: the CPUs were only ${min_idle}% idle at one check: other jobs ran, do not quote these figures"
 fi
+# The idle checks only sample the start and the end.  A crypto-only run
+# that other jobs slowed shows in the scaling: with W threads on an idle
+# machine the limit is close to min(W, CPUs) times the 1-thread one.
+ncpu=$(nproc)
+printf '%s' "$results" | awk -v w="$WORKERS" -v n="$ncpu" '
+NF == 10 && $3 > 0 { k = w < n ? w : n
+	if ($4 < 0.9 * k * $3)
+		printf "WARNING: concurrency %s: the %s-thread crypto limit is only %.2f times the 1-thread one (expected about %d): a disturbed run, do not quote it\n", $1, w, $4 / $3, k }'
+
 if [ $failed = 1 ]; then
 	echo "enrol.sh: bench_enrol reported failures (see above and the bsfd.log files in $dir)" >&2
 	KEEP=1
