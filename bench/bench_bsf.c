@@ -43,8 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_ue.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_http.h"
@@ -56,9 +56,6 @@
 #include "ue_usim.h"
 
 #define MAX_THREADS   1024u
-#define MAX_SUBS      1000000u
-#define LINE_MAX_LEN  1024u
-#define MAX_RESYNC    2
 #define ERR_REPORTS   3                     /* failures printed per thread */
 #define ZN_PATH       "/nbsp-gba/v1/bootstrapping-info-retrieval"
 
@@ -83,18 +80,6 @@ struct cfg {
 };
 
 
-/* What a successful bootstrap leaves. */
-struct boot {
-	char btid[GBA_MAX_BTID_LEN + 1];
-	uint8_t rand[16];
-	uint8_t ks[GBA_KS_LEN];
-};
-
-struct lat {
-	uint32_t *v;                        /* microseconds */
-	size_t n, cap;
-};
-
 struct thr {
 	pthread_t tid;
 	unsigned idx;
@@ -104,49 +89,18 @@ struct thr {
 	size_t nsubs, next;
 	struct gba_http_client *c;
 	/* Zn */
-	struct boot boot;
+	struct bench_boot boot;
 	struct ue_usim *zsub;
 	uint8_t ks_naf[GBA_KS_NAF_LEN];
 	char *zn_body;
 	size_t zn_body_len;
 	/* results */
 	int setup_err;
-	uint64_t ok, fail, resync;
+	uint64_t ok, fail;
 	unsigned reported;
-	struct lat lat;
-	struct gba_auth auth;               /* 4 KiB arena: per thread */
-	struct ue_ub_challenge ch;
+	struct bench_lat lat;
+	struct bench_ub ub;                 /* Ub scratch space (4 KiB arena) */
 };
-
-static double ts_sec(const struct timespec *t)
-{
-	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
-}
-
-static double now_sec(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ts_sec(&t);
-}
-
-static int lat_add(struct lat *l, double secs)
-{
-	double us = secs * 1e6;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 4096;
-		uint32_t *v = gba_reallocarray(l->v, cap, sizeof(*v));
-
-		if (v == NULL)
-			return GBA_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = us < 0 ? 0 : us > 4e9 ? UINT32_MAX : (uint32_t)us;
-	return 0;
-}
 
 static void fail_report(struct thr *t, const char *what, int err)
 {
@@ -158,89 +112,16 @@ static void fail_report(struct thr *t, const char *what, int err)
 	}
 }
 
-/* ---- the UE side of Ub (as ue/ue_bootstrap.c and ue/ue_usim.c) ---- */
+/* ---- Ub ---- */
 
-/*
- * One full bootstrap of u on t->c.  Returns 0 (out filled), or a
- * negative code with *what naming the step that failed.  A transport
- * error (GBA_EIO and friends from the client) leaves the client to be
- * reopened by the caller.
- */
-static int ub_bootstrap(struct thr *t, struct ue_usim *u, struct boot *out, const char **what)
+/* One full bootstrap of u on t->c (bench_ue.h). */
+static int ub_bootstrap(struct thr *t, struct ue_usim *u, struct bench_boot *out,
+                        const char **what)
 {
-	struct ue_ub_challenge *ch = &t->ch;
-	struct gba_http_reply *r = NULL;
-	char authz[GBA_MAX_AUTH_HEADER_LEN], auts_b64[32];
-	uint8_t res[8], ck[16], ik[16], auts[14];
-	int ret, n, round;
-
-	*what = "initial request";
-	ret = ue_ub_initial_authz(u->impi, t->cfg->realm, authz, sizeof(authz));
-	if (ret == 0)
-		ret = ue_ub_get(t->c, authz, user_agent, &r);
-	if (ret < 0)
-		return ret;
-	for (round = 0;; round++) {
-		*what = "challenge";
-		if (r->status != 401 || round > MAX_RESYNC) {
-			ret = GBA_EAUTH;
-			goto out;
-		}
-		ret = ue_ub_challenge(&t->auth, r, ch);
-		if (ret < 0)
-			goto out;
-		*what = "AUTHENTICATE";
-		ret = ue_usim_authenticate(u, ch->rand, ch->autn, res, ck, ik, auts);
-		if (ret == GBA_ESYNC) {
-			t->resync++;
-			n = gba_base64_encode(auts, sizeof(auts), auts_b64, sizeof(auts_b64));
-			if (n < 0) {
-				ret = n;
-				goto out;
-			}
-			ret = ue_ub_answer(u->impi, ch, NULL, 0, auts_b64, authz, sizeof(authz));
-			gba_http_reply_free(r);
-			r = NULL;
-			*what = "resync request";
-			if (ret == 0)
-				ret = ue_ub_get(t->c, authz, user_agent, &r);
-			if (ret < 0)
-				goto out;
-			continue;
-		}
-		if (ret < 0)
-			goto out;
-		break;
-	}
-	*what = "answer";
-	ret = ue_ub_answer(u->impi, ch, res, sizeof(res), NULL, authz, sizeof(authz));
-	gba_http_reply_free(r);
-	r = NULL;
-	if (ret == 0)
-		ret = ue_ub_get(t->c, authz, user_agent, &r);
-	if (ret < 0)
-		goto out;
-	*what = "200";
-	if (r->status != 200) {
-		ret = GBA_EAUTH;
-		goto out;
-	}
-	*what = "rspauth";
-	ret = ue_ub_check_rspauth(&t->auth, u->impi, ch, r, res);
-	if (ret < 0)
-		goto out;
-	*what = "BootstrappingInfo";
-	ret = ue_ub_bootstrapping_info(r, out->btid, sizeof(out->btid), NULL, 0);
-	if (ret < 0)
-		goto out;
-	memcpy(out->rand, ch->rand, 16);
-	gba_ks_from_ck_ik(ck, ik, out->ks);
-out:
-	gba_wipe(res, sizeof(res));
-	gba_wipe(ck, sizeof(ck));
-	gba_wipe(ik, sizeof(ik));
-	gba_http_reply_free(r);
-	return ret;
+	t->ub.c = t->c;
+	t->ub.realm = t->cfg->realm;
+	t->ub.user_agent = user_agent;
+	return bench_ub_bootstrap(&t->ub, u, out, what);
 }
 
 /* ---- Zn ---- */
@@ -370,7 +251,7 @@ static void *thread_main(void *arg)
 	const struct cfg *cfg = t->cfg;
 	const char *what = NULL;
 	double deadline, t1, t2;
-	struct boot bt;
+	struct bench_boot bt;
 	int ret;
 
 	if (cfg->mode == MODE_ZN)
@@ -383,7 +264,7 @@ static void *thread_main(void *arg)
 	pthread_barrier_wait(t->start);
 	if (t->setup_err < 0)
 		return NULL;
-	t1 = now_sec();
+	t1 = bench_now();
 	deadline = t1 + cfg->duration;
 	while (t1 < deadline) {
 		if (cfg->mode == MODE_UB) {
@@ -396,10 +277,10 @@ static void *thread_main(void *arg)
 		} else {
 			ret = get_once(t, &what);
 		}
-		t2 = now_sec();
+		t2 = bench_now();
 		if (ret == 0) {
 			t->ok++;
-			if (lat_add(&t->lat, t2 - t1) < 0)
+			if (bench_lat_add(&t->lat, t2 - t1) < 0)
 				break;
 		} else {
 			fail_report(t, what, ret);
@@ -412,7 +293,7 @@ static void *thread_main(void *arg)
 					break;
 				}
 			}
-			t2 = now_sec();
+			t2 = bench_now();
 		}
 		t1 = t2;
 	}
@@ -420,122 +301,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* ---- subscribers file (gba-ctl import format) ---- */
-
-static int load_subs(const char *path, struct ue_usim **out, size_t *nout)
-{
-	char line[LINE_MAX_LEN + 2];
-	struct ue_usim *v = NULL;
-	size_t n = 0, cap = 0, lineno = 0;
-	FILE *f = fopen(path, "r");
-	int ret = 0;
-
-	if (f == NULL) {
-		fprintf(stderr, "bench_bsf: %s: %s\n", path, strerror(errno));
-		return GBA_EIO;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *fld[7], *p = line, *save = NULL;
-		size_t nf = 0, l;
-
-		lineno++;
-		l = strlen(line);
-		if (l > 0 && line[l - 1] == '\n')
-			line[--l] = '\0';
-		else if (!feof(f)) {
-			ret = GBA_ETOOBIG;
-			break;
-		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		for (p = strtok_r(p, " \t", &save); p != NULL && nf < 7;
-		     p = strtok_r(NULL, " \t", &save))
-			fld[nf++] = p;
-		/* IMPI K OPC AMF SQN [LIFETIME] */
-		if (nf < 5 || nf > 6 || strlen(fld[0]) > GBA_MAX_IMPI_LEN ||
-		    strlen(fld[1]) != 32 || strlen(fld[2]) != 32 || strlen(fld[4]) > 12) {
-			ret = GBA_ESYNTAX;
-			break;
-		}
-		if (n == cap) {
-			struct ue_usim *nv;
-
-			cap = cap ? 2 * cap : 1024;
-			if (cap > MAX_SUBS) {
-				ret = GBA_ETOOBIG;
-				break;
-			}
-			nv = gba_reallocarray(v, cap, sizeof(*v));
-			if (nv == NULL) {
-				ret = GBA_ENOMEM;
-				break;
-			}
-			v = nv;
-		}
-		memset(&v[n], 0, sizeof(v[n]));
-		memcpy(v[n].impi, fld[0], strlen(fld[0]) + 1);
-		{
-			uint8_t k[16], opc[16];
-
-			if (gba_hex_decode(fld[1], 32, k, 16) < 0 ||
-			    gba_hex_decode(fld[2], 32, opc, 16) < 0) {
-				ret = GBA_ESYNTAX;
-				break;
-			}
-			(void)gba_secret_set(&v[n].k, k, 16);
-			(void)gba_secret_set(&v[n].opc, opc, 16);
-			gba_wipe(k, sizeof(k));
-			gba_wipe(opc, sizeof(opc));
-		}
-		{
-			char *end;
-			unsigned long long s;
-
-			errno = 0;
-			s = strtoull(fld[4], &end, 16);
-			if (errno != 0 || *end != '\0' || end == fld[4]) {
-				ret = GBA_ESYNTAX;
-				break;
-			}
-			v[n].sqn_ms = (uint64_t)s;
-		}
-		n++;
-	}
-	fclose(f);
-	gba_wipe(line, sizeof(line));
-	if (ret == 0 && n == 0)
-		ret = GBA_EMISSING;
-	if (ret < 0) {
-		fprintf(stderr, "bench_bsf: %s: line %zu: %s (want IMPI K OPC AMF SQN [LIFETIME])\n",
-		        path, lineno, gba_strerror(ret));
-		gba_free(v);
-		return ret;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
 /* ---- main ---- */
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_ms(const uint32_t *v, size_t n, double p)
-{
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)(p * (double)(n - 1) + 0.5);
-	return (double)v[i] / 1000.0;
-}
 
 static void usage(FILE *f)
 {
@@ -583,14 +349,15 @@ int main(int argc, char **argv)
 	struct ue_usim *subs = NULL;
 	struct thr *th = NULL;
 	pthread_barrier_t start;
-	size_t nsubs = 0, i, nlat = 0;
+	struct bench_lat all;
+	size_t nsubs = 0, i;
 	uint64_t ok = 0, fail = 0, resync = 0;
-	uint32_t *all = NULL;
 	double secs, t0, t_end;
 	char *end;
 	int ch, ret;
 	unsigned created = 0, setup_fail = 0;
 
+	memset(&all, 0, sizeof(all));
 	cfg.mode = MODE_UB;
 	cfg.ub_url = "http://127.0.0.1:8080";
 	cfg.realm = "bsf.gbacert.test";
@@ -666,7 +433,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_bsf: --mode zn needs --zn, --ca, --cert and --key\n");
 		return 2;
 	}
-	if (cfg.subs_file != NULL && load_subs(cfg.subs_file, &subs, &nsubs) < 0)
+	if (cfg.subs_file != NULL && bench_subs_load("bench_bsf", cfg.subs_file, &subs, &nsubs) < 0)
 		return 2;
 	if (nsubs < cfg.conc) {
 		fprintf(stderr, "bench_bsf: %zu subscribers for %u threads: need at least one each\n",
@@ -699,44 +466,34 @@ int main(int argc, char **argv)
 	}
 	/* Every thread is connected (and, for Zn, bootstrapped) past here. */
 	pthread_barrier_wait(&start);
-	t0 = now_sec();
+	t0 = bench_now();
 	for (i = 0; i < created; i++)
 		pthread_join(th[i].tid, NULL);
-	t_end = now_sec();
+	t_end = bench_now();
 	secs = t_end - t0;
 
 	for (i = 0; i < cfg.conc; i++) {
 		ok += th[i].ok;
 		fail += th[i].fail;
-		resync += th[i].resync;
-		nlat += th[i].lat.n;
+		resync += th[i].ub.resync;
 		if (th[i].setup_err < 0)
 			setup_fail++;
-	}
-	if (nlat > 0) {
-		all = gba_reallocarray(NULL, nlat, sizeof(*all));
-		if (all == NULL)
+		if (bench_lat_append(&all, &th[i].lat) < 0)
 			return 1;
-		nlat = 0;
-		for (i = 0; i < cfg.conc; i++) {
-			if (th[i].lat.n > 0)
-				memcpy(all + nlat, th[i].lat.v, th[i].lat.n * sizeof(*all));
-			nlat += th[i].lat.n;
-		}
-		qsort(all, nlat, sizeof(*all), cmp_u32);
 	}
+	bench_lat_sort(&all);
 	printf("mode=%s proto=%s conc=%u ok=%llu fail=%llu resync=%llu setup_fail=%u secs=%.2f "
 	       "rate=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
 	       cfg.mode == MODE_UB ? "ub" : cfg.mode == MODE_ZN ? "zn" : "get", cfg.proto == GBA_HTTP_CLIENT_H2 ? "h2" : "h1",
 	       cfg.conc, (unsigned long long)ok, (unsigned long long)fail,
 	       (unsigned long long)resync, setup_fail, secs, secs > 0 ? (double)ok / secs : 0.0,
-	       pct_ms(all, nlat, 0.50), pct_ms(all, nlat, 0.90), pct_ms(all, nlat, 0.99),
-	       pct_ms(all, nlat, 1.0));
+	       bench_lat_pct_ms(&all, 0.50), bench_lat_pct_ms(&all, 0.90),
+	       bench_lat_pct_ms(&all, 0.99), bench_lat_pct_ms(&all, 1.0));
 	fflush(stdout);
 
 	for (i = 0; i < cfg.conc; i++) {
 		gba_http_client_close(th[i].c);
-		gba_free(th[i].lat.v);
+		bench_lat_free(&th[i].lat);
 		gba_free(th[i].subs);
 		gba_zn_free(th[i].zn_body, th[i].zn_body_len);
 		gba_wipe(&th[i].boot, sizeof(th[i].boot));
@@ -744,7 +501,7 @@ int main(int argc, char **argv)
 	}
 	gba_wipe(subs, nsubs * sizeof(*subs));
 	gba_free(subs);
-	gba_free(all);
+	bench_lat_free(&all);
 	gba_free(th);
 	pthread_barrier_destroy(&start);
 	ret = ok > 0 && fail == 0 && setup_fail == 0 ? 0 : 1;
