@@ -39,11 +39,8 @@
 # scratch directory.
 set -u
 
-: "${top_builddir:=..}"
-: "${top_srcdir:=..}"
-abs() { (cd "$1" && pwd); }
-top_builddir=$(abs "$top_builddir") || exit 99
-top_srcdir=$(abs "$top_srcdir") || exit 99
+E2E=e2e_ccm
+. "${top_srcdir:-..}/tests/e2e_lib.sh" || exit 99
 BSFD=$top_builddir/bsf/gba-bsfd
 UE=$top_builddir/ue/gba-ue
 CTL=$top_builddir/bsf/gba-ctl
@@ -65,44 +62,6 @@ K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 CCM_OID=2.25.181848808703629144312443541942285638697.1.1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/e2e_ccm.XXXXXX") || exit 99
-cd "$tmp" || exit 99
-
-pids=
-checks=0
-cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	cd /
-	if [ "${KEEP_E2E:-0}" = 1 ]; then
-		echo "scratch directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-indent() { sed 's/^/    /' "$@"; }
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-fail() {
-	checks=$((checks + 1))
-	echo "FAIL: $*"
-	for l in "$tmp"/bsfd*.log; do
-		[ -f "$l" ] && { echo "== ${l#$tmp/} (tail)"; tail -n 30 "$l" | indent; }
-	done
-	echo "e2e_ccm: failed at check $checks"
-	exit 1
-}
-check() {  # DESCRIPTION EXPECTED GOT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-ok_if() {  # DESCRIPTION COMMAND...
-	oi_desc=$1
-	shift
-	if "$@"; then pass "$oi_desc"; else fail "$oi_desc"; fi
-}
-contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 forget_pid() {
 	fp_keep=
 	for p in $pids; do [ "$p" = "$1" ] || fp_keep="$fp_keep $p"; done
@@ -121,41 +80,9 @@ ok_if "policy asks for trust anchors and installs on bootstrap" \
 	grep -q 'on_bootstrap: \[trust-anchors, new-certificate, renewal-required\]' pol/naf.yaml
 ok_if "policy queues an install on issue" grep -q 'on_issue: \[new-certificate\]' pol/naf.yaml
 
-# start_bsfd NAME: gba-bsfd on DEMO, every listener on port 0; waits
-# (at most 10 s) for the port file.  Sets PID, UB, NAF.
-start_bsfd() {
-	sb=$1
-	rm -f "$tmp/$sb.ports"
-	"$BSFD" --demo "$DEMO" --fqdn "$FQDN" --listen 127.0.0.1 \
-		--ub-port 0 --ub-tls-port 0 --zn-port 0 --naf-port 0 \
-		--policy-dir "$tmp/pol" --port-file "$tmp/$sb.ports" --pid-file "$tmp/$sb.pid" \
-		2>"$tmp/$sb.log" &
-	PID=$!
-	pids="$pids $PID"
-	sb_i=0
-	while [ ! -s "$tmp/$sb.ports" ] || ! grep -q '^naf ' "$tmp/$sb.ports"; do
-		kill -0 "$PID" 2>/dev/null || fail "$sb: gba-bsfd exited during start-up"
-		sb_i=$((sb_i + 1))
-		[ $sb_i -le 200 ] || fail "$sb: no complete port file after 10 s"
-		sleep 0.05
-	done
-	UB=$(awk '$1 == "ub" { print $2 }' "$tmp/$sb.ports")
-	NAF=$(awk '$1 == "naf" { print $2 }' "$tmp/$sb.ports")
-	pass "$sb: gba-bsfd up (ub $UB, naf $NAF)"
-}
-stop_bsfd() {  # PID NAME: SIGTERM, exit 0 within 10 s
-	kill -TERM "$1"
-	sd_n=0
-	while kill -0 "$1" 2>/dev/null && [ $sd_n -lt 100 ]; do
-		sd_n=$((sd_n + 1))
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	sd_rc=$?
-	forget_pid "$1"
-	check "$2: SIGTERM: exit status 0 within 10 s" 0 "$sd_rc"
-}
+# start_bsfd NAME: gba-bsfd on DEMO with the policy in pol/ and a pid
+# file (for policy reloads); sets PID, UB, NAF.
+start_bsfd() { start_bsfd_naf "$1" "$DEMO" "$tmp/pol" --pid-file "$tmp/$1.pid"; }
 
 # enrol NAME DIR: a CMC enrolment; sets SERIAL (lower-case hex, as gba-ue
 # prints it).
@@ -637,7 +564,7 @@ echo "== 9. audit, and SIGTERM with a subscription open"
 OPID=$!
 pids="$pids $OPID"
 wait_line "$tmp/open.out" '^subscribed$'
-stop_bsfd "$PID" bsfd2
+stop_daemon "$PID" bsfd2
 wait "$OPID"
 check "9 the subscriber saw the stream end (exit status 0)" 0 "$?"
 forget_pid "$OPID"
