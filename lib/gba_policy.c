@@ -697,7 +697,9 @@ decide(const struct gba_policy *p, const struct gba_policy_ctx *ctx,
 	t->nsan = i;
 names_done:
 	copy_str(t->issuer, sizeof(t->issuer), c->certificate.issuer);
-	t->not_before = ctx->now;
+	/* backdated: a relying party or UE whose clock is a little behind
+	 * must not see a certificate that is not valid yet */
+	t->not_before = ctx->now - GBA_POLICY_BACKDATE_S;
 	t->not_after = ctx->now + c->certificate.validity_days * 86400;
 	t->key_usage = c->certificate.key_usage;
 	for (i = 0; i < c->certificate.eku.n && i < GBA_POLICY_MAX_EKU; i++)

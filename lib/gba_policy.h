@@ -51,6 +51,10 @@ enum gba_policy_key_type {
 enum gba_policy_approval { GBA_POLICY_APPROVAL_AUTOMATIC, GBA_POLICY_APPROVAL_MANUAL };
 enum gba_policy_status { GBA_POLICY_STATUS_OCSP, GBA_POLICY_STATUS_CRL };
 
+/* notBefore = now - this, for clock skew (validity stays from now on:
+ * notAfter = now + validity_days) */
+#define GBA_POLICY_BACKDATE_S 300
+
 /* Key usage bits (bit i = gba_policy_key_usage_names[i]). */
 enum gba_policy_key_usage {
 	GBA_POLICY_KU_DIGITAL_SIGNATURE,

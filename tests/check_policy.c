@@ -410,7 +410,7 @@ START_TEST(decision_table)
 	}
 	if (decisions[_i].subject != NULL) {
 		ck_assert_str_eq(d.tmpl.subject, decisions[_i].subject);
-		ck_assert_int_eq(d.tmpl.not_before, NOW);
+		ck_assert_int_eq(d.tmpl.not_before, NOW - GBA_POLICY_BACKDATE_S);
 		if (decisions[_i].san0 != NULL)
 			ck_assert_str_eq(d.tmpl.san[0], decisions[_i].san0);
 		if (decisions[_i].san1 != NULL) {

@@ -117,7 +117,11 @@ $O ocsp -respin unk.der -resp_text -noverify > t3.txt 2>&1 || true
 # ---- a corrupted response must not verify ----
 cp good.der bad.der
 sz=$(wc -c < bad.der)
-printf '\001' | dd of=bad.der bs=1 seek=$((sz - 10)) conv=notrunc 2>/dev/null
+# flip one bit of the octet (writing a fixed value would change nothing
+# when the octet already had it)
+ob=$(od -An -tu1 -j $((sz - 10)) -N1 bad.der | tr -d ' ')
+printf "\\$(printf '%03o' $((ob ^ 1)))" | dd of=bad.der bs=1 seek=$((sz - 10)) conv=notrunc 2>/dev/null
+cmp -s good.der bad.der && fail "the corruption changed nothing"
 $O ocsp -respin bad.der -reqin req_nonce.der -CAfile ca.pem -issuer ca.pem > v7.txt 2>&1 || true
 expect_not v7.txt "Response verify OK" "corrupted response fails openssl verification"
 
