@@ -35,6 +35,7 @@
 #include "gba_asn1.h"
 #include "gba_audit.h"
 #include "gba_crl.h"
+#include "gba_ccm_out.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_mem.h"
@@ -147,8 +148,6 @@ static int revoked_ccm(struct audit_ctx *c, const struct gba_cert_record *cur,
                        const struct gba_ccm_out **out)
 {
 	const struct gba_policy *p;
-	struct gba_ccm m;
-	int64_t now = gba_time_now();
 	int ret;
 
 	gba_free(c->ccm_body);
@@ -156,34 +155,10 @@ static int revoked_ccm(struct audit_ctx *c, const struct gba_cert_record *cur,
 	p = c->policies != NULL ? gba_policy_find(c->policies, cur->app_id) : NULL;
 	if (p == NULL || (p->c.ccm.on_revoke & (1u << GBA_POLICY_CCM_REVOKED)) == 0)
 		return 0;
-	memset(&c->ccm, 0, sizeof(c->ccm));
-	ret = gba_rnd(GBA_RND_NONCE, c->ccm.msg_id, sizeof(c->ccm.msg_id));
+	ret = gba_ccm_out_revoked(cur, gba_time_now(), p->c.ccm.expiry_hours * 3600, &c->ccm,
+	                          &c->ccm_body);
 	if (ret < 0)
 		return ret;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.message_id, c->ccm.msg_id, sizeof(m.message_id));
-	m.seq = 0;   /* the store numbers it; the NAF sets it at signing */
-	m.issued_at = now;
-	m.subscriber_kind = GBA_CCM_SUB_IMPI;
-	m.subscriber = gba_str_c(cur->impi);
-	m.application_id = gba_str_c(cur->app_id);
-	m.action = GBA_CCM_REVOKED;
-	m.certificate.p = cur->der;
-	m.certificate.len = cur->der_len;
-	m.has_validity = 1;
-	m.not_before = cur->not_before;
-	m.not_after = cur->not_after;
-	ret = gba_ccm_encode(&m, &c->ccm_body, &c->ccm.body_len);
-	if (ret < 0)
-		return ret;
-	c->ccm.body = c->ccm_body;
-	c->ccm.impi = cur->impi;
-	c->ccm.app_id = cur->app_id;
-	c->ccm.action = GBA_CCM_REVOKED;
-	c->ccm.ref = cur->serial;
-	c->ccm.ref_len = cur->serial_len;
-	c->ccm.created = now;
-	c->ccm.expires = now + (p->c.ccm.expiry_hours > 0 ? p->c.ccm.expiry_hours : 24) * 3600;
 	*out = &c->ccm;
 	c->nccm++;
 	return 0;

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "gba_asn1.h"
+#include "gba_ccm_out.h"
 #include "gba_crypto.h"
 #include "gba_err.h"
 #include "gba_log.h"
@@ -473,8 +474,7 @@ int naf_ccm_revoked(struct naf *n, const struct gba_cert_record *rec, struct naf
 {
 	const struct gba_policy_set *set;
 	const struct gba_policy *p;
-	struct gba_ccm ccm;
-	int64_t now = gba_time_now(), expiry_s = 0;
+	int64_t expiry_s = 0;
 	int want = 0, ret;
 
 	naf_ccm_one_clear(o);
@@ -489,35 +489,16 @@ int naf_ccm_revoked(struct naf *n, const struct gba_cert_record *rec, struct naf
 	gba_policy_store_release(n->conf->policies, set);
 	if (!want)
 		return 0;
-	ret = gba_rnd(GBA_RND_NONCE, o->out.msg_id, sizeof(o->out.msg_id));
+	ret = gba_ccm_out_revoked(rec, gba_time_now(), expiry_s, &o->out, &o->body);
 	if (ret < 0)
 		return ret;
-	memset(&ccm, 0, sizeof(ccm));
-	memcpy(ccm.message_id, o->out.msg_id, sizeof(ccm.message_id));
-	ccm.issued_at = now;
-	ccm.subscriber_kind = GBA_CCM_SUB_IMPI;
-	ccm.subscriber = gba_str_c(rec->impi);
-	ccm.application_id = gba_str_c(rec->app_id);
-	ccm.action = GBA_CCM_REVOKED;
-	ccm.certificate.p = rec->der;
-	ccm.certificate.len = rec->der_len;
-	ccm.has_validity = 1;
-	ccm.not_before = rec->not_before;
-	ccm.not_after = rec->not_after;
-	ret = gba_ccm_encode(&ccm, &o->body, &o->out.body_len);
-	if (ret < 0)
-		return ret;
-	o->out.body = o->body;
+	/* o outlives rec: its own copies of what o->out borrows */
 	memcpy(o->impi, rec->impi, sizeof(o->impi));
 	memcpy(o->app_id, rec->app_id, sizeof(o->app_id));
 	memcpy(o->ref, rec->serial, rec->serial_len);
 	o->out.impi = o->impi;
 	o->out.app_id = o->app_id;
-	o->out.action = GBA_CCM_REVOKED;
 	o->out.ref = o->ref;
-	o->out.ref_len = rec->serial_len;
-	o->out.created = now;
-	o->out.expires = now + (expiry_s > 0 ? expiry_s : 86400);
 	return 1;
 }
 
