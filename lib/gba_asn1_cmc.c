@@ -1030,6 +1030,17 @@ out:
 	return ret;
 }
 
+/* The parsers' common exit: every refusal names a reason, whatever path
+ * it took; *err (may be NULL) gets it. */
+static int refused(int ret, struct gba_der_error *e, struct gba_der_error *err)
+{
+	if (ret < 0 && e->reason == NULL)
+		e->reason = "message refused";
+	if (ret < 0 && err != NULL)
+		*err = *e;
+	return ret;
+}
+
 /* Every refusal names a reason, whatever path it took. */
 int gba_cmc_pkidata_parse(const uint8_t *der, size_t len, struct gba_cmc_pkidata *out,
                           struct gba_cmc_msg **msgp, struct gba_der_error *err)
@@ -1037,11 +1048,7 @@ int gba_cmc_pkidata_parse(const uint8_t *der, size_t len, struct gba_cmc_pkidata
 	struct gba_der_error e = { 0, NULL };
 	int ret = pkidata_parse_inner(der, len, out, msgp, &e);
 
-	if (ret < 0 && e.reason == NULL)
-		e.reason = "message refused";
-	if (ret < 0 && err != NULL)
-		*err = e;
-	return ret;
+	return refused(ret, &e, err);
 }
 
 static int csr_parse_inner(const uint8_t *der, size_t len, struct gba_cmc_request *out,
@@ -1087,11 +1094,7 @@ int gba_cmc_csr_parse(const uint8_t *der, size_t len, struct gba_cmc_request *ou
 	struct gba_der_error e = { 0, NULL };
 	int ret = csr_parse_inner(der, len, out, msgp, &e);
 
-	if (ret < 0 && e.reason == NULL)
-		e.reason = "message refused";
-	if (ret < 0 && err != NULL)
-		*err = e;
-	return ret;
+	return refused(ret, &e, err);
 }
 
 /* ---- PKIResponse: parsing ---- */
@@ -1327,11 +1330,7 @@ int gba_cmc_response_parse(const uint8_t *der, size_t len, struct gba_cmc_respon
 	struct gba_der_error e = { 0, NULL };
 	int ret = response_parse_inner(der, len, out, msgp, &e);
 
-	if (ret < 0 && e.reason == NULL)
-		e.reason = "message refused";
-	if (ret < 0 && err != NULL)
-		*err = e;
-	return ret;
+	return refused(ret, &e, err);
 }
 
 /* ---- encoders ---- */
