@@ -217,21 +217,27 @@ static int pubkey_type(gnutls_pubkey_t pub, enum gba_key_type *t)
 	return ret;
 }
 
+/* GnuTLS's export d (freed here) into a gba_malloc copy. */
+static int take_datum(gnutls_datum_t *d, uint8_t **der, size_t *len)
+{
+	*der = gba_malloc(d->size);
+	if (*der == NULL) {
+		gnutls_free(d->data);
+		return GBA_ENOMEM;
+	}
+	memcpy(*der, d->data, d->size);
+	*len = d->size;
+	gnutls_free(d->data);
+	return 0;
+}
+
 static int export_pubkey(gnutls_pubkey_t pub, uint8_t **der, size_t *len)
 {
 	gnutls_datum_t d = { NULL, 0 };
 
 	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &d) != 0)
 		return GBA_ECRYPTO;
-	*der = gba_malloc(d.size);
-	if (*der == NULL) {
-		gnutls_free(d.data);
-		return GBA_ENOMEM;
-	}
-	memcpy(*der, d.data, d.size);
-	*len = d.size;
-	gnutls_free(d.data);
-	return 0;
+	return take_datum(&d, der, len);
 }
 
 int gba_x509_spki_type(const uint8_t *spki, size_t len, enum gba_key_type *t)
@@ -867,15 +873,7 @@ static int export_crt(gnutls_x509_crt_t crt, uint8_t **der, size_t *len)
 
 	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d) != 0)
 		return GBA_ECRYPTO;
-	*der = gba_malloc(d.size);
-	if (*der == NULL) {
-		gnutls_free(d.data);
-		return GBA_ENOMEM;
-	}
-	memcpy(*der, d.data, d.size);
-	*len = d.size;
-	gnutls_free(d.data);
-	return 0;
+	return take_datum(&d, der, len);
 }
 
 int gba_signer_issue(const struct gba_signer *ca, const struct gba_x509_template *t,
